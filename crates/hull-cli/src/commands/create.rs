@@ -1,0 +1,73 @@
+//! `hull create`: registers a container from a bundle and starts its init, which then
+//! waits for `hull start`. Shared with `run`, which goes on to start it.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use super::{factory, write_pid_file, CmdResult};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CreateArgs,
+    /// The container's id.
+    pub id: String,
+}
+
+/// The flags `create` and `run` share.
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    /// The bundle directory (holds config.json).
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// Write init's pid to this file.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Pass this many descriptors after stdio (3, 4, …) on to the container.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Do not use pivot_root (for a rootfs on a ramdisk).
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Accepted for runc compatibility (hull creates no session keyring).
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+}
+
+/// Creates container `id`; on any failure everything it made is removed again.
+pub fn create(args: &CreateArgs, id: &str, root: &Path) -> Result<hull::Container, String> {
+    let (mut config, mut process) =
+        hull::spec::load(&args.bundle).map_err(|e| format!("config.json: {e}"))?;
+    config.no_pivot_root = args.no_pivot;
+    for fd in 3..3 + args.preserve_fds as i32 {
+        // SAFETY: the caller handed these descriptors to us to pass on; nothing else in
+        // this process uses them.
+        process
+            .extra_files
+            .push(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+    let mut container = factory(root)?
+        .create(id, config)
+        .map_err(|e| e.to_string())?;
+    if let Err(e) = container.start(&mut process) {
+        let _ = container.destroy();
+        return Err(e.to_string());
+    }
+    // The descriptors now belong to the container; ours must not close them twice.
+    for fd in process.extra_files.drain(..) {
+        std::mem::forget(fd);
+    }
+    if let Some(path) = &args.pid_file {
+        let pid = container.init_pid().unwrap_or(0);
+        if let Err(e) = write_pid_file(path, pid) {
+            let _ = container.destroy();
+            return Err(e);
+        }
+    }
+    Ok(container)
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    create(&args.common, &args.id, root)?;
+    Ok(0)
+}

@@ -1,0 +1,27 @@
+//! `hull kill`: sends a signal (default SIGTERM) to init, or with --all to every
+//! process of the container.
+
+use std::path::Path;
+
+use super::{load, CmdResult};
+use crate::signals;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Signal every process in the container, not just init.
+    #[arg(short, long)]
+    all: bool,
+    pub id: String,
+    /// Signal name (KILL, SIGKILL) or number.
+    #[arg(default_value = "SIGTERM")]
+    signal: String,
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    let signal = signals::parse(&args.signal)?;
+    let container = load(root, &args.id)?;
+    container
+        .signal(signal, args.all)
+        .map_err(|e| e.to_string())?;
+    Ok(0)
+}

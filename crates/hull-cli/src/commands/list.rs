@@ -1,0 +1,75 @@
+//! `hull list`: the containers under the state root, as runc's table, JSON, or ids.
+
+use std::path::Path;
+
+use super::state::oci_state;
+use super::{factory, CmdResult};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// table or json.
+    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+    /// Print only the ids.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    let factory = factory(root)?;
+    let ids = factory.list().map_err(|e| e.to_string())?;
+    // A container deleted while we list is simply not shown.
+    let states: Vec<_> = ids
+        .iter()
+        .filter_map(|id| factory.load(id).ok())
+        .map(|c| oci_state(&c))
+        .collect();
+    if args.quiet {
+        for s in &states {
+            println!("{}", s["id"].as_str().unwrap_or_default());
+        }
+    } else if args.format == "json" {
+        println!("{}", serde_json::Value::Array(states));
+    } else {
+        let rows: Vec<[String; 6]> = states
+            .iter()
+            .map(|s| {
+                let f = |k: &str| match &s[k] {
+                    serde_json::Value::String(v) => v.clone(),
+                    other => other.to_string(),
+                };
+                [
+                    f("id"),
+                    f("pid"),
+                    f("status"),
+                    f("bundle"),
+                    f("created"),
+                    f("owner"),
+                ]
+            })
+            .collect();
+        let header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
+        let mut widths = [0usize; 6];
+        for row in std::iter::once(&header).chain(&rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.len());
+            }
+        }
+        for row in std::iter::once(&header).chain(&rows) {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .enumerate()
+                .map(|(i, (cell, w))| {
+                    if i == 5 {
+                        cell.clone()
+                    } else {
+                        format!("{cell:<w$}   ")
+                    }
+                })
+                .collect();
+            println!("{}", line.concat());
+        }
+    }
+    Ok(0)
+}

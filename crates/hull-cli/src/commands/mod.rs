@@ -1,0 +1,68 @@
+//! The runc commands, one module each. Every command returns the exit code to use, or
+//! the one-line error to report.
+
+mod create;
+mod delete;
+mod kill;
+mod list;
+mod run;
+mod spec;
+mod start;
+mod state;
+
+use std::path::Path;
+
+use clap::Subcommand;
+
+pub type CmdResult = Result<u8, String>;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Write a default config.json into a bundle.
+    Spec(spec::Args),
+    /// Create a container: its init waits for `start`.
+    Create(create::Args),
+    /// Let a created container run its program.
+    Start(start::Args),
+    /// Create and start a container, and (unless --detach) wait for it.
+    Run(run::Args),
+    /// Print a container's OCI state as JSON.
+    State(state::Args),
+    /// List the containers.
+    List(list::Args),
+    /// Send a signal to a container's init (or every process with --all).
+    Kill(kill::Args),
+    /// Delete a stopped (or, with --force, any) container.
+    Delete(delete::Args),
+}
+
+pub fn run(command: Command, root: &Path) -> CmdResult {
+    match command {
+        Command::Spec(a) => spec::run(a),
+        Command::Create(a) => create::run(a, root),
+        Command::Start(a) => start::run(a, root),
+        Command::Run(a) => run::run(a, root),
+        Command::State(a) => state::run(a, root),
+        Command::List(a) => list::run(a, root),
+        Command::Kill(a) => kill::run(a, root),
+        Command::Delete(a) => delete::run(a, root),
+    }
+}
+
+/// The factory over `root`, with errors as text.
+fn factory(root: &Path) -> Result<hull::Factory, String> {
+    hull::Factory::new(root).map_err(|e| e.to_string())
+}
+
+/// Loads container `id`, with errors as text.
+fn load(root: &Path, id: &str) -> Result<hull::Container, String> {
+    factory(root)?.load(id).map_err(|e| e.to_string())
+}
+
+/// Writes `pid` to `path` atomically (a reader never sees an empty file).
+fn write_pid_file(path: &Path, pid: i32) -> Result<(), String> {
+    let tmp = path.with_extension("hull-tmp");
+    std::fs::write(&tmp, pid.to_string())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("write pid file {}: {e}", path.display()))
+}

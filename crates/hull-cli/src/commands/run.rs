@@ -1,0 +1,54 @@
+//! `hull run`: create + start; in the foreground it forwards signals, reaps as a
+//! subreaper, deletes the container afterwards (unless --keep) and exits with its
+//! status (128 + signal when killed).
+
+use std::path::Path;
+
+use super::create::{create, CreateArgs};
+use super::CmdResult;
+use crate::{log, signals};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: CreateArgs,
+    /// Return once the container runs, instead of waiting for it.
+    #[arg(short, long)]
+    detach: bool,
+    /// Keep the container's state after it exits (foreground only).
+    #[arg(long)]
+    keep: bool,
+    /// Do not become a subreaper for the container's orphans.
+    #[arg(long = "no-subreaper")]
+    no_subreaper: bool,
+    pub id: String,
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    if args.detach && args.keep {
+        return Err("--keep cannot be used with --detach".into());
+    }
+    let blocked = (!args.detach).then(signals::block_all);
+    if !args.detach && !args.no_subreaper {
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
+    let mut container = create(&args.common, &args.id, root)?;
+    if let Err(e) = container.exec() {
+        let _ = container.destroy();
+        return Err(e.to_string());
+    }
+    let Some(set) = blocked else {
+        return Ok(0);
+    };
+    // Other commands (kill, delete, state) may act on the container while it runs.
+    container.unlock();
+    let init = container.init_pid().unwrap_or(0);
+    let status = signals::forward_until_exit(init, &set);
+    log::debug(&format!("container {} exited: {status:?}", args.id));
+    if !args.keep {
+        container.lock().map_err(|e| e.to_string())?;
+        container.destroy().map_err(|e| e.to_string())?;
+    }
+    Ok(status.code().clamp(0, 255) as u8)
+}

@@ -1,0 +1,17 @@
+//! `hull start`: lets a created container's init exec its program.
+
+use std::path::Path;
+
+use super::{load, CmdResult};
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub id: String,
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    let mut container = load(root, &args.id)?;
+    container.lock().map_err(|e| e.to_string())?;
+    container.exec().map_err(|e| e.to_string())?;
+    Ok(0)
+}

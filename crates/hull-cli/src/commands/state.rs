@@ -1,0 +1,59 @@
+//! `hull state` (and `list --format json`): the OCI state of a container, in runc's
+//! JSON shape.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{load, CmdResult};
+
+/// The runtime-spec version hull implements, as reported in `ociVersion`.
+pub const OCI_VERSION: &str = "1.2.1";
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub id: String,
+}
+
+/// The owner of a state directory, by name when the host knows it (as runc shows it).
+fn owner(dir: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata(dir).map(|m| m.uid()) else {
+        return String::new();
+    };
+    nix::unistd::User::from_uid(uid.into())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string())
+}
+
+pub fn oci_state(container: &hull::Container) -> Value {
+    let status = container.status();
+    let s = container.state();
+    let pid = match status {
+        hull::Status::Stopped | hull::Status::Creating => 0,
+        _ => s.init_pid,
+    };
+    let mut v = json!({
+        "ociVersion": OCI_VERSION,
+        "id": s.id,
+        "pid": pid,
+        "status": status.as_str(),
+        "bundle": s.config.bundle,
+        "rootfs": s.config.rootfs,
+        "created": s.created,
+        "owner": owner(container.dir()),
+    });
+    if !s.config.annotations.is_empty() {
+        v["annotations"] = json!(s.config.annotations);
+    }
+    v
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    let container = load(root, &args.id)?;
+    let text = serde_json::to_string_pretty(&oci_state(&container)).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(0)
+}

@@ -1,0 +1,50 @@
+//! Logging as runc does it: errors always go to stderr as one line; with `--log FILE`
+//! every message also goes to FILE, as text or as the JSON lines containerd reads
+//! (`{"level":…,"msg":…,"time":…}`). Debug messages appear only with `--debug`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::OnceLock;
+
+struct Logger {
+    file: Option<File>,
+    json: bool,
+    debug: bool,
+}
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+pub fn init(path: Option<&Path>, json: bool, debug: bool) {
+    let file = path.and_then(|p| File::options().create(true).append(true).open(p).ok());
+    let _ = LOGGER.set(Logger { file, json, debug });
+}
+
+fn write(level: &str, msg: &str) {
+    let Some(logger) = LOGGER.get() else { return };
+    if let Some(mut file) = logger.file.as_ref() {
+        let time = hull::container::state::now_rfc3339();
+        let line = if logger.json {
+            let obj = serde_json::json!({ "level": level, "msg": msg, "time": time });
+            format!("{obj}\n")
+        } else {
+            format!("time={time:?} level={level} msg={msg:?}\n")
+        };
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+/// The one line a failed command prints.
+pub fn error(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "hull: {msg}");
+    write("error", msg);
+}
+
+pub fn debug(msg: &str) {
+    if LOGGER.get().is_some_and(|l| l.debug) {
+        if LOGGER.get().is_some_and(|l| l.file.is_none()) {
+            let _ = writeln!(std::io::stderr(), "hull: debug: {msg}");
+        }
+        write("debug", msg);
+    }
+}

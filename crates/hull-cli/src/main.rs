@@ -1,0 +1,59 @@
+//! `hull`: a runc-compatible OCI runtime over the hull library. This file parses the
+//! command line and reports errors; each command lives in `commands/`.
+
+mod commands;
+mod log;
+mod signals;
+mod spec_template;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(
+    name = "hull",
+    version,
+    about = "A runc-compatible OCI container runtime"
+)]
+struct Cli {
+    /// Directory for the containers' state.
+    #[arg(long, global = true, default_value = "/run/hull")]
+    root: PathBuf,
+    /// Also write logs and errors to this file.
+    #[arg(long, global = true)]
+    log: Option<PathBuf>,
+    /// Format of --log: text or json.
+    #[arg(long = "log-format", global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// Log debug detail.
+    #[arg(long, global = true)]
+    debug: bool,
+    /// Accepted for runc compatibility: the systemd cgroup driver is not implemented,
+    /// so this flag is refused when given.
+    #[arg(long = "systemd-cgroup", global = true)]
+    systemd_cgroup: bool,
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    log::init(cli.log.as_deref(), cli.log_format == "json", cli.debug);
+    let result = if cli.systemd_cgroup {
+        Err(
+            "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs"
+                .to_string(),
+        )
+    } else {
+        commands::run(cli.command, &cli.root)
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            log::error(&message);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Cgroups: finding the host's hierarchies (cgroup v1, v2, or hybrid), making the
+//! container's cgroup in each, placing processes there, listing and killing them,
+//! and removing the cgroup on delete.
+//!
+//! Resource limits, stats and the freezer build on [`Cgroup`] in later modules.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::mountinfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("cgroup: reading {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cgroup: writing {data:?} to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        data: String,
+        source: io::Error,
+    },
+    #[error("cgroup: creating {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cgroup: removing {path}: {source}")]
+    Remove { path: PathBuf, source: io::Error },
+    #[error("cgroup: no cgroup hierarchy is mounted on this host")]
+    NoHierarchy,
+    #[error("cgroup: invalid cgroupsPath {0:?}: it must not contain \"..\"")]
+    InvalidPath(PathBuf),
+}
+
+type Result<T> = std::result::Result<T, CgroupError>;
+
+/// The name the unified (v2) hierarchy goes by in [`Cgroup::paths`], as in
+/// `/proc/self/cgroup`.
+pub const UNIFIED: &str = "";
+
+/// One mounted hierarchy of the host.
+#[derive(Debug, Clone)]
+struct Hierarchy {
+    /// `/proc/self/cgroup`'s name for it: `cpu,cpuacct`, `name=systemd`, or "" for v2.
+    key: String,
+    mount_point: PathBuf,
+    /// The cgroup the mount shows at its mount point (not `/` inside a cgroup namespace).
+    mount_root: PathBuf,
+}
+
+/// The host's cgroup layout.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    hierarchies: Vec<Hierarchy>,
+}
+
+impl Layout {
+    /// Reads the layout from the calling process's mounts.
+    pub fn detect() -> Result<Layout> {
+        let mounts = mountinfo::read_self().map_err(|source| CgroupError::Read {
+            path: "/proc/self/mountinfo".into(),
+            source,
+        })?;
+        let mut hierarchies = Vec::new();
+        for m in mounts {
+            let key = match m.fstype.as_str() {
+                "cgroup2" => UNIFIED.to_string(),
+                "cgroup" => {
+                    let mut names: Vec<&str> = m
+                        .super_options
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("clone_children"))
+                        .filter(|o| !o.starts_with("xattr") && !o.starts_with("release_agent"))
+                        .filter(|o| !matches!(*o, "noprefix" | "cpuset_v2_mode" | "nsdelegate"))
+                        .collect();
+                    names.sort_unstable();
+                    names.join(",")
+                }
+                _ => continue,
+            };
+            // A hierarchy mounted twice is used through its first mount.
+            if hierarchies.iter().any(|h: &Hierarchy| h.key == key) {
+                continue;
+            }
+            hierarchies.push(Hierarchy {
+                key,
+                mount_point: m.mount_point,
+                mount_root: m.root,
+            });
+        }
+        if hierarchies.is_empty() {
+            return Err(CgroupError::NoHierarchy);
+        }
+        Ok(Layout { hierarchies })
+    }
+
+    /// True on a pure cgroup v2 host, where the unified hierarchy holds every controller.
+    pub fn is_unified(&self) -> bool {
+        self.hierarchies.iter().all(|h| h.key == UNIFIED)
+    }
+
+    /// The v1 hierarchies' keys and mount points (empty on a pure v2 host).
+    pub fn v1_hierarchies(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.hierarchies
+            .iter()
+            .filter(|h| h.key != UNIFIED)
+            .map(|h| (h.key.as_str(), h.mount_point.as_path()))
+    }
+
+    /// The container's cgroup for `path`: absolute paths start at each hierarchy's root,
+    /// relative ones at hull's own cgroup in that hierarchy (as runc does).
+    pub fn cgroup_for(&self, path: &Path) -> Result<Cgroup> {
+        if path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+        {
+            return Err(CgroupError::InvalidPath(path.to_path_buf()));
+        }
+        let own = if path.is_absolute() {
+            BTreeMap::new()
+        } else {
+            own_cgroups()?
+        };
+        let mut paths = BTreeMap::new();
+        for h in &self.hierarchies {
+            let base = match own.get(&h.key) {
+                // Our own cgroup is given from the hierarchy's root; the mount may show
+                // only a subtree of it.
+                Some(mine) => mine
+                    .strip_prefix(&h.mount_root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+                None => PathBuf::new(),
+            };
+            let rel = path.strip_prefix("/").unwrap_or(path);
+            paths.insert(h.key.clone(), h.mount_point.join(base).join(rel));
+        }
+        Ok(Cgroup { paths })
+    }
+}
+
+/// `/proc/self/cgroup` as a map from hierarchy key to cgroup path.
+fn own_cgroups() -> Result<BTreeMap<String, PathBuf>> {
+    let path = Path::new("/proc/self/cgroup");
+    let text = fs::read_to_string(path).map_err(|source| CgroupError::Read {
+        path: path.into(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let _id = parts.next()?;
+            let mut names: Vec<&str> = parts.next()?.split(',').filter(|s| !s.is_empty()).collect();
+            names.sort_unstable();
+            Some((names.join(","), PathBuf::from(parts.next()?)))
+        })
+        .collect())
+}
+
+/// A container's cgroup: its directory in every hierarchy of the host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cgroup {
+    /// Hierarchy key (`memory`, `cpu,cpuacct`, `name=systemd`, "" for v2) -> directory.
+    pub paths: BTreeMap<String, PathBuf>,
+}
+
+fn write_file(path: &Path, data: &str) -> Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(data.as_bytes()))
+        .map_err(|source| CgroupError::Write {
+            path: path.into(),
+            data: data.into(),
+            source,
+        })
+}
+
+fn read_file(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|source| CgroupError::Read {
+        path: path.into(),
+        source,
+    })
+}
+
+impl Cgroup {
+    fn unified(&self) -> Option<&Path> {
+        self.paths.get(UNIFIED).map(PathBuf::as_path)
+    }
+
+    /// Whether the freezer holds the cgroup frozen (v1 `freezer.state`, else v2
+    /// `cgroup.freeze`).
+    pub fn is_frozen(&self) -> bool {
+        match self.paths.get("freezer") {
+            Some(p) => {
+                fs::read_to_string(p.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
+            }
+            None => self
+                .unified()
+                .and_then(|p| fs::read_to_string(p.join("cgroup.freeze")).ok())
+                .is_some_and(|s| s.trim() == "1"),
+        }
+    }
+
+    /// Makes the directories (parents too).
+    pub fn create(&self) -> Result<()> {
+        for (key, path) in &self.paths {
+            if key.split(',').any(|c| c == "cpuset") {
+                create_cpuset(path)?;
+            } else {
+                fs::create_dir_all(path).map_err(|source| CgroupError::Create {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An open directory of the v2 cgroup, for `CLONE_INTO_CGROUP`, when the host is pure
+    /// v2 (so that no other hierarchy needs a write).
+    pub fn clone_into_fd(&self) -> Option<OwnedFd> {
+        if self.paths.len() != 1 {
+            return None;
+        }
+        let dir = fs::File::open(self.unified()?).ok()?;
+        Some(dir.into())
+    }
+
+    /// Moves process `pid` into the cgroup in every hierarchy.
+    pub fn add_process(&self, pid: i32) -> Result<()> {
+        let pid = pid.to_string();
+        for path in self.paths.values() {
+            write_file(&path.join("cgroup.procs"), &pid)?;
+        }
+        Ok(())
+    }
+
+    /// The pids in the cgroup (as seen from the caller's pid namespace).
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        // Every hierarchy holds the same processes; any one will do.
+        let Some(path) = self.paths.values().next() else {
+            return Ok(Vec::new());
+        };
+        let file = path.join("cgroup.procs");
+        match fs::read_to_string(&file) {
+            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(source) => Err(CgroupError::Read { path: file, source }),
+        }
+    }
+
+    /// Sends `signal` to every process in the cgroup (and its sub-cgroups for SIGKILL on
+    /// a host with `cgroup.kill`).
+    pub fn signal_all(&self, signal: i32) -> Result<()> {
+        if signal == libc::SIGKILL {
+            if let Some(kill) = self.unified().map(|p| p.join("cgroup.kill")) {
+                if kill.exists() {
+                    return write_file(&kill, "1");
+                }
+            }
+        }
+        for pid in self.pids()? {
+            // SAFETY: plain kill(2); a process that is already gone is fine.
+            unsafe { libc::kill(pid, signal) };
+        }
+        Ok(())
+    }
+
+    /// Kills every process and waits (bounded) until the cgroup is empty.
+    pub fn kill_all(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.pids()?.is_empty() {
+                return Ok(());
+            }
+            self.signal_all(libc::SIGKILL)?;
+            if Instant::now() > deadline {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Removes the cgroup's directories (sub-cgroups first). Waits briefly for exiting
+    /// processes to leave; a missing directory is not an error.
+    pub fn remove(&self) -> Result<()> {
+        for path in self.paths.values() {
+            remove_tree(path)?;
+        }
+        Ok(())
+    }
+}
+
+fn remove_tree(path: &Path) -> Result<()> {
+    let entries = match fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(CgroupError::Remove {
+                path: path.into(),
+                source,
+            })
+        }
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            remove_tree(&entry.path())?;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match fs::remove_dir(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            // EBUSY: a process that was killed has not left yet.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(source) => {
+                return Err(CgroupError::Remove {
+                    path: path.into(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// cgroup v1 cpuset: a new cgroup starts with no cpus and no memory nodes, and no
+/// process can join it; each level we make gets its parent's.
+fn create_cpuset(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        create_cpuset(parent)?;
+    }
+    fs::create_dir(path).map_err(|source| CgroupError::Create {
+        path: path.into(),
+        source,
+    })?;
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let own = path.join(file);
+        if read_file(&own)?.trim().is_empty() {
+            let parent = path.parent().map(|p| p.join(file)).unwrap_or_default();
+            write_file(&own, read_file(&parent)?.trim())?;
+        }
+    }
+    Ok(())
+}

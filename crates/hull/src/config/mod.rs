@@ -1,0 +1,216 @@
+//! The library's own description of a container: what [`crate::Factory::create`] takes.
+//!
+//! It is independent of the OCI JSON (see [`crate::spec`] for that conversion) and is
+//! saved whole in the container's state, so every field is plain data.
+
+pub mod capability;
+pub mod mount_options;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use capability::{CapSet, Capabilities};
+pub use mount_options::MountOptions;
+
+/// A container's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// The root filesystem, an absolute path on the host.
+    pub rootfs: PathBuf,
+    /// Remount the root filesystem read-only before the process runs.
+    pub readonly_rootfs: bool,
+    /// Use `MS_MOVE` + `chroot` instead of `pivot_root` (for a rootfs on a ramdisk).
+    pub no_pivot_root: bool,
+    /// Propagation of the container's `/` (`MS_SLAVE|MS_REC` when `None`, as runc).
+    pub root_propagation: Option<u64>,
+    /// Mounts, made in order.
+    pub mounts: Vec<Mount>,
+    /// Device nodes to create in `/dev` beyond the defaults.
+    pub devices: Vec<Device>,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub namespaces: Vec<Namespace>,
+    pub uid_mappings: Vec<IdMap>,
+    pub gid_mappings: Vec<IdMap>,
+    /// Offsets of a new time namespace, keyed by clock (`monotonic`, `boottime`).
+    pub time_offsets: BTreeMap<String, TimeOffset>,
+    pub sysctl: BTreeMap<String, String>,
+    /// Paths made inaccessible (`/dev/null` over files, an empty read-only tmpfs over dirs).
+    pub masked_paths: Vec<PathBuf>,
+    /// Paths remounted read-only.
+    pub readonly_paths: Vec<PathBuf>,
+    pub cgroup: CgroupConfig,
+    /// The bundle directory this config came from (reported in the OCI state).
+    pub bundle: PathBuf,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The namespace of kind `kind`, if the container has one of its own or joins one.
+    pub fn namespace(&self, kind: NamespaceKind) -> Option<&Namespace> {
+        self.namespaces.iter().find(|n| n.kind == kind)
+    }
+}
+
+/// One mount of the container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    /// Host path for binds, or the filesystem's source string (`proc`, `tmpfs`, …).
+    pub source: Option<PathBuf>,
+    /// Absolute path inside the container.
+    pub destination: PathBuf,
+    /// Filesystem type (`proc`, `tmpfs`, `cgroup`, …); `bind` or `none` for binds.
+    pub fstype: String,
+    pub options: MountOptions,
+}
+
+/// A device node to create in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Absolute path inside the container.
+    pub path: PathBuf,
+    /// `S_IFCHR`, `S_IFBLK` or `S_IFIFO`.
+    pub kind: u32,
+    pub major: u64,
+    pub minor: u64,
+    /// Permission bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The kinds of Linux namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamespaceKind {
+    User,
+    Mount,
+    Pid,
+    Network,
+    Ipc,
+    Uts,
+    Cgroup,
+    Time,
+}
+
+impl NamespaceKind {
+    /// Every kind, in the order a process joins them: user first (it grants the rights
+    /// for the rest), mount last (it changes how later paths resolve).
+    pub const ALL: [NamespaceKind; 8] = [
+        NamespaceKind::User,
+        NamespaceKind::Ipc,
+        NamespaceKind::Uts,
+        NamespaceKind::Network,
+        NamespaceKind::Pid,
+        NamespaceKind::Cgroup,
+        NamespaceKind::Time,
+        NamespaceKind::Mount,
+    ];
+
+    /// The `CLONE_NEW*` flag.
+    pub fn clone_flag(self) -> u64 {
+        (match self {
+            NamespaceKind::User => libc::CLONE_NEWUSER,
+            NamespaceKind::Mount => libc::CLONE_NEWNS,
+            NamespaceKind::Pid => libc::CLONE_NEWPID,
+            NamespaceKind::Network => libc::CLONE_NEWNET,
+            NamespaceKind::Ipc => libc::CLONE_NEWIPC,
+            NamespaceKind::Uts => libc::CLONE_NEWUTS,
+            NamespaceKind::Cgroup => libc::CLONE_NEWCGROUP,
+            NamespaceKind::Time => libc::CLONE_NEWTIME,
+        }) as u64
+    }
+
+    /// The name of the namespace's file in `/proc/<pid>/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NamespaceKind::User => "user",
+            NamespaceKind::Mount => "mnt",
+            NamespaceKind::Pid => "pid",
+            NamespaceKind::Network => "net",
+            NamespaceKind::Ipc => "ipc",
+            NamespaceKind::Uts => "uts",
+            NamespaceKind::Cgroup => "cgroup",
+            NamespaceKind::Time => "time",
+        }
+    }
+
+    /// The name OCI uses in `linux.namespaces[].type`.
+    pub fn oci_name(self) -> &'static str {
+        match self {
+            NamespaceKind::Mount => "mount",
+            NamespaceKind::Network => "network",
+            other => other.proc_name(),
+        }
+    }
+}
+
+/// A namespace the container gets: a new one, or the one at `path` to join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespace {
+    pub kind: NamespaceKind,
+    pub path: Option<PathBuf>,
+}
+
+/// One line of a uid or gid map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdMap {
+    pub container_id: u32,
+    pub host_id: u32,
+    pub size: u32,
+}
+
+/// A clock offset of a time namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeOffset {
+    pub secs: i64,
+    pub nanosecs: u32,
+}
+
+/// Where the container's cgroup is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupConfig {
+    /// Absolute (from the hierarchy's root) or relative (to hull's own cgroup) path;
+    /// the container's id when `None`, as runc does.
+    pub path: Option<PathBuf>,
+}
+
+/// A resource limit of a process (`setrlimit(2)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    /// `RLIMIT_*` number.
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// The user a process runs as. Ids are numeric and never looked up as names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub umask: Option<u32>,
+}
+
+/// Names of the `RLIMIT_*` resources in kernel numbering, as OCI spells them.
+pub const RLIMIT_NAMES: [&str; 16] = [
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME",
+];

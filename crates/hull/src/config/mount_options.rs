@@ -1,0 +1,207 @@
+//! fstab-style mount options (`ro`, `nosuid`, `rbind`, `rprivate`, `rro`, `size=64k`, …)
+//! turned into what the kernel takes: `mount(2)` flags, propagation changes,
+//! `mount_setattr(2)` attributes for bind mounts, and the filesystem data string.
+
+use serde::{Deserialize, Serialize};
+
+/// `MOUNT_ATTR_*` bits (linux/mount.h).
+pub mod attr {
+    pub const RDONLY: u64 = 0x1;
+    pub const NOSUID: u64 = 0x2;
+    pub const NODEV: u64 = 0x4;
+    pub const NOEXEC: u64 = 0x8;
+    pub const ATIME_MASK: u64 = 0x70;
+    pub const NOATIME: u64 = 0x10;
+    pub const STRICTATIME: u64 = 0x20;
+    pub const NODIRATIME: u64 = 0x80;
+    pub const NOSYMFOLLOW: u64 = 0x0020_0000;
+}
+
+/// Attribute changes for a mount: bits to set and bits to clear.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub set: u64,
+    pub clear: u64,
+}
+
+impl AttrChange {
+    pub fn is_empty(&self) -> bool {
+        self.set == 0 && self.clear == 0
+    }
+}
+
+/// The parsed form of a mount's option list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountOptions {
+    /// `MS_*` flags for `mount(2)` (`MS_BIND`/`MS_REC` included for bind mounts).
+    pub flags: u64,
+    /// Propagation changes (`MS_SHARED`, `MS_PRIVATE`, … possibly with `MS_REC`), in order.
+    pub propagation: Vec<u64>,
+    /// Attributes applied to the mount itself after it is made (bind mounts take `ro`,
+    /// `nosuid`, … this way, since `mount(2)` ignores them on a bind).
+    pub attrs: AttrChange,
+    /// Attributes applied to the whole subtree (`rro`, `rnosuid`, …).
+    pub recursive_attrs: AttrChange,
+    /// Everything the kernel does not know as a flag: handed to the filesystem.
+    pub data: Vec<String>,
+}
+
+impl MountOptions {
+    pub fn is_bind(&self) -> bool {
+        self.flags & libc::MS_BIND != 0
+    }
+}
+
+enum Opt {
+    /// A flag that is set (true) or cleared (false), and its mount attribute.
+    Flag(u64, bool, u64),
+    Propagation(u64),
+    Recursive(u64, bool),
+}
+
+fn lookup(name: &str) -> Option<Opt> {
+    use libc::*;
+    use Opt::*;
+    Some(match name {
+        "ro" => Flag(MS_RDONLY, true, attr::RDONLY),
+        "rw" => Flag(MS_RDONLY, false, attr::RDONLY),
+        "nosuid" => Flag(MS_NOSUID, true, attr::NOSUID),
+        "suid" => Flag(MS_NOSUID, false, attr::NOSUID),
+        "nodev" => Flag(MS_NODEV, true, attr::NODEV),
+        "dev" => Flag(MS_NODEV, false, attr::NODEV),
+        "noexec" => Flag(MS_NOEXEC, true, attr::NOEXEC),
+        "exec" => Flag(MS_NOEXEC, false, attr::NOEXEC),
+        "sync" => Flag(MS_SYNCHRONOUS, true, 0),
+        "async" => Flag(MS_SYNCHRONOUS, false, 0),
+        "dirsync" => Flag(MS_DIRSYNC, true, 0),
+        "remount" => Flag(MS_REMOUNT, true, 0),
+        "mand" => Flag(MS_MANDLOCK, true, 0),
+        "nomand" => Flag(MS_MANDLOCK, false, 0),
+        "atime" => Flag(MS_NOATIME, false, attr::NOATIME),
+        "noatime" => Flag(MS_NOATIME, true, attr::NOATIME),
+        "diratime" => Flag(MS_NODIRATIME, false, attr::NODIRATIME),
+        "nodiratime" => Flag(MS_NODIRATIME, true, attr::NODIRATIME),
+        "relatime" => Flag(MS_RELATIME, true, 0),
+        "norelatime" => Flag(MS_RELATIME, false, 0),
+        "strictatime" => Flag(MS_STRICTATIME, true, attr::STRICTATIME),
+        "nostrictatime" => Flag(MS_STRICTATIME, false, attr::STRICTATIME),
+        "lazytime" => Flag(MS_LAZYTIME, true, 0),
+        "nolazytime" => Flag(MS_LAZYTIME, false, 0),
+        "nosymfollow" => Flag(MS_NOSYMFOLLOW, true, attr::NOSYMFOLLOW),
+        "symfollow" => Flag(MS_NOSYMFOLLOW, false, attr::NOSYMFOLLOW),
+        "bind" => Flag(MS_BIND, true, 0),
+        "rbind" => Flag(MS_BIND | MS_REC, true, 0),
+        "private" => Propagation(MS_PRIVATE),
+        "rprivate" => Propagation(MS_PRIVATE | MS_REC),
+        "shared" => Propagation(MS_SHARED),
+        "rshared" => Propagation(MS_SHARED | MS_REC),
+        "slave" => Propagation(MS_SLAVE),
+        "rslave" => Propagation(MS_SLAVE | MS_REC),
+        "unbindable" => Propagation(MS_UNBINDABLE),
+        "runbindable" => Propagation(MS_UNBINDABLE | MS_REC),
+        "rro" => Recursive(attr::RDONLY, true),
+        "rrw" => Recursive(attr::RDONLY, false),
+        "rnosuid" => Recursive(attr::NOSUID, true),
+        "rsuid" => Recursive(attr::NOSUID, false),
+        "rnodev" => Recursive(attr::NODEV, true),
+        "rdev" => Recursive(attr::NODEV, false),
+        "rnoexec" => Recursive(attr::NOEXEC, true),
+        "rexec" => Recursive(attr::NOEXEC, false),
+        "rnodiratime" => Recursive(attr::NODIRATIME, true),
+        "rdiratime" => Recursive(attr::NODIRATIME, false),
+        "rnoatime" => Recursive(attr::NOATIME, true),
+        "rstrictatime" => Recursive(attr::STRICTATIME, true),
+        "rrelatime" => Recursive(attr::ATIME_MASK, false),
+        "rnosymfollow" => Recursive(attr::NOSYMFOLLOW, true),
+        "rsymfollow" => Recursive(attr::NOSYMFOLLOW, false),
+        _ => return None,
+    })
+}
+
+fn change(c: &mut AttrChange, bit: u64, on: bool) {
+    // The atime modes are one field: choosing one clears the others.
+    let mask = if bit & attr::ATIME_MASK != 0 {
+        attr::ATIME_MASK
+    } else {
+        bit
+    };
+    if on {
+        c.set = (c.set & !mask) | bit;
+        c.clear |= mask;
+    } else {
+        c.set &= !mask;
+        c.clear |= mask;
+    }
+}
+
+/// Parses an OCI mount's `options`. Unknown words go to the filesystem as data, as
+/// runc does; `tmpcopyup` and `idmap` are refused until hull implements them.
+pub fn parse(options: &[String]) -> Result<MountOptions, String> {
+    let mut out = MountOptions::default();
+    for opt in options {
+        match lookup(opt) {
+            Some(Opt::Flag(flag, on, a)) => {
+                if on {
+                    out.flags |= flag;
+                } else {
+                    out.flags &= !flag;
+                }
+                if a != 0 {
+                    change(&mut out.attrs, a, on);
+                }
+            }
+            Some(Opt::Propagation(p)) => out.propagation.push(p),
+            Some(Opt::Recursive(a, on)) => change(&mut out.recursive_attrs, a, on),
+            None if matches!(opt.as_str(), "tmpcopyup" | "idmap" | "ridmap") => {
+                return Err(format!("mount option {opt:?} is not supported"));
+            }
+            None => out.data.push(opt.clone()),
+        }
+    }
+    // mount_setattr wants set and clear apart, except that setting an atime mode
+    // requires clearing the whole atime field.
+    for c in [&mut out.attrs, &mut out.recursive_attrs] {
+        c.clear &= !c.set | attr::ATIME_MASK;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(opts: &[&str]) -> MountOptions {
+        parse(&opts.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn flags_data_and_propagation() {
+        let o = p(&["nosuid", "noexec", "mode=755", "size=65536k", "rslave"]);
+        assert_eq!(o.flags, libc::MS_NOSUID | libc::MS_NOEXEC);
+        assert_eq!(o.data, ["mode=755", "size=65536k"]);
+        assert_eq!(o.propagation, [libc::MS_SLAVE | libc::MS_REC]);
+        assert!(!o.is_bind());
+    }
+
+    #[test]
+    fn bind_with_attributes() {
+        let o = p(&["rbind", "ro", "nodev", "rnosuid"]);
+        assert!(o.is_bind());
+        assert_eq!(o.flags & libc::MS_REC, libc::MS_REC);
+        assert_eq!(o.attrs.set, attr::RDONLY | attr::NODEV);
+        assert_eq!(o.recursive_attrs.set, attr::NOSUID);
+    }
+
+    #[test]
+    fn later_option_wins() {
+        let o = p(&["ro", "rw"]);
+        assert_eq!(o.flags & libc::MS_RDONLY, 0);
+        assert_eq!(o.attrs.set & attr::RDONLY, 0);
+        assert_eq!(o.attrs.clear & attr::RDONLY, attr::RDONLY);
+    }
+
+    #[test]
+    fn unsupported_options_are_refused() {
+        assert!(parse(&["tmpcopyup".to_string()]).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Telling whether a container's init still exists: its pid *and* its start time must
+//! match, so a pid reused by another process is never taken for init.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use crate::sys;
+
+/// `(state letter, start time)` from `/proc/<pid>/stat`.
+pub fn stat(pid: i32) -> Option<(char, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: skip past the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let start = fields.nth(18)?.parse().ok()?;
+    Some((state, start))
+}
+
+/// Whether `pid` is the process that started at `start_time` and has not exited.
+pub fn is_alive(pid: i32, start_time: u64) -> bool {
+    pid > 0 && matches!(stat(pid), Some((s, t)) if t == start_time && s != 'Z' && s != 'X')
+}
+
+/// A pidfd for init, taken only if it is still the same process: signals sent through
+/// it can never reach a successor that reused the pid.
+pub fn open(pid: i32, start_time: u64) -> Option<OwnedFd> {
+    let fd = sys::pidfd_open(pid).ok()?;
+    // Checked after opening: from here on the pidfd pins this exact process.
+    is_alive(pid, start_time).then_some(fd)
+}
+
+/// Waits until the process behind `pidfd` has exited (it becomes readable), at most
+/// `timeout_ms`.
+pub fn wait_exit(pidfd: &OwnedFd, timeout_ms: u16) -> bool {
+    let mut fds = [nix::poll::PollFd::new(
+        pidfd.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(timeout_ms)), Ok(n) if n > 0)
+}

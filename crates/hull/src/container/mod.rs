@@ -1,0 +1,307 @@
+//! A container and its life: status read from the kernel (never merely remembered),
+//! starting init, letting it exec (`start`), signals, and destruction.
+
+mod liveness;
+pub mod state;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use state::State;
+
+use crate::cgroups::{Cgroup, Layout};
+use crate::config::{Config, NamespaceKind};
+use crate::error::{Error, Result};
+use crate::process::{spawn, ExitStatus, Process};
+use crate::rootfs::CgroupMountPlan;
+use crate::sys;
+
+/// The file init blocks on until `start`.
+pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// Where a container is in its life. The CLI reports the OCI names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// `create` is still setting it up.
+    Creating,
+    /// Init is ready and waits for `start`.
+    Created,
+    Running,
+    Paused,
+    /// Init has exited (or never ran).
+    Stopped,
+    /// Saved to disk by a checkpoint.
+    Checkpointed,
+}
+
+impl Status {
+    /// The OCI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Stopped => "stopped",
+            Status::Checkpointed => "checkpointed",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A container in a [`crate::Factory`]'s state root.
+#[derive(Debug)]
+pub struct Container {
+    dir: PathBuf,
+    state: State,
+    /// An exclusive flock on the container's directory, while this handle changes it.
+    lock: Option<fs::File>,
+}
+
+/// Takes the flock on a container directory; `None` if `wait` is false and somebody else
+/// holds it.
+fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
+    let file = fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
+    let mut op = libc::LOCK_EX;
+    if !wait {
+        op |= libc::LOCK_NB;
+    }
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), op) } == 0 {
+        return Ok(Some(file));
+    }
+    match std::io::Error::last_os_error() {
+        e if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+        e => Err(Error::io("lock", dir, e)),
+    }
+}
+
+impl Container {
+    pub(crate) fn new(dir: PathBuf, state: State, lock: Option<fs::File>) -> Container {
+        Container { dir, state, lock }
+    }
+
+    pub(crate) fn lock_dir(dir: &Path) -> Result<fs::File> {
+        flock(dir, true).map(|f| f.expect("a blocking flock returns a lock"))
+    }
+
+    /// Takes this container's lock (waiting for another command that holds it) and
+    /// rereads its state, which that command may have changed. Commands that change a
+    /// container hold the lock; reading it needs none.
+    pub fn lock(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            self.lock = Some(Self::lock_dir(&self.dir)?);
+            self.state = State::load(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// Lets other commands change the container again.
+    pub fn unlock(&mut self) {
+        self.lock = None;
+    }
+
+    pub fn id(&self) -> &str {
+        &self.state.id
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The container's state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The init process's pid, if it ever ran.
+    pub fn init_pid(&self) -> Option<i32> {
+        (self.state.init_pid > 0).then_some(self.state.init_pid)
+    }
+
+    /// The status, read from the kernel: init alive (same pid and start time), the
+    /// exec.fifo still there (not started yet), the freezer.
+    pub fn status(&self) -> Status {
+        if self.state.init_pid == 0 {
+            // Being created, unless its creator died: then nobody holds the lock.
+            let creator_alive = self.lock.is_some() || matches!(flock(&self.dir, false), Ok(None));
+            return if creator_alive {
+                Status::Creating
+            } else {
+                Status::Stopped
+            };
+        }
+        if !liveness::is_alive(self.state.init_pid, self.state.init_start_time) {
+            return Status::Stopped;
+        }
+        if self.dir.join(EXEC_FIFO).exists() {
+            return Status::Created;
+        }
+        if self.state.cgroup.is_frozen() {
+            return Status::Paused;
+        }
+        Status::Running
+    }
+
+    /// The pids in the container's cgroup.
+    pub fn processes(&self) -> Result<Vec<i32>> {
+        Ok(self.state.cgroup.pids()?)
+    }
+
+    /// Creates the container's init for `process` (the seed's first `Start`): after this
+    /// the container is `Created`, init waiting for [`Container::exec`].
+    ///
+    /// This forks the calling process (see the crate docs on threads).
+    pub fn start(&mut self, process: &mut Process) -> Result<()> {
+        if self.state.init_pid != 0 {
+            return Err(self.wrong_state("start a new init"));
+        }
+        let layout = Layout::detect()?;
+        let cgroup_path = self
+            .state
+            .config
+            .cgroup
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&self.state.id));
+        self.state.cgroup = layout.cgroup_for(&cgroup_path)?;
+        self.state.init_process = process.describe();
+        // Saved before anything exists on the host, so that `delete` can find and clean
+        // whatever a crash from here on leaves behind.
+        self.state.save(&self.dir)?;
+        self.state.cgroup.create()?;
+        let fifo = self.dir.join(EXEC_FIFO);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
+            .map_err(|e| Error::io("mkfifo", &fifo, e.into()))?;
+        let mounts = CgroupMountPlan {
+            unified: layout.is_unified(),
+            own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
+            hierarchies: self
+                .state
+                .cgroup
+                .paths
+                .iter()
+                .map(|(k, p)| (k.clone(), p.clone()))
+                .collect(),
+        };
+        let pid = spawn::spawn_init(
+            &self.state.config,
+            process,
+            &self.state.cgroup,
+            mounts,
+            &fifo,
+        )?;
+        process.pid = Some(pid);
+        self.state.init_pid = pid;
+        self.state.init_start_time = liveness::stat(pid).map(|(_, t)| t).unwrap_or(0);
+        self.state.created = state::now_rfc3339();
+        self.state.namespace_paths = self
+            .state
+            .config
+            .namespaces
+            .iter()
+            .map(|n| {
+                let path = PathBuf::from(format!("/proc/{pid}/ns/{}", n.kind.proc_name()));
+                (n.kind.oci_name().to_string(), path)
+            })
+            .collect::<BTreeMap<_, _>>();
+        self.state.external_descriptors = (0..3)
+            .map(|fd| {
+                fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.state.save(&self.dir)
+    }
+
+    /// Lets a `Created` container's init exec the user's program (OCI `start`).
+    pub fn exec(&mut self) -> Result<()> {
+        if self.status() != Status::Created {
+            return Err(self.wrong_state("start"));
+        }
+        let fifo = self.dir.join(EXEC_FIFO);
+        // Opening for reading releases init, which is blocked opening it for writing.
+        let mut file = fs::File::open(&fifo).map_err(|e| Error::io("open", &fifo, e))?;
+        let mut byte = [0u8; 1];
+        let n =
+            std::io::Read::read(&mut file, &mut byte).map_err(|e| Error::io("read", &fifo, e))?;
+        fs::remove_file(&fifo).map_err(|e| Error::io("remove", &fifo, e))?;
+        if n != 1 {
+            return Err(Error::Init("init exited before it could start".into()));
+        }
+        Ok(())
+    }
+
+    /// `start` then `exec`: the container runs `process`.
+    pub fn run(&mut self, process: &mut Process) -> Result<()> {
+        self.start(process)?;
+        self.exec()
+    }
+
+    /// Sends `signal` to init, or to every process of the container with `all`.
+    pub fn signal(&self, signal: i32, all: bool) -> Result<()> {
+        match self.status() {
+            Status::Stopped | Status::Creating => return Err(self.not_running()),
+            _ => {}
+        }
+        if all {
+            return Ok(self.state.cgroup.signal_all(signal)?);
+        }
+        let pidfd = liveness::open(self.state.init_pid, self.state.init_start_time)
+            .ok_or_else(|| self.not_running())?;
+        sys::pidfd_send_signal(pidfd.as_fd(), signal).map_err(|e| Error::sys("signal init", e))
+    }
+
+    /// Kills everything in the container, removes its cgroup and its state (the seed's
+    /// `Destroy`). A container that is already gone is not an error.
+    pub fn destroy(self) -> Result<()> {
+        if let Some(pidfd) = liveness::open(self.state.init_pid, self.state.init_start_time) {
+            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            liveness::wait_exit(&pidfd, 5000);
+        }
+        // Without a pid namespace of its own, init's death does not take the others along.
+        let cgroup: &Cgroup = &self.state.cgroup;
+        cgroup.kill_all(Duration::from_secs(5))?;
+        cgroup.remove()?;
+        fs::remove_dir_all(&self.dir).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(Error::io("remove", &self.dir, e))
+            }
+        })
+    }
+
+    /// Waits for init to exit, if the caller is its parent or a subreaper above it.
+    pub fn wait(&self) -> Result<ExitStatus> {
+        crate::process::wait_pid(self.state.init_pid)
+    }
+
+    fn wrong_state(&self, action: &'static str) -> Error {
+        Error::WrongState {
+            id: self.state.id.clone(),
+            action,
+            status: self.status().as_str(),
+        }
+    }
+
+    fn not_running(&self) -> Error {
+        Error::NotRunning {
+            id: self.state.id.clone(),
+            status: self.status().as_str(),
+        }
+    }
+}

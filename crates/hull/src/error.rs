@@ -1,0 +1,114 @@
+//! The library's top-level error: every failure carries one of the seed's error codes,
+//! and keeps the typed error of the module it came from as its source.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::cgroups::CgroupError;
+use crate::process::channel::ChannelError;
+
+/// The seed's error codes: what kind of failure, for callers that branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    IdInUse,
+    InvalidIdFormat,
+    ContainerNotExists,
+    ContainerPaused,
+    ContainerNotStopped,
+    ContainerNotRunning,
+    ProcessNotExecuted,
+    ConfigInvalid,
+    SystemError,
+}
+
+/// A configuration rejected: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ConfigError {
+    /// The field, spelled as in config.json (`linux.namespaces[2].type`).
+    pub field: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("container {0:?} already exists")]
+    IdInUse(String),
+    #[error("invalid container id {id:?}: {reason}")]
+    InvalidId { id: String, reason: &'static str },
+    #[error("container {0:?} does not exist")]
+    NotExists(String),
+    #[error("container {0:?} is paused")]
+    Paused(String),
+    #[error("container {id:?} is not stopped: it is {status}")]
+    NotStopped { id: String, status: &'static str },
+    #[error("container {id:?} is not running: it is {status}")]
+    NotRunning { id: String, status: &'static str },
+    #[error("container {id:?} cannot {action}: it is {status}")]
+    WrongState {
+        id: String,
+        action: &'static str,
+        status: &'static str,
+    },
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    /// A failure inside the new container, reported by its init with its full text.
+    #[error("container init: {0}")]
+    Init(String),
+    #[error("{context} {path}: {source}")]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("{context}: {source}")]
+    Sys {
+        context: &'static str,
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::IdInUse(_) => ErrorCode::IdInUse,
+            Error::InvalidId { .. } => ErrorCode::InvalidIdFormat,
+            Error::NotExists(_) => ErrorCode::ContainerNotExists,
+            Error::Paused(_) => ErrorCode::ContainerPaused,
+            Error::NotStopped { .. } => ErrorCode::ContainerNotStopped,
+            Error::NotRunning { .. } | Error::WrongState { .. } => ErrorCode::ContainerNotRunning,
+            Error::Config(_) => ErrorCode::ConfigInvalid,
+            _ => ErrorCode::SystemError,
+        }
+    }
+
+    pub(crate) fn io(context: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            context,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn sys(context: &'static str, source: impl Into<io::Error>) -> Self {
+        Error::Sys {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,127 @@
+//! The factory: a state root directory holding one directory per container, valid
+//! container ids, and creating or loading containers there (the seed's `Factory`).
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::container::{Container, State};
+use crate::error::{Error, Result};
+
+/// Creates and finds containers under one state root.
+#[derive(Debug, Clone)]
+pub struct Factory {
+    root: PathBuf,
+}
+
+/// Checks a container id: letters, digits and `_ + - .`, not `.` or `..`, at most 1024
+/// bytes. An id is a directory name, so anything else could name a path.
+pub fn validate_id(id: &str) -> Result<()> {
+    let invalid = |reason| Error::InvalidId {
+        id: id.to_string(),
+        reason,
+    };
+    if id.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if id == "." || id == ".." {
+        return Err(invalid("it must not be \".\" or \"..\""));
+    }
+    if id.len() > 1024 {
+        return Err(invalid("it is longer than 1024 bytes"));
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.'))
+    {
+        return Err(invalid("only letters, digits and _ + - . are allowed"));
+    }
+    Ok(())
+}
+
+impl Factory {
+    /// A factory over `root`, made (mode 0700) if missing.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Factory> {
+        let root = root.into();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&root)
+            .map_err(|e| Error::io("create state root", &root, e))?;
+        Ok(Factory { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Registers a new container (validates the id, makes its state directory; starts
+    /// nothing). The returned container holds its lock until dropped.
+    pub fn create(&self, id: &str, config: Config) -> Result<Container> {
+        validate_id(id)?;
+        let dir = self.root.join(id);
+        match fs::DirBuilder::new().mode(0o711).create(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(Error::IdInUse(id.into()))
+            }
+            Err(e) => return Err(Error::io("create", &dir, e)),
+        }
+        let lock = Container::lock_dir(&dir)?;
+        let state = State::new(id, config);
+        if let Err(e) = state.save(&dir) {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+        Ok(Container::new(dir, state, Some(lock)))
+    }
+
+    /// Loads an existing container, without taking its lock.
+    pub fn load(&self, id: &str) -> Result<Container> {
+        validate_id(id)?;
+        let dir = self.root.join(id);
+        match State::load(&dir) {
+            Ok(state) => Ok(Container::new(dir, state, None)),
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                if dir.is_dir() {
+                    // A create that died before its first save: nothing exists on the
+                    // host yet, so the directory is all there is to show for it.
+                    Ok(Container::new(dir, State::new(id, Config::default()), None))
+                } else {
+                    Err(Error::NotExists(id.into()))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The ids of all containers, sorted.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = fs::read_dir(&self.root)
+            .map_err(|e| Error::io("read state root", &self.root, e))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|id| validate_id(id).is_ok())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        for good in ["a", "my-container_1.2+x", "A"] {
+            assert!(validate_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "../x", "a b", "é", &"x".repeat(1025)] {
+            assert!(validate_id(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The last steps of init: the environment, finding the program, the working
+//! directory (checked to be inside the container, CVE-2024-21626), waiting on
+//! exec.fifo for `start`, laying out the descriptors, and `execve`.
+
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::InitResult;
+use crate::process::Process;
+use crate::sys;
+
+/// Writes an error to the process's stderr (after `Ready`, nobody else will).
+pub fn report(text: &str) {
+    let _ = std::io::stderr().write_all(format!("hull: {text}\n").as_bytes());
+}
+
+/// Signal dispositions and mask go back to the defaults: the runtime ignores SIGPIPE
+/// and may block signals it forwards, and neither must reach the container.
+pub fn reset_signals() {
+    for sig in 1..libc::SIGRTMAX() {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            // SAFETY: restoring the default action needs no handler.
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
+    }
+    let empty = nix::sys::signal::SigSet::empty();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&empty),
+        None,
+    );
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn env_value<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
+    env.iter()
+        .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+}
+
+/// The process's environment with `HOME` filled in as runc does: from the user's
+/// entry in the container's `/etc/passwd`, else `/`.
+pub fn environment(process: &Process) -> InitResult<Vec<String>> {
+    let mut env = process.env.clone();
+    if env_value(&env, "HOME").is_none() {
+        let home = home_of(process.user.uid).unwrap_or_else(|| "/".to_string());
+        env.push(format!("HOME={home}"));
+    }
+    Ok(env)
+}
+
+/// The home directory of `uid` in the container's `/etc/passwd`. The file belongs to the
+/// image: it is read only if it is a regular file, and at most 1 MiB of it.
+fn home_of(uid: u32) -> Option<String> {
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags_nonblock()
+        .open("/etc/passwd")
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(1 << 20).read_to_string(&mut text).ok()?;
+    text.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() >= 6 && f[2].parse() == Ok(uid)).then(|| f[5].to_string())
+    })
+}
+
+trait NonBlock {
+    fn custom_flags_nonblock(&mut self) -> &mut Self;
+}
+
+impl NonBlock for std::fs::OpenOptions {
+    /// A FIFO planted as /etc/passwd must not hang the runtime.
+    fn custom_flags_nonblock(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::custom_flags(self, libc::O_NONBLOCK | libc::O_NOFOLLOW)
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Resolves `args[0]` as `execvp` would, against the container's `PATH`, so that a
+/// missing program fails `create` with a clear error rather than after `start`.
+pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
+    let name = process.args.first().ok_or("process.args is empty")?;
+    let found = if name.contains('/') {
+        std::fs::metadata(name).map_err(|e| format!("exec: {name:?}: stat {name}: {e}"))?;
+        PathBuf::from(name)
+    } else {
+        env_value(env, "PATH")
+            .unwrap_or(DEFAULT_PATH)
+            .split(':')
+            .map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name))
+            .find(|p| is_executable(p))
+            .ok_or_else(|| format!("exec: {name:?}: executable file not found in $PATH"))?
+    };
+    CString::new(found.as_os_str().as_bytes())
+        .map_err(|_| format!("exec: {name:?}: contains a NUL byte"))
+}
+
+/// Changes to the working directory and makes sure it is inside the container: a
+/// descriptor leaked from the host could otherwise make it a way out.
+pub fn enter_cwd(cwd: &Path) -> InitResult<()> {
+    nix::unistd::chdir(cwd).map_err(|e| format!("chdir to cwd {}: {e}", cwd.display()))?;
+    match nix::unistd::getcwd() {
+        Ok(p) if p.is_absolute() => Ok(()),
+        _ => Err(format!("cwd {} is outside the container", cwd.display())),
+    }
+}
+
+/// Blocks until `start` opens exec.fifo for reading, then tells it we are going.
+pub fn wait_for_start(fifo: &OwnedFd) -> InitResult<()> {
+    let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("open exec.fifo: {e}"))?;
+    f.write_all(b"0")
+        .map_err(|e| format!("write exec.fifo: {e}"))
+}
+
+/// Moves each wanted descriptor to its place (0-2 for stdio, 3.. for extra files);
+/// everything else is closed by `execve`.
+fn arrange_fds(process: &Process) -> InitResult<()> {
+    let mut wanted: Vec<(RawFd, RawFd)> = Vec::new();
+    for (target, fd) in [&process.stdin, &process.stdout, &process.stderr]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(fd) = fd {
+            wanted.push((fd.as_raw_fd(), target as RawFd));
+        }
+    }
+    for (i, fd) in process.extra_files.iter().enumerate() {
+        wanted.push((fd.as_raw_fd(), 3 + i as RawFd));
+    }
+    let first_free = 3 + process.extra_files.len() as RawFd;
+    // Copy every source above the targets first, so no dup2 overwrites a later source.
+    let mut staged = Vec::with_capacity(wanted.len());
+    for (src, target) in &wanted {
+        // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we hold.
+        let tmp = unsafe { libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, first_free) };
+        if tmp < 0 {
+            return Err(format!("dup fd {src}: {}", std::io::Error::last_os_error()));
+        }
+        staged.push((tmp, *target));
+    }
+    for (tmp, target) in staged {
+        // SAFETY: dup2 onto a slot we own; the copy has no close-on-exec flag.
+        if unsafe { libc::dup2(tmp, target) } < 0 {
+            return Err(format!(
+                "dup2 to fd {target}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    sys::cloexec_from(first_free).map_err(|e| format!("close_range: {e}"))
+}
+
+pub fn exec(
+    process: &Process,
+    program: &CString,
+    env: &[String],
+) -> InitResult<std::convert::Infallible> {
+    arrange_fds(process)?;
+    // SAFETY: umask only changes our own file creation mask.
+    unsafe { libc::umask(process.user.umask.unwrap_or(0o022) as libc::mode_t) };
+    let to_c = |v: &[String]| -> Vec<CString> {
+        v.iter()
+            .map(|s| CString::new(s.as_bytes()).unwrap_or_default())
+            .collect()
+    };
+    let args = to_c(&process.args);
+    let env = to_c(env);
+    let err = nix::unistd::execve(program, &args, &env).unwrap_err();
+    Err(format!("exec {:?}: {err}", process.args[0]))
+}

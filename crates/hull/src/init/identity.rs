@@ -1,0 +1,108 @@
+//! Who the container's process is: resource limits, groups, uid/gid, the five
+//! capability sets and no_new_privileges. Ids are used as numbers only (CVE-2016-3697);
+//! inheritable and ambient capabilities are empty unless configured (CVE-2022-29162).
+
+use super::InitResult;
+use crate::config::{CapSet, Capabilities, Rlimit};
+use crate::sys::{self, CapSets};
+
+pub fn set_rlimits(rlimits: &[Rlimit]) -> InitResult<()> {
+    for r in rlimits {
+        let limit = libc::rlimit {
+            rlim_cur: r.soft,
+            rlim_max: r.hard,
+        };
+        // SAFETY: setrlimit with a valid struct.
+        if unsafe { libc::setrlimit(r.resource as _, &limit) } < 0 {
+            let name = crate::config::RLIMIT_NAMES
+                .get(r.resource as usize)
+                .unwrap_or(&"rlimit");
+            return Err(format!(
+                "setrlimit {name}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The highest capability number this kernel knows.
+fn last_cap() -> usize {
+    // PR_CAPBSET_READ fails with EINVAL past the last capability.
+    (0..64)
+        .take_while(|&c| sys::prctl(libc::PR_CAPBSET_READ, c as libc::c_ulong, 0).is_ok())
+        .last()
+        .unwrap_or(40)
+}
+
+/// Switches to the process's user, groups and capabilities.
+pub fn switch(process: &crate::process::Process) -> InitResult<()> {
+    let user = &process.user;
+    let caps = process.capabilities;
+    let known = (1u64 << (last_cap() + 1)).wrapping_sub(1);
+    if let Some(caps) = caps {
+        for cap in 0..=last_cap() {
+            if !caps.bounding.contains(cap) {
+                sys::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0)
+                    .map_err(|e| format!("drop capability {cap} from the bounding set: {e}"))?;
+            }
+        }
+        // Keep the permitted set across the uid change; it is set exactly below.
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).map_err(|e| format!("set keepcaps: {e}"))?;
+    }
+    let gids: Vec<nix::unistd::Gid> = user.additional_gids.iter().map(|g| (*g).into()).collect();
+    if let Err(e) = nix::unistd::setgroups(&gids) {
+        // In a user namespace with setgroups denied only an empty list is possible.
+        if !(e == nix::errno::Errno::EPERM && gids.is_empty()) {
+            return Err(format!("setgroups {:?}: {e}", user.additional_gids));
+        }
+    }
+    let gid = nix::unistd::Gid::from_raw(user.gid);
+    nix::unistd::setresgid(gid, gid, gid).map_err(|e| format!("setgid {}: {e}", user.gid))?;
+    let uid = nix::unistd::Uid::from_raw(user.uid);
+    nix::unistd::setresuid(uid, uid, uid).map_err(|e| format!("setuid {}: {e}", user.uid))?;
+
+    match caps {
+        Some(caps) => {
+            sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).map_err(|e| format!("clear keepcaps: {e}"))?;
+            apply(caps, known)?;
+        }
+        None => clear_inheritable()?,
+    }
+    if process.no_new_privileges {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
+            .map_err(|e| format!("set no_new_privs: {e}"))?;
+    }
+    Ok(())
+}
+
+fn apply(caps: Capabilities, known: u64) -> InitResult<()> {
+    let sets = CapSets {
+        effective: caps.effective.0 & known,
+        permitted: caps.permitted.0 & known,
+        inheritable: caps.inheritable.0 & known,
+    };
+    sys::capset(sets).map_err(|e| format!("capset {sets:?}: {e}"))?;
+    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0)
+        .map_err(|e| format!("clear ambient capabilities: {e}"))?;
+    for cap in (0..64).filter(|c| CapSet(caps.ambient.0 & known).contains(*c)) {
+        // The kernel allows only what is both permitted and inheritable; like runc, an
+        // ambient capability outside them is skipped rather than fatal.
+        let _ = sys::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as _,
+            cap as _,
+        );
+    }
+    Ok(())
+}
+
+/// With no capabilities configured: keep what the kernel gives the user, but never
+/// pass inheritable or ambient capabilities on.
+fn clear_inheritable() -> InitResult<()> {
+    let mut current = sys::capget().map_err(|e| format!("capget: {e}"))?;
+    current.inheritable = 0;
+    sys::capset(current).map_err(|e| format!("capset: {e}"))?;
+    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0)
+        .map_err(|e| format!("clear ambient capabilities: {e}"))
+}

@@ -1,0 +1,89 @@
+//! What runs inside the new container before the user's program: the child side of
+//! the spawn. It enters or makes the namespaces, builds the filesystem view, sets the
+//! system identity (hostname, sysctls), drops to the configured user and capabilities,
+//! reports `Ready`, waits for `start` on exec.fifo, and execs.
+//!
+//! Runs in a forked copy of the caller; any failure is sent to the parent as text and
+//! the process exits.
+
+mod exec;
+mod identity;
+mod namespaces;
+mod system;
+
+use std::os::fd::OwnedFd;
+
+use crate::config::{Config, NamespaceKind};
+use crate::process::channel::{Channel, Message};
+use crate::process::Process;
+use crate::rootfs::{self, CgroupMountPlan};
+
+/// Everything init needs, prepared by the parent before the fork.
+pub(crate) struct InitPlan<'a> {
+    pub config: &'a Config,
+    pub process: &'a Process,
+    /// exec.fifo, opened `O_PATH` before the fork; reopened for writing at the end.
+    pub fifo: OwnedFd,
+    /// Namespaces to join, in joining order.
+    pub join: Vec<(NamespaceKind, OwnedFd)>,
+    /// New namespaces to `unshare` after joining (those `clone3` did not make).
+    pub unshare: u64,
+    /// A pid or time namespace entered by `setns`/`unshare` takes effect for children
+    /// only: fork once more.
+    pub fork_again: bool,
+    pub new_user_namespace: bool,
+    pub cgroup_mounts: CgroupMountPlan,
+}
+
+/// The child's entry point; never returns.
+pub(crate) fn run(plan: InitPlan<'_>, chan: Channel) -> ! {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        setup_and_exec(&plan, &chan)
+    }));
+    let text = match result {
+        Ok(Err(e)) => e,
+        Ok(Ok(never)) => match never {},
+        Err(_) => "init panicked".to_string(),
+    };
+    // Before `Ready` the parent reports our error; after it, nobody listens on the
+    // channel any more and the error goes to the process's stderr.
+    if chan.send(&Message::Failed(text.clone())).is_err() {
+        exec::report(&text);
+    }
+    // SAFETY: leave without running the parent's atexit handlers or destructors.
+    unsafe { libc::_exit(1) }
+}
+
+type InitResult<T> = Result<T, String>;
+
+fn setup_and_exec(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<std::convert::Infallible> {
+    let config = plan.config;
+    let process = plan.process;
+    exec::reset_signals();
+    chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
+    namespaces::enter(plan, chan)?;
+    // SAFETY: umask only changes our own file creation mask; device modes must be exact.
+    unsafe { libc::umask(0) };
+    nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+
+    rootfs::prepare(
+        config,
+        &plan.cgroup_mounts,
+        &process.cwd,
+        plan.new_user_namespace,
+    )
+    .map_err(|e| e.to_string())?;
+    system::set_names(config)?;
+    system::write_sysctls(config)?;
+    rootfs::finalize(config).map_err(|e| e.to_string())?;
+
+    let env = exec::environment(process)?;
+    identity::set_rlimits(&process.rlimits)?;
+    identity::switch(process)?;
+    let program = exec::find_program(process, &env)?;
+    exec::enter_cwd(&process.cwd)?;
+
+    chan.send(&Message::Ready).map_err(|e| e.to_string())?;
+    exec::wait_for_start(&plan.fifo)?;
+    exec::exec(process, &program, &env)
+}

@@ -1,0 +1,36 @@
+//! The container's system identity: hostname, domain name, and sysctls, the latter
+//! written through a verified procfs handle.
+
+use super::InitResult;
+use crate::config::Config;
+use crate::procfs::Procfs;
+
+pub fn set_names(config: &Config) -> InitResult<()> {
+    if let Some(name) = &config.hostname {
+        nix::unistd::sethostname(name).map_err(|e| format!("set hostname {name:?}: {e}"))?;
+    }
+    if let Some(name) = &config.domainname {
+        // SAFETY: pointer and length of a live string.
+        if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } < 0 {
+            return Err(format!(
+                "set domainname {name:?}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes each sysctl to the container's own procfs (mounted by now at `/proc`).
+pub fn write_sysctls(config: &Config) -> InitResult<()> {
+    if config.sysctl.is_empty() {
+        return Ok(());
+    }
+    let proc = Procfs::open().map_err(|e| format!("sysctl: {e}"))?;
+    for (key, value) in &config.sysctl {
+        let rel = format!("sys/{}", key.replace('.', "/"));
+        proc.write(&rel, value.as_bytes())
+            .map_err(|e| format!("sysctl {key}={value}: {e}"))?;
+    }
+    Ok(())
+}

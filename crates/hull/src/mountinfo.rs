@@ -1,0 +1,86 @@
+//! Reading `/proc/self/mountinfo`: the mounts the cgroup code and the rootfs code need
+//! to find (cgroup hierarchies, the mount that holds a path).
+
+use std::path::PathBuf;
+
+/// One line of mountinfo, the fields hull uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountEntry {
+    /// The path inside the filesystem that is mounted (field 4).
+    pub root: PathBuf,
+    pub mount_point: PathBuf,
+    pub fstype: String,
+    /// Superblock options (for cgroup v1: the controllers, `name=…`).
+    pub super_options: Vec<String>,
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space, …).
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() {
+            let digits = std::str::from_utf8(&bytes[i + 1..i + 4]).unwrap_or("");
+            if let Ok(v) = u8::from_str_radix(digits, 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses mountinfo text; malformed lines are skipped.
+pub fn parse(text: &str) -> Vec<MountEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let left: Vec<&str> = left.split(' ').collect();
+            let mut right = right.split(' ');
+            let fstype = right.next()?.to_string();
+            let _source = right.next()?;
+            let super_options = right
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            Some(MountEntry {
+                root: unescape(left.get(3)?).into(),
+                mount_point: unescape(left.get(4)?).into(),
+                fstype,
+                super_options,
+            })
+        })
+        .collect()
+}
+
+/// The calling process's mounts.
+pub fn read_self() -> std::io::Result<Vec<MountEntry>> {
+    Ok(parse(&std::fs::read_to_string("/proc/self/mountinfo")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cgroup_lines_and_escapes() {
+        let text =
+            "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory\n\
+                    31 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n\
+                    40 25 8:1 /a\\040b /mnt/x\\040y rw - ext4 /dev/vda rw\n\
+                    garbage\n";
+        let m = parse(text);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].fstype, "cgroup");
+        assert_eq!(m[0].super_options, ["rw", "memory"]);
+        assert_eq!(m[1].mount_point, PathBuf::from("/sys/fs/cgroup/unified"));
+        assert_eq!(m[2].root, PathBuf::from("/a b"));
+        assert_eq!(m[2].mount_point, PathBuf::from("/mnt/x y"));
+    }
+}

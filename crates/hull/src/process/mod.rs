@@ -1,0 +1,117 @@
+//! A process to run in a container: what to run and as whom (the seed's `Process`),
+//! and, once started, a handle to wait for it or signal it.
+
+pub mod channel;
+pub(crate) mod spawn;
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Capabilities, Rlimit, User};
+use crate::error::{Error, Result};
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The shell's convention, as runc uses it: the exit code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => c,
+            ExitStatus::Signaled(s) => 128 + s,
+        }
+    }
+}
+
+/// A process to run inside a container.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Process {
+    /// The program and its arguments; a program without `/` is looked up in the
+    /// container's `PATH`.
+    pub args: Vec<String>,
+    /// `KEY=value` strings. `HOME` is added from the container's `/etc/passwd` (or `/`)
+    /// when missing, as runc does.
+    pub env: Vec<String>,
+    /// Working directory inside the container; made if missing.
+    pub cwd: PathBuf,
+    pub user: User,
+    /// The five capability sets; `None` leaves root's capabilities as they are (but
+    /// never inheritable or ambient ones).
+    pub capabilities: Option<Capabilities>,
+    pub rlimits: Vec<Rlimit>,
+    pub no_new_privileges: bool,
+    pub oom_score_adj: Option<i32>,
+    /// Standard input, output and error; the caller's own when `None`.
+    #[serde(skip)]
+    pub stdin: Option<OwnedFd>,
+    #[serde(skip)]
+    pub stdout: Option<OwnedFd>,
+    #[serde(skip)]
+    pub stderr: Option<OwnedFd>,
+    /// Further descriptors: `extra_files[i]` becomes fd `3 + i` in the process.
+    #[serde(skip)]
+    pub extra_files: Vec<OwnedFd>,
+    /// Set by hull once the process runs: its pid in the caller's pid namespace.
+    #[serde(skip)]
+    pub pid: Option<i32>,
+}
+
+impl Process {
+    /// A copy of what to run, without the descriptors or the pid.
+    pub fn describe(&self) -> Process {
+        Process {
+            args: self.args.clone(),
+            env: self.env.clone(),
+            cwd: self.cwd.clone(),
+            user: self.user.clone(),
+            capabilities: self.capabilities,
+            rlimits: self.rlimits.clone(),
+            no_new_privileges: self.no_new_privileges,
+            oom_score_adj: self.oom_score_adj,
+            ..Process::default()
+        }
+    }
+
+    /// Waits for the process to end. The process must be a child of the caller, or the
+    /// caller a child subreaper (`PR_SET_CHILD_SUBREAPER`) above it.
+    pub fn wait(&self) -> Result<ExitStatus> {
+        let pid = self.pid.ok_or(Error::sys(
+            "wait",
+            std::io::Error::other("the process was not started"),
+        ))?;
+        wait_pid(pid)
+    }
+
+    /// Sends `signal` to the process.
+    pub fn signal(&self, signal: i32) -> Result<()> {
+        let pid = self.pid.ok_or(Error::sys(
+            "signal",
+            std::io::Error::other("the process was not started"),
+        ))?;
+        // SAFETY: plain kill(2).
+        if unsafe { libc::kill(pid, signal) } < 0 {
+            return Err(Error::sys("kill", std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+}
+
+/// `waitpid` for one pid, retried on EINTR.
+pub(crate) fn wait_pid(pid: i32) -> Result<ExitStatus> {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(nix::unistd::Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(ExitStatus::Exited(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(ExitStatus::Signaled(sig as i32)),
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Error::sys("waitpid", e)),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The parent side of making a container's init: prepares the plan, forks with
+//! `clone3`, maps ids, places the child in its cgroup, and follows the child's setup
+//! over the channel until it is `Ready` (or reports why not).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+use super::channel::{Channel, Message};
+use super::Process;
+use crate::cgroups::Cgroup;
+use crate::config::{Config, IdMap, NamespaceKind};
+use crate::error::{Error, Result};
+use crate::init::{self, InitPlan};
+use crate::procfs::Procfs;
+use crate::rootfs::CgroupMountPlan;
+use crate::sys::{self, Forked};
+
+/// A running init that is not yet ready; killed and reaped if dropped.
+struct Child {
+    pid: i32,
+    /// The intermediate process of a second fork, once it has reported.
+    reaped: bool,
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) of the process we forked.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        if !self.reaped {
+            let _ = super::wait_pid(self.pid);
+        }
+    }
+}
+
+fn write_id_map(proc: &Procfs, pid: i32, file: &str, maps: &[IdMap]) -> Result<()> {
+    if maps.is_empty() {
+        return Ok(());
+    }
+    let text: String = maps
+        .iter()
+        .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+        .collect();
+    proc.write(&format!("{pid}/{file}"), text.as_bytes())
+        .map_err(|e| Error::sys("write id map", e))
+}
+
+fn map_ids(config: &Config, pid: i32) -> Result<()> {
+    let proc = Procfs::open().map_err(|e| Error::sys("open /proc", e))?;
+    write_id_map(&proc, pid, "uid_map", &config.uid_mappings)?;
+    write_id_map(&proc, pid, "gid_map", &config.gid_mappings)
+}
+
+fn open_namespaces(config: &Config) -> Result<Vec<(NamespaceKind, OwnedFd)>> {
+    let mut joins = Vec::new();
+    for kind in NamespaceKind::ALL {
+        if let Some(path) = config.namespace(kind).and_then(|n| n.path.as_ref()) {
+            let fd = std::fs::File::open(path).map_err(|e| Error::io("open namespace", path, e))?;
+            joins.push((kind, fd.into()));
+        }
+    }
+    Ok(joins)
+}
+
+/// Starts the container's init and returns its pid once it is ready, waiting on
+/// `fifo` for `start`.
+pub(crate) fn spawn_init(
+    config: &Config,
+    process: &Process,
+    cgroup: &Cgroup,
+    cgroup_mounts: CgroupMountPlan,
+    fifo: &Path,
+) -> Result<i32> {
+    let fifo = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(fifo)
+        .map_err(|e| Error::io("open", fifo, e))?;
+    let join = open_namespaces(config)?;
+    let new: u64 = config
+        .namespaces
+        .iter()
+        .filter(|n| n.path.is_none())
+        .map(|n| n.kind.clone_flag())
+        .fold(0, |a, b| a | b);
+    let cgroupns = NamespaceKind::Cgroup.clone_flag();
+    let timens = NamespaceKind::Time.clone_flag();
+    // The fast path: everything new, made by clone3 itself. Joins must happen before a
+    // new user namespace is made, and time offsets before anyone is in the namespace,
+    // so either means unshare() and a second fork in the child.
+    let fast = join.is_empty() && new & timens == 0;
+    let clone_flags = if fast { new & !cgroupns } else { 0 };
+    let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
+    let plan = InitPlan {
+        config,
+        process,
+        fifo: fifo.into(),
+        join,
+        unshare: if fast { new & cgroupns } else { new },
+        fork_again: !fast && changes_pid,
+        new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
+        cgroup_mounts,
+    };
+    let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
+    let into = cgroup.clone_into_fd();
+    let pid = match sys::clone3(clone_flags, into.as_ref().map(|f| f.as_raw_fd())) {
+        Err(e) => return Err(Error::sys("clone3", e)),
+        Ok(Forked::Child) => {
+            drop(parent_end);
+            init::run(plan, child_end)
+        }
+        Ok(Forked::Parent(pid)) => pid,
+    };
+    drop(child_end);
+    drop(plan);
+    let mut child = Child { pid, reaped: false };
+
+    if clone_flags & NamespaceKind::User.clone_flag() != 0 {
+        map_ids(config, pid)?;
+    }
+    if into.is_none() {
+        cgroup.add_process(pid)?;
+    }
+    if let Some(adj) = process.oom_score_adj {
+        Procfs::open()
+            .and_then(|p| p.write(&format!("{pid}/oom_score_adj"), adj.to_string().as_bytes()))
+            .map_err(|e| Error::sys("set oom_score_adj", e))?;
+    }
+    parent_end.send(&Message::Go)?;
+    loop {
+        match parent_end.recv() {
+            Ok(Message::Ready) => break,
+            Ok(Message::MapIds) => {
+                map_ids(config, child.pid)?;
+                parent_end.send(&Message::Go)?;
+            }
+            Ok(Message::InitPid(init)) if !child.reaped => {
+                super::wait_pid(child.pid)?;
+                child = Child {
+                    pid: init,
+                    reaped: true,
+                };
+                parent_end.send(&Message::Go)?;
+            }
+            Ok(Message::Failed(text)) => return Err(Error::Init(text)),
+            Ok(other) => {
+                return Err(Error::Channel(super::channel::ChannelError::Unexpected {
+                    expected: "Ready",
+                    got: other,
+                }))
+            }
+            Err(super::channel::ChannelError::Closed) => {
+                return Err(Error::Init(
+                    "init exited during setup without a word".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let pid = child.pid;
+    std::mem::forget(child);
+    Ok(pid)
+}
+
+use std::os::unix::fs::OpenOptionsExt;

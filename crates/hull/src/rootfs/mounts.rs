@@ -1,0 +1,258 @@
+//! Making one configured mount inside the rootfs: binds (with their attributes applied
+//! through `mount_setattr`), regular filesystems, and the cgroup filesystem, which
+//! depends on the host's hierarchies.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::OFlag;
+use serde::{Deserialize, Serialize};
+
+use super::resolve::{self, fd_path, Kind, Symlinks};
+use super::{cstr, err, mount, Result};
+use crate::config::mount_options::attr;
+use crate::config::Mount;
+use crate::sys;
+
+/// What init needs to know to mount `cgroup` inside the container, worked out by the
+/// parent from the host's layout and the container's cgroup.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CgroupMountPlan {
+    /// True on a pure v2 host: one cgroup2 mount.
+    pub unified: bool,
+    /// True when the container has its own cgroup namespace: mount fresh hierarchies
+    /// rather than binding the host's directories.
+    pub own_namespace: bool,
+    /// (hierarchy key, the container's directory in it on the host), "" for v2.
+    pub hierarchies: Vec<(String, PathBuf)>,
+}
+
+fn reopen(root: BorrowedFd<'_>, m: &Mount) -> Result<OwnedFd> {
+    resolve::open(
+        root,
+        &m.destination,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Symlinks::InRoot,
+    )
+    .map_err(err("reopen mount point", &m.destination))
+}
+
+/// Applies what `mount(2)` could not: attributes of a bind, and propagation.
+fn finish(root: BorrowedFd<'_>, m: &Mount) -> Result<()> {
+    let o = &m.options;
+    if o.propagation.is_empty()
+        && (!o.is_bind() || o.attrs.is_empty())
+        && o.recursive_attrs.is_empty()
+    {
+        return Ok(());
+    }
+    let fd = reopen(root, m)?;
+    if o.is_bind() && !o.attrs.is_empty() {
+        sys::mount_setattr(fd.as_fd(), o.attrs.set, o.attrs.clear, false)
+            .map_err(err("set mount attributes on", &m.destination))?;
+    }
+    if !o.recursive_attrs.is_empty() {
+        sys::mount_setattr(
+            fd.as_fd(),
+            o.recursive_attrs.set,
+            o.recursive_attrs.clear,
+            true,
+        )
+        .map_err(err("set recursive mount attributes on", &m.destination))?;
+    }
+    let target = fd_path(&fd);
+    for p in &o.propagation {
+        mount(None, &target, None, *p, None).map_err(err("set propagation of", &m.destination))?;
+    }
+    Ok(())
+}
+
+pub fn mount_one(
+    root: BorrowedFd<'_>,
+    m: &Mount,
+    cgroups: &CgroupMountPlan,
+    in_userns: bool,
+) -> Result<()> {
+    if matches!(m.fstype.as_str(), "cgroup" | "cgroup2") {
+        return mount_cgroup(root, m, cgroups);
+    }
+    let o = &m.options;
+    let source = m.source.clone().unwrap_or_else(|| PathBuf::from(&m.fstype));
+    // Binds of a file need a file to cover; everything else a directory. /proc and
+    // /sys must be real directories, never symlinks (CVE-2019-16884 and friends).
+    let (kind, symlinks) = if o.is_bind() {
+        let is_dir = std::fs::metadata(&source)
+            .map_err(err("stat bind source", &source))?
+            .is_dir();
+        (
+            if is_dir { Kind::Dir } else { Kind::File },
+            Symlinks::InRoot,
+        )
+    } else if matches!(m.fstype.as_str(), "proc" | "sysfs") {
+        (Kind::Dir, Symlinks::Refuse)
+    } else {
+        (Kind::Dir, Symlinks::InRoot)
+    };
+    let dest = resolve::create(root, &m.destination, kind, symlinks)
+        .map_err(err("create mount point", &m.destination))?;
+    let target = fd_path(&dest);
+    if o.is_bind() {
+        bind(&source, &target, o.flags & libc::MS_REC)
+            .map_err(err("bind-mount onto", &m.destination))?;
+    } else {
+        let data = CString::new(o.data.join(",")).unwrap_or_default();
+        let flags = o.flags & !(libc::MS_BIND | libc::MS_REC);
+        let result = mount(
+            Some(&cstr(&source)),
+            &target,
+            Some(&cstr(Path::new(&m.fstype))),
+            flags,
+            Some(&data),
+        );
+        match result {
+            // A sysfs that belongs to another network namespace cannot be mounted from a
+            // user namespace: bind the host's instead, as runc does.
+            Err(e) if in_userns && m.fstype == "sysfs" && e.raw_os_error() == Some(libc::EPERM) => {
+                bind(Path::new("/sys"), &target, libc::MS_REC)
+                    .map_err(err("bind-mount /sys onto", &m.destination))?;
+                if flags & libc::MS_RDONLY != 0 {
+                    make_readonly(root, &m.destination)?;
+                }
+            }
+            other => other.map_err(err("mount", &m.destination))?,
+        }
+    }
+    finish(root, m)
+}
+
+fn bind(source: &Path, target: &CString, rec: u64) -> io::Result<()> {
+    let src = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(source)?;
+    mount(
+        Some(&fd_path(&src)),
+        target,
+        None,
+        libc::MS_BIND | rec,
+        None,
+    )
+}
+
+/// `cgroup` mounts: on a v2 host one cgroup2 filesystem; on v1 and hybrid hosts a tmpfs
+/// with one directory per hierarchy, each either a fresh mount (own cgroup namespace)
+/// or a bind of the container's cgroup directory on the host.
+fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Result<()> {
+    let flags = m.options.flags & !(libc::MS_BIND | libc::MS_REC);
+    let dest = resolve::create(root, &m.destination, Kind::Dir, Symlinks::Refuse)
+        .map_err(err("create mount point", &m.destination))?;
+    let target = fd_path(&dest);
+    if plan.unified {
+        let host = plan
+            .hierarchies
+            .first()
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
+        mount_hierarchy("", &host, &target, flags, plan.own_namespace)
+            .map_err(err("mount cgroup2 on", &m.destination))?;
+        if !plan.own_namespace && flags & libc::MS_RDONLY != 0 {
+            make_readonly(root, &m.destination)?;
+        }
+        return Ok(());
+    }
+    mount(
+        Some(&c"tmpfs".into()),
+        &target,
+        Some(&c"tmpfs".into()),
+        flags & !libc::MS_RDONLY,
+        Some(&c"mode=755".into()),
+    )
+    .map_err(err("mount tmpfs for cgroups on", &m.destination))?;
+    for (key, host) in &plan.hierarchies {
+        let name = match key.as_str() {
+            "" => "unified",
+            k => k.strip_prefix("name=").unwrap_or(k),
+        };
+        let sub = m.destination.join(name);
+        let fd = resolve::create(root, &sub, Kind::Dir, Symlinks::Refuse)
+            .map_err(err("create", &sub))?;
+        mount_hierarchy(key, host, &fd_path(&fd), flags, plan.own_namespace)
+            .map_err(err("mount cgroup on", &sub))?;
+        if !plan.own_namespace && flags & libc::MS_RDONLY != 0 {
+            make_readonly(root, &sub)?;
+        }
+        // Co-mounted controllers (cpu,cpuacct) are reachable under each name.
+        if key.contains(',') {
+            for alias in key.split(',') {
+                let link = m.destination.join(alias);
+                let parent = resolve::open(
+                    root,
+                    &m.destination,
+                    OFlag::O_PATH | OFlag::O_DIRECTORY,
+                    Symlinks::Refuse,
+                )
+                .map_err(err("open", &m.destination))?;
+                nix::unistd::symlinkat(name, Some(std::os::fd::AsRawFd::as_raw_fd(&parent)), alias)
+                    .or_else(|e| {
+                        if e == nix::errno::Errno::EEXIST {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                    .map_err(err("symlink", &link))?;
+            }
+        }
+    }
+    if flags & libc::MS_RDONLY != 0 {
+        let fd = reopen(root, m)?;
+        sys::mount_setattr(fd.as_fd(), attr::RDONLY, 0, false)
+            .map_err(err("make read-only", &m.destination))?;
+    }
+    Ok(())
+}
+
+/// Mounts one hierarchy on `target`: a fresh cgroup filesystem in the container's own
+/// cgroup namespace, else a bind of the container's directory on the host. A read-only
+/// bind is finished by the caller, which can reach the new mount.
+fn mount_hierarchy(
+    key: &str,
+    host: &Path,
+    target: &CString,
+    flags: u64,
+    own_namespace: bool,
+) -> io::Result<()> {
+    if !own_namespace {
+        return bind(host, target, libc::MS_REC);
+    }
+    let (fstype, data) = if key.is_empty() {
+        (c"cgroup2", String::new())
+    } else if key.starts_with("name=") {
+        (c"cgroup", format!("none,{key}"))
+    } else {
+        (c"cgroup", key.to_string())
+    };
+    let data = CString::new(data).unwrap_or_default();
+    mount(
+        Some(&fstype.into()),
+        target,
+        Some(&fstype.into()),
+        flags,
+        Some(&data),
+    )
+}
+
+/// Makes the mount at `path` read-only, for binds that `mount(2)` cannot make so.
+fn make_readonly(root: BorrowedFd<'_>, path: &Path) -> Result<()> {
+    let fd = resolve::open(
+        root,
+        path,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Symlinks::Refuse,
+    )
+    .map_err(err("reopen mount point", path))?;
+    sys::mount_setattr(fd.as_fd(), attr::RDONLY, 0, true).map_err(err("make read-only", path))
+}

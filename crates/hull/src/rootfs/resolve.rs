@@ -1,0 +1,137 @@
+//! Resolving paths inside the container's root filesystem without ever leaving it
+//! (CVE-2021-30465, CVE-2024-45310): `openat2` with `RESOLVE_IN_ROOT` treats the rootfs as
+//! `/` for every symlink, and missing directories are made one component at a time with
+//! `mkdirat` below a parent that was itself resolved that way.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+
+use crate::sys;
+
+/// What to make at the end of a path that does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+}
+
+/// Symlink policy for a resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symlinks {
+    /// Follow them, scoped to the rootfs.
+    InRoot,
+    /// Refuse any (for `/proc` and `/sys` destinations).
+    Refuse,
+}
+
+fn relative(path: &Path) -> io::Result<CString> {
+    let mut rel = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => rel.push(n),
+            Component::RootDir | Component::CurDir => {}
+            // RESOLVE_IN_ROOT keeps ".." inside the root too, but a config never needs it.
+            Component::ParentDir => rel.push(".."),
+            Component::Prefix(_) => {}
+        }
+    }
+    if rel.as_os_str().is_empty() {
+        rel.push(".");
+    }
+    CString::new(rel.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+/// Opens `path` (container-absolute) below `root` with `flags`.
+pub fn open(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    flags: OFlag,
+    symlinks: Symlinks,
+) -> io::Result<OwnedFd> {
+    let mut resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    if symlinks == Symlinks::Refuse {
+        resolve |= libc::RESOLVE_NO_SYMLINKS;
+    }
+    sys::openat2(root, &relative(path)?, flags.bits(), 0, resolve)
+}
+
+/// Opens `path` below `root` as an `O_PATH` handle, creating what is missing: parent
+/// directories always, the last component as `kind`.
+pub fn create(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    kind: Kind,
+    symlinks: Symlinks,
+) -> io::Result<OwnedFd> {
+    let o_path = OFlag::O_PATH | OFlag::O_CLOEXEC;
+    match open(root, path, o_path, symlinks) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+        other => return other,
+    }
+    let names: Vec<_> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let mut prefix = PathBuf::from("/");
+    let mut parent = open(root, &prefix, o_path | OFlag::O_DIRECTORY, symlinks)?;
+    for (i, name) in names.iter().enumerate() {
+        prefix.push(name);
+        let last = i + 1 == names.len();
+        match open(root, &prefix, o_path, symlinks) {
+            Ok(fd) => {
+                parent = fd;
+                continue;
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        let made = if last && kind == Kind::File {
+            nix::fcntl::openat(
+                Some(parent.as_raw_fd()),
+                *name,
+                OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_WRONLY
+                    | OFlag::O_CLOEXEC
+                    | OFlag::O_NOFOLLOW,
+                Mode::from_bits_truncate(0o644),
+            )
+            .map(|fd| drop(unsafe_owned(fd)))
+        } else {
+            nix::sys::stat::mkdirat(
+                Some(parent.as_raw_fd()),
+                *name,
+                Mode::from_bits_truncate(0o755),
+            )
+        };
+        match made {
+            // Somebody else made it (or it is a dangling symlink: the open below says so).
+            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+            Err(e) => return Err(e.into()),
+        }
+        parent = open(root, &prefix, o_path, symlinks)?;
+    }
+    Ok(parent)
+}
+
+fn unsafe_owned(fd: std::os::fd::RawFd) -> OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The `/proc/self/fd/N` path of a descriptor: what `mount(2)` takes as a path to
+/// mean exactly the file we resolved.
+pub fn fd_path(fd: impl AsFd) -> CString {
+    CString::new(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd())).expect("no NUL in a number")
+}

@@ -1,0 +1,564 @@
+//! OCI `config.json` -> [`Config`] + [`Process`]: the only place that knows the OCI
+//! JSON. Every rejection names the JSON field it is about.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime as oci;
+
+use crate::config::{
+    mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, IdMap, Mount, Namespace,
+    NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
+};
+use crate::error::ConfigError;
+use crate::process::Process;
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+fn bad(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(field, message)
+}
+
+/// Reads `<bundle>/config.json` and converts it.
+pub fn load(bundle: &Path) -> Result<(Config, Process)> {
+    let path = bundle.join("config.json");
+    let text = std::fs::read(&path).map_err(|e| {
+        bad(
+            "config.json",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    from_json(&text, bundle)
+}
+
+/// Parses and converts a config.json's bytes; relative paths are taken from `bundle`.
+pub fn from_json(json: &[u8], bundle: &Path) -> Result<(Config, Process)> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    let spec: oci::Spec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." {
+            "config.json".to_string()
+        } else {
+            field
+        };
+        bad(field, e.into_inner().to_string())
+    })?;
+    convert(&spec, bundle)
+}
+
+/// Converts a parsed OCI spec.
+pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
+    let default_linux = oci::Linux::default();
+    let linux = spec.linux().as_ref().unwrap_or(&default_linux);
+    let root = spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| bad("root", "is required"))?;
+    let rootfs = bundle.join(root.path());
+    let rootfs = rootfs
+        .canonicalize()
+        .map_err(|e| bad("root.path", format!("rootfs {}: {e}", rootfs.display())))?;
+    if !rootfs.is_dir() {
+        return Err(bad(
+            "root.path",
+            format!("rootfs {} is not a directory", rootfs.display()),
+        ));
+    }
+    let namespaces = namespaces(linux)?;
+    let has = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k);
+    let new = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k && n.path.is_none());
+    if !has(NamespaceKind::Mount) {
+        return Err(bad("linux.namespaces", "a mount namespace is required"));
+    }
+    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has(NamespaceKind::Uts) {
+        return Err(bad(
+            "hostname",
+            "setting the hostname needs a UTS namespace",
+        ));
+    }
+    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty()) && !has(NamespaceKind::Uts) {
+        return Err(bad(
+            "domainname",
+            "setting the domainname needs a UTS namespace",
+        ));
+    }
+    let uid_mappings = id_maps("linux.uidMappings", linux.uid_mappings())?;
+    let gid_mappings = id_maps("linux.gidMappings", linux.gid_mappings())?;
+    if new(NamespaceKind::User) && (uid_mappings.is_empty() || gid_mappings.is_empty()) {
+        return Err(bad(
+            "linux.uidMappings",
+            "a new user namespace needs uid and gid mappings",
+        ));
+    }
+    if !new(NamespaceKind::User) && (!uid_mappings.is_empty() || !gid_mappings.is_empty()) {
+        return Err(bad(
+            "linux.uidMappings",
+            "mappings are only possible with a new user namespace",
+        ));
+    }
+    let time_offsets = time_offsets(linux)?;
+    if !time_offsets.is_empty() && !new(NamespaceKind::Time) {
+        return Err(bad(
+            "linux.timeOffsets",
+            "offsets need a new time namespace",
+        ));
+    }
+    let sysctl: BTreeMap<String, String> = linux
+        .sysctl()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    for key in sysctl.keys() {
+        check_sysctl(key, &has)?;
+    }
+    let config = Config {
+        rootfs,
+        readonly_rootfs: root.readonly().unwrap_or(false),
+        no_pivot_root: false,
+        root_propagation: root_propagation(linux)?,
+        mounts: mounts(spec, bundle)?,
+        devices: devices(linux)?,
+        hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
+        domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
+        namespaces,
+        uid_mappings,
+        gid_mappings,
+        time_offsets,
+        sysctl,
+        masked_paths: absolute_paths("linux.maskedPaths", linux.masked_paths())?,
+        readonly_paths: absolute_paths("linux.readonlyPaths", linux.readonly_paths())?,
+        cgroup: cgroup(linux)?,
+        bundle: bundle
+            .canonicalize()
+            .unwrap_or_else(|_| bundle.to_path_buf()),
+        annotations: spec
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    };
+    unsupported(spec, linux)?;
+    let process = process(
+        spec.process()
+            .as_ref()
+            .ok_or_else(|| bad("process", "is required"))?,
+    )?;
+    Ok((config, process))
+}
+
+/// Fields hull does not implement yet: refused rather than ignored, since ignoring a
+/// security or resource setting would run the container with less isolation than asked.
+fn unsupported(spec: &oci::Spec, linux: &oci::Linux) -> Result<()> {
+    if linux.seccomp().is_some() {
+        return Err(bad(
+            "linux.seccomp",
+            "seccomp filters are not supported by this version of hull",
+        ));
+    }
+    if let Some(r) = linux.resources() {
+        let set = [
+            ("memory", r.memory().is_some()),
+            ("cpu", r.cpu().is_some()),
+            ("pids", r.pids().is_some()),
+            ("blockIO", r.block_io().is_some()),
+            (
+                "hugepageLimits",
+                r.hugepage_limits().as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            ("network", r.network().is_some()),
+            ("rdma", r.rdma().as_ref().is_some_and(|v| !v.is_empty())),
+            (
+                "unified",
+                r.unified().as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+        ];
+        if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
+            return Err(bad(
+                format!("linux.resources.{name}"),
+                "resource limits are not supported by this version of hull",
+            ));
+        }
+    }
+    if spec.hooks().is_some() {
+        return Err(bad(
+            "hooks",
+            "hooks are not supported by this version of hull",
+        ));
+    }
+    if let Some(p) = spec.process() {
+        if p.terminal() == Some(true) {
+            return Err(bad(
+                "process.terminal",
+                "terminals are not supported by this version of hull",
+            ));
+        }
+        let lsm_enabled =
+            |f: &str| std::fs::read_to_string(f).is_ok_and(|s| s.trim() == "Y" || s.trim() == "1");
+        if p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty())
+            && lsm_enabled("/sys/module/apparmor/parameters/enabled")
+        {
+            return Err(bad(
+                "process.apparmorProfile",
+                "AppArmor profiles are not supported by this version of hull",
+            ));
+        }
+        if p.selinux_label().as_ref().is_some_and(|s| !s.is_empty())
+            && lsm_enabled("/sys/fs/selinux/enforce")
+        {
+            return Err(bad(
+                "process.selinuxLabel",
+                "SELinux labels are not supported by this version of hull",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
+    let mut out: Vec<Namespace> = Vec::new();
+    for (i, ns) in linux.namespaces().iter().flatten().enumerate() {
+        let kind = match ns.typ() {
+            oci::LinuxNamespaceType::Mount => NamespaceKind::Mount,
+            oci::LinuxNamespaceType::Cgroup => NamespaceKind::Cgroup,
+            oci::LinuxNamespaceType::Uts => NamespaceKind::Uts,
+            oci::LinuxNamespaceType::Ipc => NamespaceKind::Ipc,
+            oci::LinuxNamespaceType::User => NamespaceKind::User,
+            oci::LinuxNamespaceType::Pid => NamespaceKind::Pid,
+            oci::LinuxNamespaceType::Network => NamespaceKind::Network,
+            oci::LinuxNamespaceType::Time => NamespaceKind::Time,
+        };
+        if out.iter().any(|n| n.kind == kind) {
+            return Err(bad(
+                format!("linux.namespaces[{i}]"),
+                format!("duplicate {} namespace", kind.oci_name()),
+            ));
+        }
+        let path = ns.path().clone().filter(|p| !p.as_os_str().is_empty());
+        if let Some(p) = &path {
+            if !p.exists() {
+                return Err(bad(
+                    format!("linux.namespaces[{i}].path"),
+                    format!("{} does not exist", p.display()),
+                ));
+            }
+        }
+        out.push(Namespace { kind, path });
+    }
+    Ok(out)
+}
+
+fn id_maps(field: &str, maps: &Option<Vec<oci::LinuxIdMapping>>) -> Result<Vec<IdMap>> {
+    maps.iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, m)| {
+            if m.size() == 0 {
+                return Err(bad(format!("{field}[{i}].size"), "must not be 0"));
+            }
+            Ok(IdMap {
+                container_id: m.container_id(),
+                host_id: m.host_id(),
+                size: m.size(),
+            })
+        })
+        .collect()
+}
+
+fn time_offsets(linux: &oci::Linux) -> Result<BTreeMap<String, TimeOffset>> {
+    let mut out = BTreeMap::new();
+    for (clock, off) in linux.time_offsets().iter().flatten() {
+        if clock != "monotonic" && clock != "boottime" {
+            return Err(bad(
+                format!("linux.timeOffsets.{clock}"),
+                "only monotonic and boottime have offsets",
+            ));
+        }
+        let nanosecs = off.nanosecs().unwrap_or(0);
+        if nanosecs >= 1_000_000_000 {
+            return Err(bad(
+                format!("linux.timeOffsets.{clock}.nanosecs"),
+                "must be below 1000000000",
+            ));
+        }
+        out.insert(
+            clock.clone(),
+            TimeOffset {
+                secs: off.secs().unwrap_or(0),
+                nanosecs,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Sysctls a container may set: those its own namespaces scope (as runc allows).
+fn check_sysctl(key: &str, has: &dyn Fn(NamespaceKind) -> bool) -> Result<()> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let field = format!("linux.sysctl.{key}");
+    let need = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        NamespaceKind::Ipc
+    } else if key.starts_with("net.") {
+        NamespaceKind::Network
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        NamespaceKind::Uts
+    } else {
+        return Err(bad(
+            field,
+            "not a namespaced sysctl: a container may not change it",
+        ));
+    };
+    if key.contains("..") || key.contains('/') {
+        return Err(bad(field, "invalid sysctl name"));
+    }
+    if !has(need) {
+        return Err(bad(field, format!("needs a {} namespace", need.oci_name())));
+    }
+    Ok(())
+}
+
+fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {
+    let Some(p) = linux
+        .rootfs_propagation()
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(None);
+    };
+    let opts =
+        mount_options::parse(&[p.to_string()]).map_err(|e| bad("linux.rootfsPropagation", e))?;
+    match opts.propagation.as_slice() {
+        [flag] if opts.flags == 0 => Ok(Some(*flag)),
+        _ => Err(bad(
+            "linux.rootfsPropagation",
+            format!("unknown propagation {p:?}"),
+        )),
+    }
+}
+
+fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
+    let mut out = Vec::new();
+    for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        let field = |f: &str| format!("mounts[{i}].{f}");
+        let destination = m.destination().clone();
+        if !destination.is_absolute() {
+            return Err(bad(
+                field("destination"),
+                format!("{} is not an absolute path", destination.display()),
+            ));
+        }
+        let raw: Vec<String> = m.options().clone().unwrap_or_default();
+        let options = mount_options::parse(&raw).map_err(|e| bad(field("options"), e))?;
+        let fstype = m.typ().clone().unwrap_or_default();
+        let is_bind = options.is_bind() || fstype == "bind";
+        let mut options = options;
+        if fstype == "bind" && !options.is_bind() {
+            options.flags |= libc::MS_BIND;
+        }
+        if fstype.is_empty() && !is_bind {
+            return Err(bad(
+                field("type"),
+                "is required for a mount that is not a bind",
+            ));
+        }
+        let source = m
+            .source()
+            .as_ref()
+            .map(|s| if is_bind { bundle.join(s) } else { s.clone() });
+        if is_bind {
+            let src = source
+                .as_ref()
+                .ok_or_else(|| bad(field("source"), "a bind mount needs a source"))?;
+            if !src.exists() {
+                return Err(bad(
+                    field("source"),
+                    format!("{} does not exist", src.display()),
+                ));
+            }
+        }
+        out.push(Mount {
+            source,
+            destination,
+            fstype,
+            options,
+        });
+    }
+    Ok(out)
+}
+
+fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
+    linux
+        .devices()
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, d)| {
+            let field = |f: &str| format!("linux.devices[{i}].{f}");
+            if !d.path().is_absolute() {
+                return Err(bad(field("path"), "must be an absolute path"));
+            }
+            let kind = match d.typ() {
+                oci::LinuxDeviceType::C | oci::LinuxDeviceType::U => libc::S_IFCHR,
+                oci::LinuxDeviceType::B => libc::S_IFBLK,
+                oci::LinuxDeviceType::P => libc::S_IFIFO,
+                oci::LinuxDeviceType::A => {
+                    return Err(bad(field("type"), "\"a\" is not a device type"))
+                }
+            };
+            if d.major() < 0 || d.minor() < 0 {
+                return Err(bad(field("major"), "major and minor must not be negative"));
+            }
+            Ok(Device {
+                path: d.path().clone(),
+                kind,
+                major: d.major() as u64,
+                minor: d.minor() as u64,
+                mode: d.file_mode().unwrap_or(0o666) & 0o7777,
+                uid: d.uid().unwrap_or(0),
+                gid: d.gid().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+fn absolute_paths(field: &str, paths: &Option<Vec<String>>) -> Result<Vec<PathBuf>> {
+    paths
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, p)| {
+            let path = PathBuf::from(p);
+            if !path.is_absolute() {
+                return Err(bad(
+                    format!("{field}[{i}]"),
+                    format!("{p:?} is not an absolute path"),
+                ));
+            }
+            Ok(path)
+        })
+        .collect()
+}
+
+fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
+    let path = linux
+        .cgroups_path()
+        .clone()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(p) = &path {
+        if p.components().any(|c| c == std::path::Component::ParentDir) {
+            return Err(bad("linux.cgroupsPath", "must not contain \"..\""));
+        }
+    }
+    Ok(CgroupConfig { path })
+}
+
+fn capset(set: &Option<oci::Capabilities>) -> CapSet {
+    let names: Vec<String> = set.iter().flatten().map(|c| c.to_string()).collect();
+    // oci-spec only produces names hull's table holds too.
+    CapSet::from_names(names.iter().map(String::as_str)).unwrap_or_default()
+}
+
+/// The OCI `process` object as a [`Process`].
+pub fn process(p: &oci::Process) -> Result<Process> {
+    let args = p.args().clone().unwrap_or_default();
+    if args.is_empty() {
+        return Err(bad("process.args", "must name a program"));
+    }
+    if !p.cwd().is_absolute() {
+        return Err(bad(
+            "process.cwd",
+            format!("{} is not an absolute path", p.cwd().display()),
+        ));
+    }
+    let user = p.user();
+    if let Some(umask) = user.umask() {
+        if umask > 0o777 {
+            return Err(bad(
+                "process.user.umask",
+                format!("{umask:o} is not a umask"),
+            ));
+        }
+    }
+    if let Some(adj) = p.oom_score_adj() {
+        if !(-1000..=1000).contains(&adj) {
+            return Err(bad(
+                "process.oomScoreAdj",
+                format!("{adj} is outside -1000..1000"),
+            ));
+        }
+    }
+    let mut rlimits: Vec<Rlimit> = Vec::new();
+    for (i, r) in p.rlimits().iter().flatten().enumerate() {
+        let name = serde_json::to_value(r.typ())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let resource = RLIMIT_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .ok_or_else(|| {
+                bad(
+                    format!("process.rlimits[{i}].type"),
+                    format!("unknown rlimit {name:?}"),
+                )
+            })? as u32;
+        if rlimits.iter().any(|r| r.resource == resource) {
+            return Err(bad(
+                format!("process.rlimits[{i}].type"),
+                format!("duplicate {name}"),
+            ));
+        }
+        if r.soft() > r.hard() {
+            return Err(bad(
+                format!("process.rlimits[{i}]"),
+                "soft limit exceeds hard limit",
+            ));
+        }
+        rlimits.push(Rlimit {
+            resource,
+            soft: r.soft(),
+            hard: r.hard(),
+        });
+    }
+    let capabilities = p.capabilities().as_ref().map(|c| Capabilities {
+        bounding: capset(c.bounding()),
+        effective: capset(c.effective()),
+        inheritable: capset(c.inheritable()),
+        permitted: capset(c.permitted()),
+        ambient: capset(c.ambient()),
+    });
+    for (i, kv) in p.env().iter().flatten().enumerate() {
+        if !kv.contains('=') || kv.contains('\0') {
+            return Err(bad(
+                format!("process.env[{i}]"),
+                format!("{kv:?} is not KEY=value"),
+            ));
+        }
+    }
+    Ok(Process {
+        args,
+        env: p.env().clone().unwrap_or_default(),
+        cwd: p.cwd().clone(),
+        user: User {
+            uid: user.uid(),
+            gid: user.gid(),
+            additional_gids: user.additional_gids().clone().unwrap_or_default(),
+            umask: user.umask(),
+        },
+        capabilities,
+        rlimits,
+        no_new_privileges: p.no_new_privileges().unwrap_or(false),
+        oom_score_adj: p.oom_score_adj(),
+        ..Process::default()
+    })
+}

@@ -1,0 +1,261 @@
+//! Thin, safe wrappers over the Linux system calls that neither `nix` nor the standard
+//! library offer: `clone3`, `openat2`, `close_range`, `mount_setattr`, pidfds, and
+//! capability sets. Every `unsafe` block of the crate that is not a plain `nix` call
+//! lives here, each one small and explained.
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `CLONE_INTO_CGROUP` (libc's constant has too narrow a type).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// What `clone3` returned: we are either the parent (with the child's pid) or the child.
+pub enum Forked {
+    Parent(libc::pid_t),
+    Child,
+}
+
+/// `clone3` without a new stack: fork semantics plus namespace flags and, on cgroup v2,
+/// `CLONE_INTO_CGROUP` so the child is born inside its cgroup. Falls back to `clone` when
+/// the kernel (or a seccomp filter around us) answers ENOSYS.
+///
+/// The child is a copy of the calling thread only; see the crate docs on threads.
+pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> io::Result<Forked> {
+    let mut args: libc::clone_args = unsafe { std::mem::zeroed() };
+    args.flags = flags;
+    args.exit_signal = libc::SIGCHLD as u64;
+    if let Some(fd) = cgroup_fd {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd as u64;
+    }
+    // SAFETY: clone3 without CLONE_VM and with a null stack behaves like fork: the child
+    // gets a copy of the address space and continues here with a return value of 0.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const libc::clone_args,
+            std::mem::size_of::<libc::clone_args>(),
+        )
+    };
+    let ret = match check(ret) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) && cgroup_fd.is_none() => {
+            // SAFETY: as above; the legacy clone with a null stack is fork with flags.
+            check(unsafe {
+                libc::syscall(
+                    libc::SYS_clone,
+                    flags | libc::SIGCHLD as u64,
+                    0usize,
+                    0usize,
+                    0usize,
+                    0usize,
+                )
+            })?
+        }
+        other => other?,
+    };
+    Ok(if ret == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(ret as libc::pid_t)
+    })
+}
+
+/// Plain fork (used for the second fork that really enters a pid or time namespace).
+pub fn fork() -> io::Result<Forked> {
+    clone3(0, None)
+}
+
+/// `openat2(2)`: resolve `path` below `dirfd` under the given `RESOLVE_*` rules.
+pub fn openat2(
+    dirfd: BorrowedFd<'_>,
+    path: &CStr,
+    flags: libc::c_int,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_CLOEXEC) as u64;
+    how.mode = mode as u64;
+    how.resolve = resolve;
+    // SAFETY: `how` is a valid open_how of the size passed; the path is NUL-terminated.
+    let fd = check(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dirfd.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })?;
+    // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Marks every descriptor from `first` on close-on-exec, so that `execve` leaves the new
+/// program exactly the descriptors below `first` (CVE-2024-21626).
+pub fn cloexec_from(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range only flips flags on our own descriptor table.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// The kernel's `struct mount_attr`.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `mount_setattr(2)` on the mount that `fd` refers to: set and clear `MOUNT_ATTR_*` bits,
+/// on the whole subtree when `recursive`.
+pub fn mount_setattr(fd: BorrowedFd<'_>, set: u64, clear: u64, recursive: bool) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: clear,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: `attr` is a valid mount_attr of the size passed, the path is the empty string.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// `pidfd_open(2)`: a handle on a process that cannot be confused with a later one that
+/// reuses its pid.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with integer arguments.
+    let fd = check(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `pidfd_send_signal(2)`.
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
+    // SAFETY: plain syscall; a null siginfo means "as kill(2) would send it".
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// The three capability sets of `capset(2)`, as 64-bit masks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// `capset(2)` on the calling thread.
+pub fn capset(sets: CapSets) -> io::Result<()> {
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let split = |m: u64| [m as u32, (m >> 32) as u32];
+    let (e, p, i) = (
+        split(sets.effective),
+        split(sets.permitted),
+        split(sets.inheritable),
+    );
+    let data = [
+        CapData {
+            effective: e[0],
+            permitted: p[0],
+            inheritable: i[0],
+        },
+        CapData {
+            effective: e[1],
+            permitted: p[1],
+            inheritable: i[1],
+        },
+    ];
+    // SAFETY: header and two data structs, as version 3 of the ABI requires.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) };
+    check(ret).map(drop)
+}
+
+/// `capget(2)` on the calling thread.
+pub fn capget() -> io::Result<CapSets> {
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and room for the two data structs of version 3.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &header as *const CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    check(ret)?;
+    let join = |lo: u32, hi: u32| lo as u64 | (hi as u64) << 32;
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// `prctl(2)` with integer arguments.
+pub fn prctl(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: every prctl option we use takes integer arguments only.
+    let ret = unsafe { libc::prctl(option, arg2, arg3, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    check(ret as libc::c_long).map(drop)
+}
