@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's test command, and what .ci/run executes.
+#
+#   bash scripts/test.sh        (as root on Debian; needs cargo with rustfmt and clippy)
+#
+# Installs what the tests need if it is missing (apt-get update at most once), mounts
+# nothing, then runs, stopping at the first failure:
+#   cargo fmt --all -- --check
+#   cargo clippy --workspace --all-targets -- -D warnings
+#   cargo test --workspace
+# Needs no terminal and no stdin (works under CI=true).
+set -euo pipefail
+
+die() { echo "test.sh: $*" >&2; exit 1; }
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DEBIAN_FRONTEND=noninteractive
+
+# --- what the tests need -----------------------------------------------------------------
+# busybox-static: the containers' rootfs; runc, crun: the reference runtimes;
+# jq, iproute2, procps: tools the tests use to look at containers from the host.
+packages=(busybox-static runc crun jq iproute2 procps)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    [[ $(id -u) -eq 0 ]] || die "missing packages ${missing[*]}; run me as root to install them"
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update -q </dev/null || die "apt-get update failed"
+    apt-get install -y -q "${missing[@]}" </dev/null || die "apt-get install ${missing[*]} failed"
+fi
+[[ $(id -u) -eq 0 ]] || die "the tests create real containers: run me as root"
+
+if ! command -v cargo >/dev/null && [[ -f $HOME/.cargo/env ]]; then
+    # shellcheck source=/dev/null
+    . "$HOME/.cargo/env"
+fi
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        command -v rustup >/dev/null || die "cargo $component is missing and rustup is not installed"
+        echo "test.sh: adding the $component component"
+        rustup component add "$component" </dev/null || die "rustup component add $component failed"
+    fi
+done
+
+# --- the suite -----------------------------------------------------------------------------
+step() {
+    local name=$1
+    shift
+    printf '\n===== %s: %s =====\n' "$name" "$*"
+    "$@" </dev/null || {
+        local rc=$?
+        printf '\ntest.sh: FAILED at %s (exit %d): %s\n' "$name" "$rc" "$*" >&2
+        exit "$rc"
+    }
+}
+step format cargo fmt --all -- --check
+step lint cargo clippy --workspace --all-targets -- -D warnings
+step tests cargo test --workspace
+printf '\ntest.sh: all passed (format, lint, tests)\n'
