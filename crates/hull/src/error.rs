@@ -59,7 +59,7 @@ pub enum Error {
         action: &'static str,
         status: &'static str,
     },
-    #[error("invalid configuration: {0}")]
+    #[error("invalid config.json: {0}")]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Cgroup(#[from] CgroupError),

@@ -36,8 +36,7 @@ pub struct CreateArgs {
 
 /// Creates container `id`; on any failure everything it made is removed again.
 pub fn create(args: &CreateArgs, id: &str, root: &Path) -> Result<hull::Container, String> {
-    let (mut config, mut process) =
-        hull::spec::load(&args.bundle).map_err(|e| format!("config.json: {e}"))?;
+    let (mut config, mut process) = hull::spec::load(&args.bundle).map_err(|e| e.to_string())?;
     config.no_pivot_root = args.no_pivot;
     for fd in 3..3 + args.preserve_fds as i32 {
         // SAFETY: the caller handed these descriptors to us to pass on; nothing else in

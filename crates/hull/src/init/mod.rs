@@ -13,6 +13,7 @@ mod system;
 
 use std::os::fd::OwnedFd;
 
+use crate::cgroups::Joiner;
 use crate::config::{Config, NamespaceKind};
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
@@ -36,8 +37,10 @@ pub(crate) struct InitPlan<'a> {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn run(plan: InitPlan<'_>, chan: Channel) -> ! {
+pub(crate) fn run(plan: InitPlan<'_>, cgroup: &Joiner, chan: Channel) -> ! {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Into the cgroup before anything else, so all we do is accounted there.
+        cgroup.join_v1().map_err(|e| e.to_string())?;
         setup_and_exec(&plan, &chan)
     }));
     let text = match result {

@@ -100,13 +100,13 @@ pub(crate) fn spawn_init(
         new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
         cgroup_mounts,
     };
+    let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    let into = cgroup.clone_into_fd();
-    let pid = match sys::clone3(clone_flags, into.as_ref().map(|f| f.as_raw_fd())) {
+    let pid = match sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd())) {
         Err(e) => return Err(Error::sys("clone3", e)),
         Ok(Forked::Child) => {
             drop(parent_end);
-            init::run(plan, child_end)
+            init::run(plan, &joiner, child_end)
         }
         Ok(Forked::Parent(pid)) => pid,
     };
@@ -116,9 +116,6 @@ pub(crate) fn spawn_init(
 
     if clone_flags & NamespaceKind::User.clone_flag() != 0 {
         map_ids(config, pid)?;
-    }
-    if into.is_none() {
-        cgroup.add_process(pid)?;
     }
     if let Some(adj) = process.oom_score_adj {
         Procfs::open()
