@@ -20,26 +20,20 @@ fn bad(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 /// Reads `<bundle>/config.json` and converts it.
-pub fn load(bundle: &Path) -> Result<(Config, Process)> {
+pub fn load(bundle: &Path) -> crate::Result<(Config, Process)> {
     let path = bundle.join("config.json");
-    let text = std::fs::read(&path).map_err(|e| {
-        bad(
-            "config.json",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    from_json(&text, bundle)
+    let text = std::fs::read(&path).map_err(|e| crate::Error::io("read", &path, e))?;
+    Ok(from_json(&text, bundle)?)
 }
 
 /// Parses and converts a config.json's bytes; relative paths are taken from `bundle`.
 pub fn from_json(json: &[u8], bundle: &Path) -> Result<(Config, Process)> {
     let de = &mut serde_json::Deserializer::from_slice(json);
     let spec: oci::Spec = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." {
-            "config.json".to_string()
-        } else {
-            field
+        // serde_path_to_error says "." or "?" when the document itself is broken.
+        let field = match e.path().to_string() {
+            p if p == "." || p == "?" => String::new(),
+            p => p,
         };
         bad(field, e.into_inner().to_string())
     })?;

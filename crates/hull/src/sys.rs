@@ -115,6 +115,29 @@ pub fn cloexec_from(first: RawFd) -> io::Result<()> {
     check(ret).map(drop)
 }
 
+/// Closes every descriptor from 3 up except those in `keep`: a forked child drops
+/// what it inherited by accident (a caller's descriptors, our lock on the container).
+pub fn close_all_except(keep: &mut [RawFd]) -> io::Result<()> {
+    keep.sort_unstable();
+    let mut first: RawFd = 3;
+    for &fd in keep.iter().chain(std::iter::once(&RawFd::MAX)) {
+        if fd > first {
+            // SAFETY: close_range on our own descriptor table.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_close_range,
+                    first as libc::c_uint,
+                    (fd - 1) as libc::c_uint,
+                    0 as libc::c_uint,
+                )
+            };
+            check(ret)?;
+        }
+        first = first.max(fd.saturating_add(1));
+    }
+    Ok(())
+}
+
 /// The kernel's `struct mount_attr`.
 #[repr(C)]
 struct MountAttr {

@@ -13,7 +13,7 @@ pub struct Args {
     all: bool,
     pub id: String,
     /// Signal name (KILL, SIGKILL) or number.
-    #[arg(default_value = "SIGTERM")]
+    #[arg(default_value = "SIGTERM", allow_hyphen_values = true)]
     signal: String,
 }
 

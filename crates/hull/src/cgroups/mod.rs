@@ -177,6 +177,16 @@ pub struct Joiner {
 }
 
 impl Joiner {
+    /// The descriptors this holds (for a child that closes all others).
+    pub fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.unified
+            .iter()
+            .map(|f| f.as_raw_fd())
+            .chain(self.v1_tasks.iter().map(|(_, f)| f.as_raw_fd()))
+            .collect()
+    }
+
     /// Called by the new process itself: moves the calling thread into every v1
     /// hierarchy.
     pub fn join_v1(&self) -> Result<()> {

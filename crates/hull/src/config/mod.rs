@@ -52,6 +52,19 @@ impl Config {
     pub fn namespace(&self, kind: NamespaceKind) -> Option<&Namespace> {
         self.namespaces.iter().find(|n| n.kind == kind)
     }
+
+    /// The host uid and gid of the container's root: mapped in a user namespace, else 0.
+    pub fn host_root(&self) -> (u32, u32) {
+        let host_of_zero = |maps: &[IdMap]| {
+            maps.iter()
+                .find(|m| m.container_id == 0)
+                .map_or(0, |m| m.host_id)
+        };
+        (
+            host_of_zero(&self.uid_mappings),
+            host_of_zero(&self.gid_mappings),
+        )
+    }
 }
 
 /// One mount of the container.

@@ -1,7 +1,7 @@
 //! Telling whether a container's init still exists: its pid *and* its start time must
 //! match, so a pid reused by another process is never taken for init.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use crate::sys;
 
@@ -27,6 +27,30 @@ pub fn open(pid: i32, start_time: u64) -> Option<OwnedFd> {
     let fd = sys::pidfd_open(pid).ok()?;
     // Checked after opening: from here on the pidfd pins this exact process.
     is_alive(pid, start_time).then_some(fd)
+}
+
+/// Waits for init's byte on exec.fifo (opened non-blocking); false if init exits, or
+/// closes the fifo, without writing it.
+pub fn wait_fifo_byte(fifo: &std::fs::File, init: &OwnedFd) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let mut fds = [
+            PollFd::new(fifo.as_fd(), PollFlags::POLLIN),
+            PollFd::new(init.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+        let mut byte = [0u8; 1];
+        match nix::unistd::read(fifo.as_raw_fd(), &mut byte) {
+            Ok(1) => return true,
+            // Nothing yet (spurious wakeup): wait again, unless init is gone.
+            Err(nix::errno::Errno::EAGAIN) if fds[1].revents().is_none_or(|r| r.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Waits until the process behind `pidfd` has exited (it becomes readable), at most

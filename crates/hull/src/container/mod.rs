@@ -7,6 +7,7 @@ pub mod state;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +22,25 @@ use crate::sys;
 
 /// The file init blocks on until `start`.
 pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// Makes exec.fifo writable by the container's root (who may be another uid on the
+/// host, in a user namespace) and nobody else's business to read.
+fn make_exec_fifo(path: &Path, config: &Config) -> Result<()> {
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o622))
+        .map_err(|e| Error::io("mkfifo", path, e.into()))?;
+    let (uid, gid) = config.host_root();
+    nix::unistd::chown(path, Some(uid.into()), Some(gid.into()))
+        .and_then(|()| {
+            // mkfifo applied our umask.
+            nix::sys::stat::fchmodat(
+                None,
+                path,
+                nix::sys::stat::Mode::from_bits_truncate(0o622),
+                nix::sys::stat::FchmodatFlags::FollowSymlink,
+            )
+        })
+        .map_err(|e| Error::io("chown", path, e.into()))
+}
 
 /// Where a container is in its life. The CLI reports the OCI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,8 +203,7 @@ impl Container {
         self.state.save(&self.dir)?;
         self.state.cgroup.create()?;
         let fifo = self.dir.join(EXEC_FIFO);
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
-            .map_err(|e| Error::io("mkfifo", &fifo, e.into()))?;
+        make_exec_fifo(&fifo, &self.state.config)?;
         let mounts = CgroupMountPlan {
             unified: layout.is_unified(),
             own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
@@ -233,13 +252,18 @@ impl Container {
             return Err(self.wrong_state("start"));
         }
         let fifo = self.dir.join(EXEC_FIFO);
+        let init = liveness::open(self.state.init_pid, self.state.init_start_time)
+            .ok_or_else(|| self.wrong_state("start"))?;
         // Opening for reading releases init, which is blocked opening it for writing.
-        let mut file = fs::File::open(&fifo).map_err(|e| Error::io("open", &fifo, e))?;
-        let mut byte = [0u8; 1];
-        let n =
-            std::io::Read::read(&mut file, &mut byte).map_err(|e| Error::io("read", &fifo, e))?;
+        // Non-blocking, and waiting on init's pidfd too: an init that died never writes.
+        let file = fs::File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .map_err(|e| Error::io("open", &fifo, e))?;
+        let started = liveness::wait_fifo_byte(&file, &init);
         fs::remove_file(&fifo).map_err(|e| Error::io("remove", &fifo, e))?;
-        if n != 1 {
+        if !started {
             return Err(Error::Init("init exited before it could start".into()));
         }
         Ok(())

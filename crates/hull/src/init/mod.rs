@@ -11,13 +11,14 @@ mod identity;
 mod namespaces;
 mod system;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use crate::cgroups::Joiner;
 use crate::config::{Config, NamespaceKind};
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
 use crate::rootfs::{self, CgroupMountPlan};
+use crate::sys;
 
 /// Everything init needs, prepared by the parent before the fork.
 pub(crate) struct InitPlan<'a> {
@@ -36,9 +37,31 @@ pub(crate) struct InitPlan<'a> {
     pub cgroup_mounts: CgroupMountPlan,
 }
 
+impl InitPlan<'_> {
+    /// The descriptors init needs.
+    fn fds(&self) -> Vec<RawFd> {
+        let p = self.process;
+        [&p.stdin, &p.stdout, &p.stderr]
+            .into_iter()
+            .flatten()
+            .chain(&p.extra_files)
+            .chain(std::iter::once(&self.fifo))
+            .chain(self.join.iter().map(|(_, fd)| fd))
+            .map(|fd| fd.as_raw_fd())
+            .collect()
+    }
+}
+
 /// The child's entry point; never returns.
 pub(crate) fn run(plan: InitPlan<'_>, cgroup: &Joiner, chan: Channel) -> ! {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Keep only what the plan needs: in particular not the parent's flock on the
+        // container, which `start` must be able to take while we wait for it.
+        let mut keep = plan.fds();
+        keep.push(chan.as_fd().as_raw_fd());
+        keep.extend(cgroup.fds());
+        sys::close_all_except(&mut keep)
+            .map_err(|e| format!("close inherited descriptors: {e}"))?;
         // Into the cgroup before anything else, so all we do is accounted there.
         cgroup.join_v1().map_err(|e| e.to_string())?;
         setup_and_exec(&plan, &chan)

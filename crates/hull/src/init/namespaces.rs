@@ -9,7 +9,11 @@ use std::os::fd::AsRawFd;
 use nix::sched::CloneFlags;
 
 use super::{InitPlan, InitResult};
-use crate::config::NamespaceKind;
+use std::collections::BTreeMap;
+
+use crate::config::{NamespaceKind, TimeOffset};
+use crate::procfs::Procfs;
+
 use crate::process::channel::{Channel, Message};
 use crate::sys::{self, Forked};
 
@@ -32,9 +36,15 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         unshare &= !NamespaceKind::User.clone_flag();
     }
+    if plan.new_user_namespace {
+        become_namespace_root()?;
+    }
     if unshare != 0 {
         nix::sched::unshare(CloneFlags::from_bits_retain(unshare as libc::c_int))
             .map_err(|e| format!("unshare namespaces: {e}"))?;
+    }
+    if !plan.config.time_offsets.is_empty() {
+        write_time_offsets(&plan.config.time_offsets)?;
     }
     if plan.fork_again {
         match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
@@ -51,4 +61,28 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
             .map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     }
     Ok(())
+}
+
+/// In a new user namespace our ids are still the host's, unmapped there (files we made
+/// would fail with EOVERFLOW): become the namespace's root, which the maps now define.
+fn become_namespace_root() -> InitResult<()> {
+    let root_gid = nix::unistd::Gid::from_raw(0);
+    nix::unistd::setresgid(root_gid, root_gid, root_gid)
+        .map_err(|e| format!("setgid 0 in the user namespace: {e}"))?;
+    let root_uid = nix::unistd::Uid::from_raw(0);
+    nix::unistd::setresuid(root_uid, root_uid, root_uid)
+        .map_err(|e| format!("setuid 0 in the user namespace: {e}"))
+}
+
+/// A new time namespace takes its offsets before any process is in it: right after
+/// `unshare`, which moves only our future children there.
+fn write_time_offsets(offsets: &BTreeMap<String, TimeOffset>) -> InitResult<()> {
+    let text: String = offsets
+        .iter()
+        .map(|(clock, o)| format!("{clock} {} {}\n", o.secs, o.nanosecs))
+        .collect();
+    let rel = format!("{}/timens_offsets", nix::unistd::getpid());
+    Procfs::open()
+        .and_then(|p| p.write(&rel, text.as_bytes()))
+        .map_err(|e| format!("set time namespace offsets: {e}"))
 }
