@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime as oci;
 
 use crate::config::{
-    mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, IdMap, Mount, Namespace,
-    NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
+    mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
+    Namespace, NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
 };
 use crate::error::ConfigError;
 use crate::process::Process;
@@ -453,7 +453,45 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
             return Err(bad("linux.cgroupsPath", "must not contain \"..\""));
         }
     }
-    Ok(CgroupConfig { path })
+    let devices = device_rules(linux)?;
+    Ok(CgroupConfig { path, devices })
+}
+
+fn device_rules(linux: &oci::Linux) -> Result<Vec<DeviceRule>> {
+    let rules = linux.resources().as_ref().and_then(|r| r.devices().clone());
+    rules
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, d)| {
+            let field = |f: &str| format!("linux.resources.devices[{i}].{f}");
+            let kind = match d.typ().unwrap_or(oci::LinuxDeviceType::A) {
+                oci::LinuxDeviceType::A => 'a',
+                oci::LinuxDeviceType::B => 'b',
+                oci::LinuxDeviceType::C | oci::LinuxDeviceType::U => 'c',
+                oci::LinuxDeviceType::P => {
+                    return Err(bad(field("type"), "\"p\" has no device cgroup rules"))
+                }
+            };
+            let access = d.access().clone().unwrap_or_else(|| "rwm".to_string());
+            if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
+                return Err(bad(
+                    field("access"),
+                    format!("{access:?} is not some of \"rwm\""),
+                ));
+            }
+            if d.major().is_some_and(|n| n < 0) || d.minor().is_some_and(|n| n < 0) {
+                return Err(bad(field("major"), "device numbers must not be negative"));
+            }
+            Ok(DeviceRule {
+                allow: d.allow(),
+                kind,
+                major: d.major(),
+                minor: d.minor(),
+                access,
+            })
+        })
+        .collect()
 }
 
 fn capset(set: &Option<oci::Capabilities>) -> CapSet {

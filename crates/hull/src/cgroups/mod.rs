@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Device, DeviceRule};
 use crate::mountinfo;
+
+mod devices;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -33,6 +36,8 @@ pub enum CgroupError {
     NoHierarchy,
     #[error("cgroup: invalid cgroupsPath {0:?}: it must not contain \"..\"")]
     InvalidPath(PathBuf),
+    #[error("cgroup: {0}")]
+    Unsupported(&'static str),
 }
 
 type Result<T> = std::result::Result<T, CgroupError>;
@@ -244,6 +249,29 @@ impl Cgroup {
                 .and_then(|p| fs::read_to_string(p.join("cgroup.freeze")).ok())
                 .is_some_and(|s| s.trim() == "1"),
         }
+    }
+
+    /// Applies device access rules: the configured ones, then the defaults and one
+    /// allow rule per device node the container gets.
+    pub fn apply_devices(&self, rules: &[DeviceRule], nodes: &[Device]) -> Result<()> {
+        let Some(dir) = self.paths.get("devices") else {
+            if rules.is_empty() {
+                return Ok(());
+            }
+            return Err(CgroupError::Unsupported(
+                "device rules on a host without the v1 devices controller (cgroup v2 needs an \
+                 eBPF device program, not implemented yet)",
+            ));
+        };
+        let nodes: Vec<String> = nodes
+            .iter()
+            .filter(|d| d.kind == libc::S_IFCHR || d.kind == libc::S_IFBLK)
+            .map(|d| {
+                let t = if d.kind == libc::S_IFCHR { 'c' } else { 'b' };
+                format!("{t} {}:{} rwm", d.major, d.minor)
+            })
+            .collect();
+        devices::apply_v1(dir, rules, &nodes)
     }
 
     /// Makes the directories (parents too).

@@ -188,6 +188,36 @@ pub struct CgroupConfig {
     /// Absolute (from the hierarchy's root) or relative (to hull's own cgroup) path;
     /// the container's id when `None`, as runc does.
     pub path: Option<PathBuf>,
+    /// Device access rules, applied in order before the devices every container gets.
+    pub devices: Vec<DeviceRule>,
+}
+
+/// One device cgroup rule: allow or deny `access` (some of `rwm`) to devices of a type
+/// (`a` all, `c` char, `b` block) and number (`None` = any).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRule {
+    pub allow: bool,
+    pub kind: char,
+    pub major: Option<i64>,
+    pub minor: Option<i64>,
+    pub access: String,
+}
+
+impl DeviceRule {
+    /// The rule as the v1 `devices.allow`/`devices.deny` files take it: `c 1:3 rwm`.
+    pub fn to_v1(&self) -> String {
+        let num = |n: Option<i64>| n.map_or("*".to_string(), |n| n.to_string());
+        if self.kind == 'a' {
+            return "a".to_string();
+        }
+        format!(
+            "{} {}:{} {}",
+            self.kind,
+            num(self.major),
+            num(self.minor),
+            self.access
+        )
+    }
 }
 
 /// A resource limit of a process (`setrlimit(2)`).

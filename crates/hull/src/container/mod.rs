@@ -202,6 +202,11 @@ impl Container {
         // whatever a crash from here on leaves behind.
         self.state.save(&self.dir)?;
         self.state.cgroup.create()?;
+        let config = &self.state.config;
+        self.state
+            .cgroup
+            .apply_devices(&config.cgroup.devices, &config.devices)?;
+
         let fifo = self.dir.join(EXEC_FIFO);
         make_exec_fifo(&fifo, &self.state.config)?;
         let mounts = CgroupMountPlan {
