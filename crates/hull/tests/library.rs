@@ -1,0 +1,208 @@
+//! The library used as a library: a program that embeds hull creates, runs, inspects,
+//! signals and destroys real containers through its Rust API, reading what the
+//! container saw through a pipe. Needs root and busybox (scripts/test.sh installs it).
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hull::{ErrorCode, Factory, Process, Status};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A throwaway bundle with a busybox rootfs and a state root, removed on drop.
+struct Scratch {
+    dir: PathBuf,
+    id: String,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let id = format!("lib{}-{n}-{name}", std::process::id());
+        let dir = std::env::temp_dir().join("hull-lib-tests").join(&id);
+        let bin = dir.join("bundle/rootfs/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).expect("busybox-static is installed");
+        for applet in ["sh", "cat", "echo", "hostname", "sleep", "id", "readlink"] {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+        std::fs::create_dir_all(dir.join("bundle/rootfs/etc")).unwrap();
+        std::fs::write(
+            dir.join("bundle/rootfs/etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\n",
+        )
+        .unwrap();
+        Scratch { dir, id }
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.join("bundle")
+    }
+
+    fn factory(&self) -> Factory {
+        Factory::new(self.dir.join("state")).unwrap()
+    }
+
+    /// Writes config.json: a minimal container running `script` under `sh -c`.
+    fn config(&self, script: &str) -> (hull::Config, Process) {
+        let config = serde_json::json!({
+            "ociVersion": "1.2.0",
+            "root": { "path": "rootfs", "readonly": true },
+            "hostname": "lib-test",
+            "process": {
+                "args": ["sh", "-c", script],
+                "env": ["PATH=/bin"],
+                "cwd": "/",
+                "user": { "uid": 0, "gid": 0 },
+                "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] }
+            },
+            "mounts": [
+                { "destination": "/proc", "type": "proc", "source": "proc" },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] }
+            ],
+            "linux": {
+                "cgroupsPath": format!("/hull-lib-test/{}", self.id),
+                "namespaces": [
+                    { "type": "pid" }, { "type": "mount" }, { "type": "uts" },
+                    { "type": "ipc" }, { "type": "network" }, { "type": "cgroup" }
+                ]
+            }
+        });
+        std::fs::write(self.bundle().join("config.json"), config.to_string()).unwrap();
+        hull::spec::load(&self.bundle()).unwrap()
+    }
+
+    /// Asserts that nothing of the container is left on the host.
+    fn assert_clean(&self) {
+        let state = self.dir.join("state").join(&self.id);
+        assert!(!state.exists(), "state dir left: {}", state.display());
+        for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+            let cg = entry.path().join("hull-lib-test").join(&self.id);
+            assert!(!cg.exists(), "cgroup left: {}", cg.display());
+        }
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(
+            !mounts.contains(self.dir.to_str().unwrap()),
+            "mount left:\n{mounts}"
+        );
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Ok(c) = self.factory().load(&self.id) {
+            let _ = c.destroy();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A pipe: (read end, write end).
+fn pipe() -> (std::fs::File, OwnedFd) {
+    let (r, w) = nix::unistd::pipe().unwrap();
+    (std::fs::File::from(r), w)
+}
+
+fn read_all(mut r: std::fs::File) -> String {
+    let mut s = String::new();
+    r.read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn run_through_the_api() {
+    let scratch = Scratch::new("run");
+    let (config, mut process) =
+        scratch.config("echo pid=$$; hostname; grep CapEff /proc/self/status; exit 7");
+    let (out, w) = pipe();
+    process.stdout = Some(w);
+    let factory = scratch.factory();
+    let mut container = factory.create(&scratch.id, config).unwrap();
+    container.start(&mut process).unwrap();
+    // Our copy of the write end must go, or the read below never ends.
+    process.stdout = None;
+    assert_eq!(container.status(), Status::Created);
+    let loaded = factory.load(&scratch.id).unwrap();
+    assert_eq!(loaded.status(), Status::Created);
+    assert_eq!(loaded.init_pid(), process.pid);
+    assert_eq!(loaded.state().config.hostname.as_deref(), Some("lib-test"));
+
+    container.exec().unwrap();
+    let status = process.wait().unwrap();
+    assert_eq!(status.code(), 7);
+    let text = read_all(out);
+    assert!(text.contains("pid=1\n"), "{text}");
+    assert!(text.contains("lib-test\n"), "{text}");
+    // CAP_KILL only: bit 5.
+    assert!(text.contains("CapEff:\t0000000000000020"), "{text}");
+    assert_eq!(container.status(), Status::Stopped);
+    container.destroy().unwrap();
+    scratch.assert_clean();
+}
+
+#[test]
+fn signal_and_destroy_a_running_container() {
+    let scratch = Scratch::new("signal");
+    let (config, mut process) = scratch.config("echo up; exec sleep 60");
+    let (mut out, w) = pipe();
+    process.stdout = Some(w);
+    let mut container = scratch.factory().create(&scratch.id, config).unwrap();
+    container.run(&mut process).unwrap();
+    process.stdout = None;
+    let mut up = [0u8; 3];
+    out.read_exact(&mut up).unwrap();
+    assert_eq!(container.status(), Status::Running);
+    assert_eq!(container.processes().unwrap(), vec![process.pid.unwrap()]);
+    // pid 1 of a pid namespace ignores signals it has no handler for: SIGKILL it.
+    container.signal(libc::SIGKILL, false).unwrap();
+    let status = process.wait().unwrap();
+    assert_eq!(status, hull::ExitStatus::Signaled(libc::SIGKILL));
+    assert_eq!(status.code(), 128 + libc::SIGKILL);
+    let err = container.signal(libc::SIGTERM, false).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ContainerNotRunning);
+    container.destroy().unwrap();
+    scratch.assert_clean();
+}
+
+#[test]
+fn errors_carry_the_seed_codes() {
+    let scratch = Scratch::new("codes");
+    let factory = scratch.factory();
+    let (config, _) = scratch.config("true");
+    assert_eq!(
+        factory.create("a/b", config.clone()).unwrap_err().code(),
+        ErrorCode::InvalidIdFormat
+    );
+    assert_eq!(
+        factory.load(&scratch.id).unwrap_err().code(),
+        ErrorCode::ContainerNotExists
+    );
+    let container = factory.create(&scratch.id, config.clone()).unwrap();
+    assert_eq!(
+        factory.create(&scratch.id, config).unwrap_err().code(),
+        ErrorCode::IdInUse
+    );
+    container.destroy().unwrap();
+    let bad = hull::spec::from_json(
+        br#"{"root":{"path":"rootfs"},"process":{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}}"#,
+        &scratch.bundle(),
+    );
+    let err = bad.unwrap_err();
+    assert_eq!(err.field, "process.args");
+    assert_eq!(hull::Error::from(err).code(), ErrorCode::ConfigInvalid);
+    scratch.assert_clean();
+}
+
+#[test]
+fn a_failing_start_reports_the_child_error_and_leaves_nothing() {
+    let scratch = Scratch::new("fail");
+    let (config, mut process) = scratch.config("true");
+    process.args = vec!["/no/such/program".into()];
+    let mut container = scratch.factory().create(&scratch.id, config).unwrap();
+    let err = container.start(&mut process).unwrap_err();
+    assert!(err.to_string().contains("/no/such/program"), "{err}");
+    container.destroy().unwrap();
+    scratch.assert_clean();
+}
