@@ -55,7 +55,12 @@ impl InitPlan<'_> {
 /// The child's entry point; never returns.
 pub(crate) fn run(plan: InitPlan<'_>, cgroup: &Joiner, chan: Channel) -> ! {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Until execve replaces us, this process is the hull binary inside the
+        // container's namespaces: nobody there may open /proc/<pid>/exe and write
+        // through it (CVE-2019-5736).
+        sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
         // Keep only what the plan needs: in particular not the parent's flock on the
+
         // container, which `start` must be able to take while we wait for it.
         let mut keep = plan.fds();
         keep.push(chan.as_fd().as_raw_fd());
