@@ -75,53 +75,34 @@ pub fn create(
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
         other => return other,
     }
-    let names: Vec<_> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n),
-            _ => None,
-        })
-        .collect();
-    let mut prefix = PathBuf::from("/");
-    let mut parent = open(root, &prefix, o_path | OFlag::O_DIRECTORY, symlinks)?;
-    for (i, name) in names.iter().enumerate() {
-        prefix.push(name);
-        let last = i + 1 == names.len();
-        match open(root, &prefix, o_path, symlinks) {
-            Ok(fd) => {
-                parent = fd;
-                continue;
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
-        let made = if last && kind == Kind::File {
-            nix::fcntl::openat(
-                Some(parent.as_raw_fd()),
-                *name,
-                OFlag::O_CREAT
-                    | OFlag::O_EXCL
-                    | OFlag::O_WRONLY
-                    | OFlag::O_CLOEXEC
-                    | OFlag::O_NOFOLLOW,
-                Mode::from_bits_truncate(0o644),
-            )
-            .map(|fd| drop(unsafe_owned(fd)))
-        } else {
-            nix::sys::stat::mkdirat(
-                Some(parent.as_raw_fd()),
-                *name,
-                Mode::from_bits_truncate(0o755),
-            )
-        };
-        match made {
-            // Somebody else made it (or it is a dangling symlink: the open below says so).
-            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-            Err(e) => return Err(e.into()),
-        }
-        parent = open(root, &prefix, o_path, symlinks)?;
+    // Missing: make the parent (the same way), then the last component in it. Most
+    // mount points miss only their last component, so this costs three lookups.
+    let (Some(parent_path), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io::Error::from_raw_os_error(libc::ENOENT));
+    };
+    let parent = create(root, parent_path, Kind::Dir, symlinks)?;
+    let made = if kind == Kind::File {
+        nix::fcntl::openat(
+            Some(parent.as_raw_fd()),
+            name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+            Mode::from_bits_truncate(0o644),
+        )
+        .map(|fd| drop(unsafe_owned(fd)))
+    } else {
+        nix::sys::stat::mkdirat(
+            Some(parent.as_raw_fd()),
+            name,
+            Mode::from_bits_truncate(0o755),
+        )
+    };
+    match made {
+        // Somebody else made it (or it is a dangling symlink: the open below says so).
+        Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+        Err(e) => return Err(e.into()),
     }
-    Ok(parent)
+    // Resolved again from the root, so that what we return obeys the same rules.
+    open(root, path, o_path, symlinks)
 }
 
 fn unsafe_owned(fd: std::os::fd::RawFd) -> OwnedFd {
