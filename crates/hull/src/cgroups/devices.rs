@@ -22,13 +22,11 @@ const ALWAYS_ALLOWED: [&str; 11] = [
     "c 136:* rwm",
 ];
 
-/// Writes `rules` to the v1 devices cgroup at `dir`, then the defaults and an allow
-/// rule for each device the container gets. Without rules the cgroup inherits its
-/// parent's (usually everything).
+/// Denies every device in the v1 devices cgroup at `dir`, then applies `rules` in order,
+/// the defaults, and an allow rule for each device node the container gets. As with
+/// runc, a container without rules still gets only the defaults.
 pub fn apply_v1(dir: &Path, rules: &[DeviceRule], devices: &[String]) -> Result<(), CgroupError> {
-    if rules.is_empty() {
-        return Ok(());
-    }
+    write_file(&dir.join("devices.deny"), "a")?;
     for rule in rules {
         let file = if rule.allow {
             "devices.allow"

@@ -251,8 +251,8 @@ impl Cgroup {
         }
     }
 
-    /// Applies device access rules: the configured ones, then the defaults and one
-    /// allow rule per device node the container gets.
+    /// Applies device access rules: deny all, the configured ones, then the defaults and
+    /// one allow rule per device node the container gets.
     pub fn apply_devices(&self, rules: &[DeviceRule], nodes: &[Device]) -> Result<()> {
         let Some(dir) = self.paths.get("devices") else {
             if rules.is_empty() {

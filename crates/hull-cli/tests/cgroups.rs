@@ -1,0 +1,125 @@
+//! The container's cgroup: where init is placed (seen from the host and from inside),
+//! the device rules (a device outside the allow list cannot be opened, even after a
+//! successful mknod), and removal on delete (checked by every test's leak check).
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// Caps for mknod tests: the default set plus CAP_MKNOD.
+fn with_mknod(b: &mut Bundle) {
+    let caps = json!([
+        "CAP_AUDIT_WRITE",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_MKNOD"
+    ]);
+    for set in ["bounding", "effective", "permitted"] {
+        b.set(&format!("/process/capabilities/{set}"), caps.clone());
+    }
+}
+
+#[test]
+fn device_outside_the_allow_list_cannot_be_opened() {
+    let case = Case::new("dev_deny");
+    let mut b = case.bundle("devdeny");
+    with_mknod(&mut b);
+    b.set(
+        "/linux/resources/devices",
+        json!([{ "allow": false, "access": "rwm" }]),
+    );
+    // /dev/mem (c 1:1) is not in the allow list: mknod is allowed ("c *:* m"), opening
+    // is not. /dev/null is allowed.
+    b.sh(
+        "mknod /tmp/mem c 1 1 && echo made; head -c1 /tmp/mem >/dev/null 2>/tmp/err; \
+          echo rc=$?; cat /tmp/err; echo x > /dev/null && echo null=ok",
+    );
+    b.set("/root/readonly", json!(false));
+    let out = case.run_container(&b);
+    out.ok();
+    let text = out.out();
+    assert!(text.contains("made"), "{out}");
+    assert!(text.contains("rc=1"), "{out}");
+    assert!(
+        text.to_lowercase().contains("operation not permitted"),
+        "{out}"
+    );
+    assert!(text.contains("null=ok"), "{out}");
+    case.finish();
+}
+
+#[test]
+fn without_device_rules_only_the_defaults_are_allowed() {
+    // As runc: no rules in the config still means deny all but the defaults.
+    let case = Case::new("dev_default");
+    let mut b = case.bundle("devdefault");
+    with_mknod(&mut b);
+    b.unset("/linux/resources");
+    b.set("/root/readonly", json!(false));
+    b.sh("mknod /tmp/kmsg c 1 11 && true >/tmp/kmsg 2>/dev/null; echo rc=$?");
+    let out = case.run_container(&b);
+    out.ok();
+    assert_eq!(out.out(), "rc=1", "{out}");
+    case.finish();
+}
+
+#[test]
+fn an_allow_all_rule_allows_every_device() {
+    let case = Case::new("dev_allow");
+    let mut b = case.bundle("devallow");
+    with_mknod(&mut b);
+    b.set(
+        "/linux/resources/devices",
+        json!([{ "allow": true, "access": "rwm" }]),
+    );
+    b.set("/root/readonly", json!(false));
+    b.sh("mknod /tmp/kmsg c 1 11 && true >/tmp/kmsg && echo opened");
+    let out = case.run_container(&b);
+    out.ok();
+    assert_eq!(out.out(), "opened", "{out}");
+    case.finish();
+}
+
+#[test]
+fn init_is_in_its_cgroup_before_it_runs() {
+    let case = Case::new("cg_place");
+    let mut b = case.bundle("cgplace");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    let pid = case.state(&b.id)["pid"].as_i64().unwrap();
+    // Seen from the host, already while `created` (before any user code ran): every
+    // mounted hierarchy has init under /hull-test/<id>.
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let want = format!("/hull-test/{}", b.id);
+    let mut seen = 0;
+    for dir in cgroup_dirs(&b.id).into_iter().filter(|d| d.exists()) {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+        assert_eq!(
+            procs.trim(),
+            pid.to_string(),
+            "{}: {procs}\n{cgroup}",
+            dir.display()
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no cgroup directory for {want}:\n{cgroup}");
+    if is_hull() {
+        // The device rules of the default config are in force (deny all, then the
+        // defaults): /dev/kmsg is not allowed, /dev/null is.
+        if let Some(devices) = cgroup_dirs(&b.id)
+            .into_iter()
+            .find(|d| d.starts_with("/sys/fs/cgroup/devices"))
+        {
+            let list = std::fs::read_to_string(devices.join("devices.list")).unwrap();
+            assert!(list.contains("c 1:3 rwm"), "{list}");
+            assert!(!list.contains("a *:* rwm"), "{list}");
+        }
+    }
+    case.run(&["delete", "--force", &b.id]).ok();
+    assert!(
+        cgroup_dirs(&b.id).iter().all(|d| !d.exists()),
+        "cgroup left after delete"
+    );
+    case.finish();
+}
