@@ -11,7 +11,8 @@ use hull::ExitStatus;
 /// Parses a signal given by name (with or without `SIG`, any case) or number.
 pub fn parse(s: &str) -> Result<i32, String> {
     if let Ok(n) = s.parse::<i32>() {
-        if (1..=libc::SIGRTMAX()).contains(&n) {
+        // 0 only checks that init exists, as kill(1) and runc allow.
+        if (0..=libc::SIGRTMAX()).contains(&n) {
             return Ok(n);
         }
         return Err(format!("invalid signal {s:?}"));
@@ -85,7 +86,8 @@ mod tests {
         assert_eq!(parse("SIGUSR1"), Ok(10));
         assert_eq!(parse("9"), Ok(9));
         assert!(parse("NOPE").is_err());
-        assert!(parse("0").is_err());
+        assert_eq!(parse("0"), Ok(0));
+        assert!(parse("-1").is_err());
         assert!(parse("1000").is_err());
     }
 }

@@ -19,7 +19,7 @@
 //!   state, delete, kill): `container does not exist` (kill checks the container before the
 //!   signal);
 //! - `delete` running: `cannot delete container <id> that is not stopped: running`;
-//! - `kill` signals: `unknown signal "SIGBOGUS"`; numbers out of range (`999`, `-1`):
+//! - `kill` signals: `unknown signal "SIGBOGUS"`; numbers out of range (`999`, also `-1`):
 //!   `unable to signal init: invalid argument`; `0` is accepted (exit 0).
 
 mod common;

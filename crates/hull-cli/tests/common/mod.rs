@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 pub const BUSYBOX: &str = "/bin/busybox";
 
 /// How long one runtime invocation may take before the harness kills it.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long the leak check waits for things to disappear (a killed process, a cgroup).
 const LEAK_GRACE: Duration = Duration::from_secs(5);
@@ -588,6 +588,39 @@ pub fn cgroup_v2_mounted() -> bool {
 /// True when the host has cgroup v1 hierarchies (pure v1 or hybrid, like this host).
 pub fn cgroup_v1_present() -> bool {
     !Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
+/// The cgroup v1 hierarchies mounted in the test's mount namespace, each as the set of its
+/// controllers (`{"cpu"}`, `{"name=systemd"}`), as /proc/<pid>/cgroup names them. A runtime
+/// can only place a container in the hierarchies it finds mounted; a hierarchy mounted
+/// elsewhere (another mount namespace) shows in /proc/<pid>/cgroup at its root.
+pub fn mounted_v1_hierarchies() -> Vec<std::collections::BTreeSet<String>> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    parse_mountinfo(&info)
+        .into_iter()
+        .filter(|m| m.fstype == "cgroup")
+        .map(|m| {
+            m.super_options
+                .into_iter()
+                .filter(|o| o != "rw" && o != "ro" && (!o.contains('=') || o.starts_with("name=")))
+                .filter(|o| !["clone_children", "noprefix", "xattr"].contains(&o.as_str()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether a /proc/<pid>/cgroup line (`4:memory:/path`) is for a v1 hierarchy mounted here, or
+/// for the v2 hierarchy when one is mounted.
+pub fn cgroup_line_is_mounted(line: &str) -> bool {
+    let mut parts = line.splitn(3, ':');
+    let _id = parts.next();
+    let controllers = parts.next().unwrap_or("");
+    if controllers.is_empty() {
+        return cgroup_v2_mounted();
+    }
+    let set: std::collections::BTreeSet<String> =
+        controllers.split(',').map(str::to_string).collect();
+    mounted_v1_hierarchies().contains(&set)
 }
 
 /// Mount points in the test process's mount table at or below `dir`.
