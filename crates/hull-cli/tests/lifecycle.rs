@@ -214,6 +214,48 @@ fn delete_created_without_force() {
     case.finish();
 }
 
+/// A pid is only init while its start time matches: with the start time in state.json
+/// changed (as if init had died and its pid been reused), the container counts as
+/// stopped and `kill` refuses to signal the process. (hull's own state format.)
+#[test]
+fn a_reused_pid_is_never_signalled() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("pid_reuse");
+    let mut b = case.bundle("pidreuse");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    case.start(&b.id);
+    let pid = case.wait_status(&b.id, "running")["pid"].as_i64().unwrap();
+    let path = case.root.join(&b.id).join("state.json");
+    let original = fs::read_to_string(&path).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let start = state["init_start_time"].as_u64().unwrap();
+    state["init_start_time"] = serde_json::json!(start + 1);
+    fs::write(&path, state.to_string()).unwrap();
+
+    assert_eq!(case.status(&b.id), "stopped");
+    case.run(&["kill", &b.id, "KILL"])
+        .assert_bad_input(&["not running"]);
+    assert!(
+        process_alive_now(pid),
+        "the process behind the reused pid was signalled"
+    );
+
+    fs::write(&path, original).unwrap();
+    assert_eq!(case.status(&b.id), "running");
+    case.run(&["delete", "--force", &b.id]).ok();
+    assert!(!process_alive(pid));
+    case.finish();
+}
+
+fn process_alive_now(pid: i64) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ")
+        .is_some_and(|(_, r)| !r.starts_with('Z'))
+}
+
 fn process_alive(pid: i64) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {

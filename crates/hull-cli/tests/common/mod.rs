@@ -1109,7 +1109,9 @@ pub fn build_rootfs(rootfs: &Path) {
     fs::write(rootfs.join("etc/group"), GROUP).unwrap();
 }
 
-/// Capability names in bit order (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40).
+/// Capability names in bit order (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40), from
+/// linux/capability.h. Deliberately not hull's own table: the tests check hull's name to bit
+/// translation against this independent copy.
 pub const CAPS: &[&str] = &[
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
