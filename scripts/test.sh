@@ -60,4 +60,21 @@ step() {
 step format cargo fmt --all -- --check
 step lint cargo clippy --workspace --all-targets -- -D warnings
 step tests cargo test --workspace
-printf '\ntest.sh: all passed (format, lint, tests)\n'
+
+# Each test checks its own containers; this is the suite-wide check that nothing at all
+# was left behind: no container cgroup, no state, no process running from a test bundle.
+leaks() {
+    local left
+    left=$(find /sys/fs/cgroup -mindepth 3 -maxdepth 3 -type d \
+        \( -path '*/hull-test/*' -o -path '*/hull-lib-test/*' \) 2>/dev/null || true)
+    left+=$(find "${TMPDIR:-/tmp}/hull-tests" "${TMPDIR:-/tmp}/hull-lib-tests" -mindepth 2 -maxdepth 2 \
+        -name state -newer "$repo/Cargo.toml" -exec find {} -mindepth 1 \; 2>/dev/null || true)
+    left+=$(pgrep -af 'hull-(lib-)?tests/' || true)
+    if [[ -n $left ]]; then
+        printf 'left behind by the tests:\n%s\n' "$left" >&2
+        return 1
+    fi
+    echo "nothing left behind"
+}
+step leaks leaks
+printf '\ntest.sh: all passed (format, lint, tests, leaks)\n'
