@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime as oci;
 
+use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
 use crate::config::{
     mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
     Namespace, NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
@@ -38,6 +39,19 @@ pub fn from_json(json: &[u8], bundle: &Path) -> Result<(Config, Process)> {
         bad(field, e.into_inner().to_string())
     })?;
     convert(&spec, bundle)
+}
+
+/// Parses an OCI `linux.resources` object (what `update --resources` takes).
+pub fn resources_from_json(json: &[u8]) -> Result<Resources> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    let r: oci::LinuxResources = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p == "?" => "linux.resources".to_string(),
+            p => format!("linux.resources.{p}"),
+        };
+        bad(field, e.into_inner().to_string())
+    })?;
+    resource_limits(&r)
 }
 
 /// Converts a parsed OCI spec.
@@ -150,30 +164,6 @@ fn unsupported(spec: &oci::Spec, linux: &oci::Linux) -> Result<()> {
             "linux.seccomp",
             "seccomp filters are not supported by this version of hull",
         ));
-    }
-    if let Some(r) = linux.resources() {
-        let set = [
-            ("memory", r.memory().is_some()),
-            ("cpu", r.cpu().is_some()),
-            ("pids", r.pids().is_some()),
-            ("blockIO", r.block_io().is_some()),
-            (
-                "hugepageLimits",
-                r.hugepage_limits().as_ref().is_some_and(|v| !v.is_empty()),
-            ),
-            ("network", r.network().is_some()),
-            ("rdma", r.rdma().as_ref().is_some_and(|v| !v.is_empty())),
-            (
-                "unified",
-                r.unified().as_ref().is_some_and(|v| !v.is_empty()),
-            ),
-        ];
-        if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
-            return Err(bad(
-                format!("linux.resources.{name}"),
-                "resource limits are not supported by this version of hull",
-            ));
-        }
     }
     if spec.hooks().is_some() {
         return Err(bad(
@@ -454,7 +444,188 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
         }
     }
     let devices = device_rules(linux)?;
-    Ok(CgroupConfig { path, devices })
+    let resources = match linux.resources() {
+        Some(r) => resource_limits(r)?,
+        None => Resources::default(),
+    };
+    Ok(CgroupConfig {
+        path,
+        devices,
+        resources,
+    })
+}
+
+/// A limit that must be positive, or -1 for "unlimited".
+fn limit(field: &str, v: Option<i64>) -> Result<Option<i64>> {
+    match v {
+        Some(n) if n == -1 || n > 0 => Ok(Some(n)),
+        Some(n) => Err(bad(
+            field,
+            format!("{n} is not a limit (a positive number, or -1 for none)"),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A cpu or memory-node list such as `0-3,5`.
+fn check_list(field: &str, v: &Option<String>) -> Result<()> {
+    let Some(list) = v else { return Ok(()) };
+    let ok = list.split(',').all(|part| {
+        let mut ends = part.splitn(2, '-').map(|n| n.trim().parse::<u32>());
+        match (ends.next(), ends.next()) {
+            (Some(Ok(a)), Some(Ok(b))) => a <= b,
+            (Some(Ok(_)), None) => true,
+            _ => false,
+        }
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(field, format!("{list:?} is not a list like \"0-3,5\"")))
+    }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    field: &str,
+    v: Option<T>,
+    lo: T,
+    hi: T,
+) -> Result<Option<T>> {
+    match v {
+        Some(n) if n < lo || n > hi => Err(bad(field, format!("{n} is outside {lo}..{hi}"))),
+        other => Ok(other),
+    }
+}
+
+fn throttles(field: &str, list: &Option<Vec<oci::LinuxThrottleDevice>>) -> Result<Vec<Throttle>> {
+    list.iter()
+        .flatten()
+        .map(|t| {
+            if t.major() < 0 || t.minor() < 0 {
+                return Err(bad(field, "device numbers must not be negative"));
+            }
+            Ok(Throttle {
+                major: t.major(),
+                minor: t.minor(),
+                rate: t.rate(),
+            })
+        })
+        .collect()
+}
+
+/// `linux.resources` (but the device rules) as [`Resources`], every value checked.
+fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
+    let mut out = Resources::default();
+    if let Some(m) = r.memory() {
+        let f = "linux.resources.memory";
+        out.memory = resources::Memory {
+            limit: limit(&format!("{f}.limit"), m.limit())?,
+            reservation: limit(&format!("{f}.reservation"), m.reservation())?,
+            swap: limit(&format!("{f}.swap"), m.swap())?,
+            kernel_tcp: limit(&format!("{f}.kernelTCP"), m.kernel_tcp())?,
+            swappiness: in_range(&format!("{f}.swappiness"), m.swappiness(), 0, 100)?,
+            disable_oom_killer: m.disable_oom_killer(),
+            check_before_update: m.check_before_update(),
+        };
+        if let (Some(l), Some(s)) = (out.memory.limit, out.memory.swap) {
+            if s != -1 && (l == -1 || s < l) {
+                return Err(bad(
+                    format!("{f}.swap"),
+                    "memory+swap must not be below the memory limit",
+                ));
+            }
+        }
+    }
+    if let Some(c) = r.cpu() {
+        let f = "linux.resources.cpu";
+        check_list(&format!("{f}.cpus"), c.cpus())?;
+        check_list(&format!("{f}.mems"), c.mems())?;
+        out.cpu = resources::Cpu {
+            shares: in_range(&format!("{f}.shares"), c.shares(), 2, 262_144)?,
+            quota: limit(&format!("{f}.quota"), c.quota())?,
+            burst: c.burst(),
+            period: in_range(&format!("{f}.period"), c.period(), 1000, 1_000_000)?,
+            realtime_runtime: c.realtime_runtime(),
+            realtime_period: c.realtime_period(),
+            cpus: c.cpus().clone().filter(|s| !s.is_empty()),
+            mems: c.mems().clone().filter(|s| !s.is_empty()),
+            idle: in_range(&format!("{f}.idle"), c.idle(), 0, 1)?,
+        };
+    }
+    if let Some(p) = r.pids() {
+        out.pids_limit = limit("linux.resources.pids.limit", Some(p.limit()))?;
+    }
+    if let Some(b) = r.block_io() {
+        let f = "linux.resources.blockIO";
+        let weight_devices = b
+            .weight_device()
+            .iter()
+            .flatten()
+            .map(|d| {
+                Ok(WeightDevice {
+                    major: d.major(),
+                    minor: d.minor(),
+                    weight: in_range(&format!("{f}.weightDevice"), d.weight(), 10, 1000)?,
+                    leaf_weight: in_range(&format!("{f}.weightDevice"), d.leaf_weight(), 10, 1000)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.block_io = BlockIo {
+            weight: in_range(&format!("{f}.weight"), b.weight(), 10, 1000)?,
+            leaf_weight: in_range(&format!("{f}.leafWeight"), b.leaf_weight(), 10, 1000)?,
+            weight_devices,
+            throttle_read_bps: throttles(
+                &format!("{f}.throttleReadBpsDevice"),
+                b.throttle_read_bps_device(),
+            )?,
+            throttle_write_bps: throttles(
+                &format!("{f}.throttleWriteBpsDevice"),
+                b.throttle_write_bps_device(),
+            )?,
+            throttle_read_iops: throttles(
+                &format!("{f}.throttleReadIOPSDevice"),
+                b.throttle_read_iops_device(),
+            )?,
+            throttle_write_iops: throttles(
+                &format!("{f}.throttleWriteIOPSDevice"),
+                b.throttle_write_iops_device(),
+            )?,
+        };
+    }
+    for (i, h) in r.hugepage_limits().iter().flatten().enumerate() {
+        if h.limit() < 0 {
+            return Err(bad(
+                format!("linux.resources.hugepageLimits[{i}].limit"),
+                "must not be negative",
+            ));
+        }
+        out.hugepage_limits
+            .insert(h.page_size().clone(), h.limit() as u64);
+    }
+    if let Some(n) = r.network() {
+        out.network.class_id = n.class_id();
+        for p in n.priorities().iter().flatten() {
+            out.network
+                .priorities
+                .insert(p.name().clone(), p.priority());
+        }
+    }
+    for (dev, l) in r.rdma().iter().flatten() {
+        out.rdma.insert(
+            dev.clone(),
+            resources::Rdma {
+                hca_handles: l.hca_handles(),
+                hca_objects: l.hca_objects(),
+            },
+        );
+    }
+    out.unified = r
+        .unified()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    Ok(out)
 }
 
 fn device_rules(linux: &oci::Linux) -> Result<Vec<DeviceRule>> {

@@ -252,6 +252,33 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
     check(ret).map(drop)
 }
 
+/// A close-on-exec `eventfd(2)` counter starting at 0.
+pub fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with integer arguments.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// An inotify descriptor watching `path` for `mask` events.
+pub fn inotify_watch(path: &CStr, mask: u32) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with an integer argument.
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptor owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: the path is NUL-terminated and alive for the call.
+    if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
 /// `capget(2)` on the calling thread.
 pub fn capget() -> io::Result<CapSets> {
     let header = CapHeader {

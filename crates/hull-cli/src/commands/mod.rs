@@ -3,12 +3,16 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
 mod list;
+mod pause;
+mod ps;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 use std::path::Path;
 
@@ -34,6 +38,16 @@ pub enum Command {
     Kill(kill::Args),
     /// Delete a stopped (or, with --force, any) container.
     Delete(delete::Args),
+    /// Freeze every process of a container.
+    Pause(pause::Args),
+    /// Thaw a paused container.
+    Resume(pause::Args),
+    /// List a container's processes.
+    Ps(ps::Args),
+    /// Print a container's statistics (and OOM events) as JSON.
+    Events(events::Args),
+    /// Change a running container's resource limits.
+    Update(Box<update::Args>),
 }
 
 pub fn run(command: Command, root: &Path) -> CmdResult {
@@ -46,6 +60,11 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
         Command::List(a) => list::run(a, root),
         Command::Kill(a) => kill::run(a, root),
         Command::Delete(a) => delete::run(a, root),
+        Command::Pause(a) => pause::pause(a, root),
+        Command::Resume(a) => pause::resume(a, root),
+        Command::Ps(a) => ps::run(a, root),
+        Command::Events(a) => events::run(a, root),
+        Command::Update(a) => update::run(*a, root),
     }
 }
 

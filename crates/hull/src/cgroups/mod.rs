@@ -13,10 +13,19 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::resources::Resources;
 use crate::config::{Device, DeviceRule};
 use crate::mountinfo;
 
+mod apply;
 mod devices;
+mod freezer;
+pub mod oom;
+pub mod stats;
+mod v1;
+mod v2;
+
+pub use stats::Stats;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -38,6 +47,19 @@ pub enum CgroupError {
     InvalidPath(PathBuf),
     #[error("cgroup: {0}")]
     Unsupported(&'static str),
+    #[error("{field}: writing {value:?} to {path}: {source}")]
+    Resource {
+        field: &'static str,
+        path: PathBuf,
+        value: String,
+        source: io::Error,
+    },
+    #[error("{field}: not possible here: {why}")]
+    NotSupported { field: &'static str, why: String },
+    #[error("cgroup {path} is in use: {why}")]
+    InUse { path: PathBuf, why: &'static str },
+    #[error("cgroup: the freezer of {path} did not reach {state:?}")]
+    FreezeTimeout { path: PathBuf, state: &'static str },
 }
 
 type Result<T> = std::result::Result<T, CgroupError>;
@@ -144,7 +166,15 @@ impl Layout {
             let rel = path.strip_prefix("/").unwrap_or(path);
             paths.insert(h.key.clone(), h.mount_point.join(base).join(rel));
         }
-        Ok(Cgroup { paths })
+        let unified_root = self
+            .hierarchies
+            .iter()
+            .find(|h| h.key == UNIFIED)
+            .map(|h| h.mount_point.clone());
+        Ok(Cgroup {
+            paths,
+            unified_root,
+        })
     }
 }
 
@@ -211,6 +241,9 @@ impl Joiner {
 pub struct Cgroup {
     /// Hierarchy key (`memory`, `cpu,cpuacct`, `name=systemd`, "" for v2) -> directory.
     pub paths: BTreeMap<String, PathBuf>,
+    /// Where the v2 hierarchy is mounted, if it is.
+    #[serde(default)]
+    pub unified_root: Option<PathBuf>,
 }
 
 fn write_file(path: &Path, data: &str) -> Result<()> {
@@ -274,8 +307,88 @@ impl Cgroup {
         devices::apply_v1(dir, rules, &nodes)
     }
 
+    /// True when controllers live in v1 hierarchies (pure v1 and hybrid hosts): the v1
+    /// driver applies limits and reads stats; the v2 directory only holds processes.
+    pub fn is_v1(&self) -> bool {
+        self.paths
+            .keys()
+            .any(|k| k != UNIFIED && !k.starts_with("name="))
+    }
+
+    /// Applies `resources` all or nothing: the previous limits stay if any write fails.
+    pub fn set(&self, resources: &Resources) -> Result<()> {
+        let plan = if self.is_v1() {
+            v1::plan(&self.paths, resources)?
+        } else {
+            let dir = self.unified().ok_or(CgroupError::NoHierarchy)?;
+            if let Some(root) = &self.unified_root {
+                // Whatever the plan writes to needs its controller enabled above us.
+                v2::enable_controllers(root, dir, &v2::controllers_for(resources))?;
+            }
+            v2::plan(dir, resources)?
+        };
+        apply::apply(&plan)
+    }
+
+    /// A stream of OOM events (see [`oom::OomEvents`]).
+    pub fn oom_events(&self) -> Result<oom::OomEvents> {
+        match v1::dir(&self.paths, "memory") {
+            Some(dir) => oom::OomEvents::v1(dir),
+            None => oom::OomEvents::v2(self.unified().ok_or(CgroupError::NoHierarchy)?),
+        }
+    }
+
+    /// Memory pressure notifications at `level` (v1 only: v2 offers PSI instead).
+    pub fn memory_pressure_events(&self, level: &str) -> Result<oom::OomEvents> {
+        let dir = v1::dir(&self.paths, "memory").ok_or(CgroupError::Unsupported(
+            "memory pressure levels need the v1 memory controller",
+        ))?;
+        oom::OomEvents::v1_pressure(dir, level)
+    }
+
+    /// The cgroup's statistics, read from the kernel's files.
+    pub fn stats(&self) -> Stats {
+        if self.is_v1() {
+            v1::stats(&self.paths)
+        } else {
+            self.unified().map(v2::stats).unwrap_or_default()
+        }
+    }
+
+    /// Freezes (pause) or thaws (resume) every process, waiting until the kernel says
+    /// the whole cgroup is there.
+    pub fn freeze(&self, frozen: bool) -> Result<()> {
+        match v1::dir(&self.paths, "freezer") {
+            Some(dir) => freezer::v1(dir, frozen),
+            None => freezer::v2(self.unified().ok_or(CgroupError::NoHierarchy)?, frozen),
+        }
+    }
+
+    /// Refuses a cgroup that already exists with processes in it, or frozen: it would
+    /// not be the container's alone.
+    fn check_unused(&self) -> Result<()> {
+        for path in self.paths.values() {
+            let procs = path.join("cgroup.procs");
+            if fs::read_to_string(&procs).is_ok_and(|p| !p.trim().is_empty()) {
+                return Err(CgroupError::InUse {
+                    path: path.clone(),
+                    why: "it has processes",
+                });
+            }
+        }
+        if self.is_frozen() {
+            return Err(CgroupError::InUse {
+                path: self.paths.values().next().cloned().unwrap_or_default(),
+                why: "it is frozen",
+            });
+        }
+        Ok(())
+    }
+
     /// Makes the directories (parents too).
     pub fn create(&self) -> Result<()> {
+        self.check_unused()?;
+
         for (key, path) in &self.paths {
             if key.split(',').any(|c| c == "cpuset") {
                 create_cpuset(path)?;
@@ -357,9 +470,14 @@ impl Cgroup {
                 return Ok(());
             }
             self.signal_all(libc::SIGKILL)?;
+            // Frozen processes only die once thawed.
+            if self.is_frozen() {
+                self.freeze(false)?;
+            }
             if Instant::now() > deadline {
                 return Ok(());
             }
+
             std::thread::sleep(Duration::from_millis(2));
         }
     }

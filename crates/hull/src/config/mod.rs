@@ -5,6 +5,7 @@
 
 pub mod capability;
 pub mod mount_options;
+pub mod resources;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -190,6 +191,8 @@ pub struct CgroupConfig {
     pub path: Option<PathBuf>,
     /// Device access rules, applied in order before the devices every container gets.
     pub devices: Vec<DeviceRule>,
+    /// Limits (`linux.resources` without the device rules).
+    pub resources: resources::Resources,
 }
 
 /// One device cgroup rule: allow or deny `access` (some of `rwm`) to devices of a type

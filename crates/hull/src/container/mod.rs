@@ -13,7 +13,10 @@ use std::time::Duration;
 
 pub use state::State;
 
-use crate::cgroups::{Cgroup, Layout};
+use crate::cgroups::oom::OomEvents;
+use crate::cgroups::{Cgroup, Layout, Stats};
+use crate::config::resources::Resources;
+
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
 use crate::process::{spawn, ExitStatus, Process};
@@ -206,6 +209,7 @@ impl Container {
         self.state
             .cgroup
             .apply_devices(&config.cgroup.devices, &config.devices)?;
+        self.state.cgroup.set(&config.cgroup.resources)?;
 
         let fifo = self.dir.join(EXEC_FIFO);
         make_exec_fifo(&fifo, &self.state.config)?;
@@ -278,6 +282,70 @@ impl Container {
     pub fn run(&mut self, process: &mut Process) -> Result<()> {
         self.start(process)?;
         self.exec()
+    }
+
+    /// The container's resource usage (the seed's `Stats`): its cgroup's counters, and
+    /// the network interfaces of its own network namespace.
+    pub fn stats(&self) -> Result<Stats> {
+        if matches!(self.status(), Status::Stopped | Status::Creating) {
+            return Err(self.not_running());
+        }
+        let mut stats = self.state.cgroup.stats();
+        if self
+            .state
+            .config
+            .namespace(NamespaceKind::Network)
+            .is_some()
+        {
+            stats.network_interfaces =
+                crate::cgroups::stats::network_interfaces(self.state.init_pid);
+        }
+        Ok(stats)
+    }
+
+    /// Changes the limits of a live container (the seed's `Set`): the given limits are
+    /// laid over those in force and applied all or nothing, then saved.
+    pub fn set(&mut self, resources: &Resources) -> Result<()> {
+        if matches!(self.status(), Status::Stopped | Status::Creating) {
+            return Err(self.not_running());
+        }
+        let mut merged = self.state.config.cgroup.resources.clone();
+        merged.merge(resources);
+        self.state.cgroup.set(&merged)?;
+        self.state.config.cgroup.resources = merged;
+        self.state.save(&self.dir)
+    }
+
+    /// Freezes every process of the container, and returns once all are frozen.
+    pub fn pause(&mut self) -> Result<()> {
+        match self.status() {
+            Status::Running | Status::Created => Ok(self.state.cgroup.freeze(true)?),
+            Status::Paused => Ok(()),
+            _ => Err(self.not_running()),
+        }
+    }
+
+    /// Thaws a paused container.
+    pub fn resume(&mut self) -> Result<()> {
+        match self.status() {
+            Status::Paused => Ok(self.state.cgroup.freeze(false)?),
+            status => Err(Error::WrongState {
+                id: self.state.id.clone(),
+                action: "resume",
+                status: status.as_str(),
+            }),
+        }
+    }
+
+    /// OOM events of the container (the seed's `NotifyOOM`): an iterator that yields
+    /// once per event and ends when the container's cgroup is removed.
+    pub fn notify_oom(&self) -> Result<OomEvents> {
+        Ok(self.state.cgroup.oom_events()?)
+    }
+
+    /// Memory pressure notifications at `level` (`low`, `medium`, `critical`; cgroup v1).
+    pub fn notify_memory_pressure(&self, level: &str) -> Result<OomEvents> {
+        Ok(self.state.cgroup.memory_pressure_events(level)?)
     }
 
     /// Sends `signal` to init, or to every process of the container with `all`.

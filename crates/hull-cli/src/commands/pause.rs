@@ -1,0 +1,24 @@
+//! `hull pause` and `hull resume`: freeze and thaw every process of a container.
+
+use std::path::Path;
+
+use super::{load, CmdResult};
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub id: String,
+}
+
+pub fn pause(args: Args, root: &Path) -> CmdResult {
+    let mut container = load(root, &args.id)?;
+    container.lock().map_err(|e| e.to_string())?;
+    container.pause().map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+pub fn resume(args: Args, root: &Path) -> CmdResult {
+    let mut container = load(root, &args.id)?;
+    container.lock().map_err(|e| e.to_string())?;
+    container.resume().map_err(|e| e.to_string())?;
+    Ok(0)
+}

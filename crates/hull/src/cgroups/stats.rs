@@ -1,0 +1,246 @@
+//! A container's statistics (the seed's `Stats`), shaped as runc's `events --stats`
+//! JSON, and the small readers of cgroup files they are made from.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+fn zero(v: &u64) -> bool {
+    *v == 0
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub cpu: CpuStats,
+    pub memory: MemoryStats,
+    pub pids: PidsStats,
+    pub blkio: BlkioStats,
+    pub hugetlb: BTreeMap<String, HugetlbStats>,
+    pub network_interfaces: Vec<NetworkInterface>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CpuStats {
+    pub usage: CpuUsage,
+    pub throttling: Throttling,
+}
+
+/// Nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CpuUsage {
+    #[serde(skip_serializing_if = "zero")]
+    pub total: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percpu: Vec<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percpu_kernel: Vec<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percpu_user: Vec<u64>,
+    pub kernel: u64,
+    pub user: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Throttling {
+    #[serde(skip_serializing_if = "zero")]
+    pub periods: u64,
+    #[serde(skip_serializing_if = "zero")]
+    pub throttled_periods: u64,
+    /// Nanoseconds.
+    #[serde(skip_serializing_if = "zero")]
+    pub throttled_time: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemoryStats {
+    #[serde(skip_serializing_if = "zero")]
+    pub cache: u64,
+    pub usage: MemoryEntry,
+    pub swap: MemoryEntry,
+    pub kernel: MemoryEntry,
+    #[serde(rename = "kernelTCP")]
+    pub kernel_tcp: MemoryEntry,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub raw: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemoryEntry {
+    pub limit: u64,
+    #[serde(skip_serializing_if = "zero")]
+    pub usage: u64,
+    #[serde(skip_serializing_if = "zero")]
+    pub max: u64,
+    pub failcnt: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PidsStats {
+    #[serde(skip_serializing_if = "zero")]
+    pub current: u64,
+    /// 0 for unlimited.
+    #[serde(skip_serializing_if = "zero")]
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlkioStats {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub io_service_bytes_recursive: Vec<BlkioEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub io_serviced_recursive: Vec<BlkioEntry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BlkioEntry {
+    pub major: u64,
+    pub minor: u64,
+    pub op: String,
+    pub value: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HugetlbStats {
+    #[serde(skip_serializing_if = "zero")]
+    pub usage: u64,
+    #[serde(skip_serializing_if = "zero")]
+    pub max: u64,
+    pub failcnt: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NetworkInterface {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+/// A file holding one number; "max" (no limit) reads as 0, as runc reports it.
+pub fn read_u64(path: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.trim();
+    if text == "max" {
+        return Some(0);
+    }
+    text.parse().ok()
+}
+
+/// A file of space-separated numbers.
+pub fn read_list(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A file of `key value` lines.
+pub fn read_flat(path: &Path) -> BTreeMap<String, u64> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| {
+                    let (k, v) = l.split_once(' ')?;
+                    Some((k.to_string(), v.trim().parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// v1 blkio lines: `8:0 Read 4096` (the `Total` line has no device and is left out).
+pub fn read_blkio(path: &Path) -> Vec<BlkioEntry> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| {
+                    let mut f = l.split_whitespace();
+                    let (major, minor) = f.next()?.split_once(':')?;
+                    Some(BlkioEntry {
+                        major: major.parse().ok()?,
+                        minor: minor.parse().ok()?,
+                        op: f.next()?.to_string(),
+                        value: f.next()?.parse().ok()?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Clock ticks per second, the unit of v1 `cpuacct.stat`.
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no side effects.
+    match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
+        n if n > 0 => n as u64,
+        _ => 100,
+    }
+}
+
+/// The huge page sizes the kernel offers, as cgroup files name them (`2MB`, `1GB`).
+pub fn hugepage_sizes() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/sys/kernel/mm/hugepages") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let kb: u64 = e
+                .file_name()
+                .to_str()?
+                .strip_prefix("hugepages-")?
+                .strip_suffix("kB")?
+                .parse()
+                .ok()?;
+            Some(match kb {
+                kb if kb >= 1 << 20 => format!("{}GB", kb >> 20),
+                kb if kb >= 1 << 10 => format!("{}MB", kb >> 10),
+                kb => format!("{kb}KB"),
+            })
+        })
+        .collect()
+}
+
+/// Interface counters of the network namespace `pid` is in (`/proc/<pid>/net/dev`),
+/// without `lo`, as runc reports them.
+pub fn network_interfaces(pid: i32) -> Vec<NetworkInterface> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/dev")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let name = name.trim();
+            if name == "lo" {
+                return None;
+            }
+            let n: Vec<u64> = rest
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            (n.len() >= 12).then(|| NetworkInterface {
+                name: name.to_string(),
+                rx_bytes: n[0],
+                rx_packets: n[1],
+                rx_errors: n[2],
+                rx_dropped: n[3],
+                tx_bytes: n[8],
+                tx_packets: n[9],
+                tx_errors: n[10],
+                tx_dropped: n[11],
+            })
+        })
+        .collect()
+}
