@@ -40,7 +40,14 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before we open anything ourselves: descriptors handed to the container must be
+    // the caller's, never one of ours that took a free number.
+    let preserved = commands::check_preserved_fds(&cli.command);
     log::init(cli.log.as_deref(), cli.log_format == "json", cli.debug);
+    if let Err(message) = preserved {
+        log::error(&message);
+        return ExitCode::from(1);
+    }
     let result = if cli.systemd_cgroup {
         Err(
             "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs"

@@ -257,3 +257,25 @@ fn state_and_delete_nonexistent() {
     case.assert_no_leaks();
     case.finish();
 }
+
+/// A namespace path that is a FIFO (or any non-namespace file) is refused at once,
+/// without hanging on the open.
+#[test]
+fn namespace_path_that_is_a_fifo() {
+    let case = Case::new("ns_fifo");
+    let mut b = case.bundle("nsfifo");
+    let fifo = case.dir.join("fake-netns");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    b.set(
+        "/linux/namespaces",
+        json!([
+            { "type": "pid" }, { "type": "mount" },
+            { "type": "network", "path": fifo.to_str().unwrap() }
+        ]),
+    );
+    b.write();
+    let out = create_as(&case, &b, &b.id);
+    out.assert_bad_input(&["namespace", "fake-netns"]);
+    case.assert_no_leaks();
+    case.finish();
+}

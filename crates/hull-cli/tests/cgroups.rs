@@ -123,3 +123,37 @@ fn init_is_in_its_cgroup_before_it_runs() {
     );
     case.finish();
 }
+
+/// A cgroup that already holds processes is not the container's: create refuses it and
+/// leaves it, and its processes, as they were.
+#[test]
+fn a_cgroup_in_use_is_refused_and_left_alone() {
+    let case = Case::new("cg_in_use");
+    let mut b = case.bundle("cginuse");
+    let path = format!("/hull-test/{}-victim", b.id);
+    let dir = std::path::Path::new("/sys/fs/cgroup/pids").join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut victim = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.join("cgroup.procs"), victim.id().to_string()).unwrap();
+    b.set("/linux/cgroupsPath", json!(path));
+    b.args(&["true"]);
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["in use", "processes", "not running"]);
+    let alive = victim.try_wait().unwrap().is_none();
+    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    std::fs::write("/sys/fs/cgroup/pids/cgroup.procs", "0").ok();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let _ = std::fs::remove_dir(&dir);
+    assert!(alive, "the process in the existing cgroup was killed");
+    assert!(
+        procs.contains(&victim.id().to_string()),
+        "the cgroup was changed: {procs}"
+    );
+    case.finish();
+}

@@ -40,8 +40,11 @@ impl Procfs {
         let path = Path::new("/proc").join(rel);
         let c =
             std::ffi::CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        let resolve =
-            libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+        // NO_XDEV: a bind of another procfs file over the target is not followed.
+        let resolve = libc::RESOLVE_BENEATH
+            | libc::RESOLVE_NO_SYMLINKS
+            | libc::RESOLVE_NO_MAGICLINKS
+            | libc::RESOLVE_NO_XDEV;
         let fd = sys::openat2(
             self.dir.as_fd(),
             &c,

@@ -68,6 +68,22 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
     }
 }
 
+/// `--preserve-fds N` passes the caller's descriptors 3..3+N: each must be open.
+pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
+    let n = match command {
+        Command::Create(a) => a.common.preserve_fds,
+        Command::Run(a) => a.common.preserve_fds,
+        _ => 0,
+    };
+    for fd in 3..3 + n as i32 {
+        // SAFETY: F_GETFD only reads the descriptor's flags.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(format!("--preserve-fds {n}: descriptor {fd} is not open"));
+        }
+    }
+    Ok(())
+}
+
 /// The factory over `root`, with errors as text.
 fn factory(root: &Path) -> Result<hull::Factory, String> {
     hull::Factory::new(root).map_err(|e| e.to_string())

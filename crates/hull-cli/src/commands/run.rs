@@ -11,7 +11,7 @@ use crate::{log, signals};
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    common: CreateArgs,
+    pub common: CreateArgs,
     /// Return once the container runs, instead of waiting for it.
     #[arg(short, long)]
     detach: bool,

@@ -47,6 +47,8 @@ pub enum CgroupError {
     InvalidPath(PathBuf),
     #[error("cgroup: {0}")]
     Unsupported(&'static str),
+    #[error("linux.cgroupsPath: a container may not use the root cgroup")]
+    RootCgroup,
     #[error("{field}: writing {value:?} to {path}: {source}")]
     Resource {
         field: &'static str,
@@ -147,6 +149,14 @@ impl Layout {
         {
             return Err(CgroupError::InvalidPath(path.to_path_buf()));
         }
+        if path.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::RootDir | std::path::Component::CurDir
+            )
+        }) {
+            return Err(CgroupError::RootCgroup);
+        }
         let own = if path.is_absolute() {
             BTreeMap::new()
         } else {
@@ -171,9 +181,12 @@ impl Layout {
             .iter()
             .find(|h| h.key == UNIFIED)
             .map(|h| h.mount_point.clone());
+        // What exists already is not ours to remove later.
+        let made = paths.values().filter(|p| !p.exists()).cloned().collect();
         Ok(Cgroup {
             paths,
             unified_root,
+            made,
         })
     }
 }
@@ -244,6 +257,9 @@ pub struct Cgroup {
     /// Where the v2 hierarchy is mounted, if it is.
     #[serde(default)]
     pub unified_root: Option<PathBuf>,
+    /// The directories hull makes (they did not exist before): the ones delete removes.
+    #[serde(default)]
+    pub made: Vec<PathBuf>,
 }
 
 fn write_file(path: &Path, data: &str) -> Result<()> {
@@ -365,8 +381,8 @@ impl Cgroup {
     }
 
     /// Refuses a cgroup that already exists with processes in it, or frozen: it would
-    /// not be the container's alone.
-    fn check_unused(&self) -> Result<()> {
+    /// not be the container's alone (and delete would kill what is not the container's).
+    pub fn check_unused(&self) -> Result<()> {
         for path in self.paths.values() {
             let procs = path.join("cgroup.procs");
             if fs::read_to_string(&procs).is_ok_and(|p| !p.trim().is_empty()) {
@@ -387,8 +403,6 @@ impl Cgroup {
 
     /// Makes the directories (parents too).
     pub fn create(&self) -> Result<()> {
-        self.check_unused()?;
-
         for (key, path) in &self.paths {
             if key.split(',').any(|c| c == "cpuset") {
                 create_cpuset(path)?;
@@ -432,17 +446,14 @@ impl Cgroup {
     }
 
     /// The pids in the cgroup (as seen from the caller's pid namespace).
+    /// Every hierarchy and every sub-cgroup is read: a process of the container may
+    /// have moved itself below, or out of one hierarchy.
     pub fn pids(&self) -> Result<Vec<i32>> {
-        // Every hierarchy holds the same processes; any one will do.
-        let Some(path) = self.paths.values().next() else {
-            return Ok(Vec::new());
-        };
-        let file = path.join("cgroup.procs");
-        match fs::read_to_string(&file) {
-            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(source) => Err(CgroupError::Read { path: file, source }),
+        let mut pids = std::collections::BTreeSet::new();
+        for path in self.paths.values() {
+            collect_pids(path, &mut pids)?;
         }
+        Ok(pids.into_iter().collect())
     }
 
     /// Sends `signal` to every process in the cgroup (and its sub-cgroups for SIGKILL on
@@ -485,11 +496,26 @@ impl Cgroup {
     /// Removes the cgroup's directories (sub-cgroups first). Waits briefly for exiting
     /// processes to leave; a missing directory is not an error.
     pub fn remove(&self) -> Result<()> {
-        for path in self.paths.values() {
+        for path in &self.made {
             remove_tree(path)?;
         }
         Ok(())
     }
+}
+
+fn collect_pids(dir: &Path, pids: &mut std::collections::BTreeSet<i32>) -> Result<()> {
+    let file = dir.join("cgroup.procs");
+    match fs::read_to_string(&file) {
+        Ok(text) => pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(CgroupError::Read { path: file, source }),
+    }
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_pids(&entry.path(), pids)?;
+        }
+    }
+    Ok(())
 }
 
 fn remove_tree(path: &Path) -> Result<()> {

@@ -1,7 +1,7 @@
 //! A container and its life: status read from the kernel (never merely remembered),
 //! starting init, letting it exec (`start`), signals, and destruction.
 
-mod liveness;
+pub(crate) mod liveness;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -87,6 +87,8 @@ pub struct Container {
     state: State,
     /// An exclusive flock on the container's directory, while this handle changes it.
     lock: Option<fs::File>,
+    /// This handle registered the container (and so is what is creating it).
+    creator: bool,
 }
 
 /// Takes the flock on a container directory; `None` if `wait` is false and somebody else
@@ -108,8 +110,15 @@ fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
 }
 
 impl Container {
-    pub(crate) fn new(dir: PathBuf, state: State, lock: Option<fs::File>) -> Container {
-        Container { dir, state, lock }
+    /// A handle on a container; `creator_lock` is the lock of the one that registers it.
+    pub(crate) fn new(dir: PathBuf, state: State, creator_lock: Option<fs::File>) -> Container {
+        let creator = creator_lock.is_some();
+        Container {
+            dir,
+            state,
+            lock: creator_lock,
+            creator,
+        }
     }
 
     pub(crate) fn lock_dir(dir: &Path) -> Result<fs::File> {
@@ -158,8 +167,10 @@ impl Container {
     /// exec.fifo still there (not started yet), the freezer.
     pub fn status(&self) -> Status {
         if self.state.init_pid == 0 {
-            // Being created, unless its creator died: then nobody holds the lock.
-            let creator_alive = self.lock.is_some() || matches!(flock(&self.dir, false), Ok(None));
+            // Being created, unless its creator died: then nobody holds the lock (or we
+            // do, having taken it for a command of our own).
+            let creator_alive = self.creator
+                || (self.lock.is_none() && matches!(flock(&self.dir, false), Ok(None)));
             return if creator_alive {
                 Status::Creating
             } else {
@@ -199,11 +210,26 @@ impl Container {
             .path
             .clone()
             .unwrap_or_else(|| PathBuf::from(&self.state.id));
-        self.state.cgroup = layout.cgroup_for(&cgroup_path)?;
+        let cgroup = layout.cgroup_for(&cgroup_path)?;
+        // Checked before the state names it: a cgroup that is not the container's alone
+        // must never be killed or removed by a later delete.
+        cgroup.check_unused()?;
+        self.state.cgroup = cgroup;
         self.state.init_process = process.describe();
         // Saved before anything exists on the host, so that `delete` can find and clean
         // whatever a crash from here on leaves behind.
         self.state.save(&self.dir)?;
+        match self.spawn(&layout, process) {
+            Ok(init) => self.record_init(init, process),
+            Err(e) => {
+                self.undo_start();
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the cgroup, applies its limits, and starts init.
+    fn spawn(&mut self, layout: &Layout, process: &Process) -> Result<(i32, u64)> {
         self.state.cgroup.create()?;
         let config = &self.state.config;
         self.state
@@ -224,16 +250,29 @@ impl Container {
                 .map(|(k, p)| (k.clone(), p.clone()))
                 .collect(),
         };
-        let pid = spawn::spawn_init(
+        spawn::spawn_init(
             &self.state.config,
             process,
             &self.state.cgroup,
             mounts,
             &fifo,
-        )?;
+        )
+    }
+
+    /// A failed start leaves nothing on the host: init is gone (the spawn killed it),
+    /// and so are its cgroup and exec.fifo. The container stays registered, stopped.
+    fn undo_start(&mut self) {
+        let _ = self.state.cgroup.kill_all(Duration::from_secs(5));
+        let _ = self.state.cgroup.remove();
+        let _ = fs::remove_file(self.dir.join(EXEC_FIFO));
+        self.state.cgroup = Cgroup::default();
+        let _ = self.state.save(&self.dir);
+    }
+
+    fn record_init(&mut self, (pid, start_time): (i32, u64), process: &mut Process) -> Result<()> {
         process.pid = Some(pid);
         self.state.init_pid = pid;
-        self.state.init_start_time = liveness::stat(pid).map(|(_, t)| t).unwrap_or(0);
+        self.state.init_start_time = start_time;
         self.state.created = state::now_rfc3339();
         self.state.namespace_paths = self
             .state

@@ -119,12 +119,26 @@ pub fn enter_cwd(cwd: &Path) -> InitResult<()> {
 }
 
 /// Blocks until `start` opens exec.fifo for reading, then tells it we are going.
+/// The fifo is reopened through `/proc/self/fd`, which is the container's procfs by now:
+/// what opened must be the very fifo we hold, or a config that put something else at
+/// `/proc` could start the program before `start`.
 pub fn wait_for_start(fifo: &OwnedFd) -> InitResult<()> {
     let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
         .map_err(|e| format!("open exec.fifo: {e}"))?;
+    let held =
+        nix::sys::stat::fstat(fifo.as_raw_fd()).map_err(|e| format!("stat exec.fifo: {e}"))?;
+    let opened =
+        nix::sys::stat::fstat(f.as_raw_fd()).map_err(|e| format!("stat exec.fifo: {e}"))?;
+    if (held.st_dev, held.st_ino) != (opened.st_dev, opened.st_ino)
+        || opened.st_mode & libc::S_IFMT != libc::S_IFIFO
+    {
+        return Err(format!(
+            "{path} is not exec.fifo: /proc is not the container's procfs"
+        ));
+    }
     f.write_all(b"0")
         .map_err(|e| format!("write exec.fifo: {e}"))
 }

@@ -26,12 +26,21 @@ pub fn set_rlimits(rlimits: &[Rlimit]) -> InitResult<()> {
     Ok(())
 }
 
-/// The highest capability number this kernel knows.
+/// The highest capability number this kernel knows: `PR_CAPBSET_READ` fails with
+/// EINVAL past it. Asked of the kernel, never of a file the image could fake.
 fn last_cap() -> usize {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
+    let known = |cap: usize| sys::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0).is_ok();
+    let (mut lo, mut hi) = (0usize, 64usize);
+    // Invariant: `lo` is known, `hi` is not.
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if known(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Switches to the process's user, groups and capabilities.

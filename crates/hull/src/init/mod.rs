@@ -53,31 +53,52 @@ impl InitPlan<'_> {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn run(plan: InitPlan<'_>, cgroup: &Joiner, chan: Channel) -> ! {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+pub(crate) fn run(mut plan: InitPlan<'_>, cgroup: Joiner, chan: Channel) -> ! {
+    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Until execve replaces us, this process is the hull binary inside the
         // container's namespaces: nobody there may open /proc/<pid>/exe and write
         // through it (CVE-2019-5736).
         sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
         // Keep only what the plan needs: in particular not the parent's flock on the
-
         // container, which `start` must be able to take while we wait for it.
         let mut keep = plan.fds();
         keep.push(chan.as_fd().as_raw_fd());
         keep.extend(cgroup.fds());
         sys::close_all_except(&mut keep)
             .map_err(|e| format!("close inherited descriptors: {e}"))?;
-        // Into the cgroup before anything else, so all we do is accounted there.
+        // Into the cgroup before anything else, so all we do is accounted there; then
+        // the handles on the host's cgroup files go.
         cgroup.join_v1().map_err(|e| e.to_string())?;
-        setup_and_exec(&plan, &chan)
+        drop(cgroup);
+        prepare(&mut plan, &chan)
     }));
-    let text = match result {
-        Ok(Err(e)) => e,
-        Ok(Ok(never)) => match never {},
-        Err(_) => "init panicked".to_string(),
+    let (program, env) = match prepared {
+        Ok(Ok(ready)) => ready,
+        Ok(Err(text)) => fail_before_ready(&chan, text),
+        Err(_) => fail_before_ready(&chan, "init panicked".into()),
     };
-    // Before `Ready` the parent reports our error; after it, nobody listens on the
-    // channel any more and the error goes to the process's stderr.
+    // The parent stops listening once we are ready: from here on errors go to the
+    // process's own stderr.
+    if let Err(e) = chan.send(&Message::Ready) {
+        exec::report(&e.to_string());
+        // SAFETY: leave without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(1) }
+    }
+    drop(chan);
+    let err = match exec::wait_for_start(&plan.fifo) {
+        Ok(()) => match exec::exec(plan.process, &program, &env) {
+            Ok(never) => match never {},
+            Err(e) => e,
+        },
+        Err(e) => e,
+    };
+    exec::report(&err);
+    // SAFETY: as above.
+    unsafe { libc::_exit(1) }
+}
+
+/// Reports a setup failure to the parent (who prints it as its own) and exits.
+fn fail_before_ready(chan: &Channel, text: String) -> ! {
     if chan.send(&Message::Failed(text.clone())).is_err() {
         exec::report(&text);
     }
@@ -87,12 +108,18 @@ pub(crate) fn run(plan: InitPlan<'_>, cgroup: &Joiner, chan: Channel) -> ! {
 
 type InitResult<T> = Result<T, String>;
 
-fn setup_and_exec(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<std::convert::Infallible> {
+/// Everything up to `Ready`: returns the program to exec and its environment.
+fn prepare(
+    plan: &mut InitPlan<'_>,
+    chan: &Channel,
+) -> InitResult<(std::ffi::CString, Vec<String>)> {
     let config = plan.config;
     let process = plan.process;
     exec::reset_signals();
     chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
     namespaces::enter(plan, chan)?;
+    // The joined namespaces' handles would otherwise stay open until exec.
+    plan.join.clear();
     // SAFETY: umask only changes our own file creation mask; device modes must be exact.
     unsafe { libc::umask(0) };
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
@@ -113,8 +140,5 @@ fn setup_and_exec(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<std::conver
     identity::switch(process)?;
     let program = exec::find_program(process, &env)?;
     exec::enter_cwd(&process.cwd)?;
-
-    chan.send(&Message::Ready).map_err(|e| e.to_string())?;
-    exec::wait_for_start(&plan.fifo)?;
-    exec::exec(process, &program, &env)
+    Ok((program, env))
 }

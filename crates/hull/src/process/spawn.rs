@@ -9,6 +9,7 @@ use super::channel::{Channel, Message};
 use super::Process;
 use crate::cgroups::Cgroup;
 use crate::config::{Config, IdMap, NamespaceKind};
+use crate::container::liveness;
 use crate::error::{Error, Result};
 use crate::init::{self, InitPlan};
 use crate::procfs::Procfs;
@@ -50,26 +51,43 @@ fn map_ids(config: &Config, pid: i32) -> Result<()> {
     write_id_map(&proc, pid, "gid_map", &config.gid_mappings)
 }
 
+fn start_time_of(pid: i32) -> Result<u64> {
+    liveness::stat(pid)
+        .map(|(_, t)| t)
+        .ok_or_else(|| Error::Init(format!("init (pid {pid}) vanished during setup")))
+}
+
 fn open_namespaces(config: &Config) -> Result<Vec<(NamespaceKind, OwnedFd)>> {
     let mut joins = Vec::new();
     for kind in NamespaceKind::ALL {
         if let Some(path) = config.namespace(kind).and_then(|n| n.path.as_ref()) {
-            let fd = std::fs::File::open(path).map_err(|e| Error::io("open namespace", path, e))?;
+            // Non-blocking: a FIFO at that path must not hang us; it is refused below.
+            let fd = std::fs::File::options()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .map_err(|e| Error::io("open namespace", path, e))?;
+            let is_nsfs = nix::sys::statfs::fstatfs(&fd)
+                .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::NSFS_MAGIC);
+            if !is_nsfs {
+                let source = std::io::Error::other("not a namespace file");
+                return Err(Error::io("join namespace", path, source));
+            }
             joins.push((kind, fd.into()));
         }
     }
     Ok(joins)
 }
 
-/// Starts the container's init and returns its pid once it is ready, waiting on
-/// `fifo` for `start`.
+/// Starts the container's init and returns its pid and start time once it is ready,
+/// waiting on `fifo` for `start`.
 pub(crate) fn spawn_init(
     config: &Config,
     process: &Process,
     cgroup: &Cgroup,
     cgroup_mounts: CgroupMountPlan,
     fifo: &Path,
-) -> Result<i32> {
+) -> Result<(i32, u64)> {
     let fifo = std::fs::File::options()
         .read(true)
         .custom_flags(libc::O_PATH)
@@ -106,13 +124,16 @@ pub(crate) fn spawn_init(
         Err(e) => return Err(Error::sys("clone3", e)),
         Ok(Forked::Child) => {
             drop(parent_end);
-            init::run(plan, &joiner, child_end)
+            init::run(plan, joiner, child_end)
         }
         Ok(Forked::Parent(pid)) => pid,
     };
     drop(child_end);
     drop(plan);
     let mut child = Child { pid, reaped: false };
+    // Read while the pid is certainly init's: our unreaped child (or, below, a
+    // grandchild that waits for our word).
+    let mut start_time = start_time_of(pid)?;
 
     if clone_flags & NamespaceKind::User.clone_flag() != 0 {
         map_ids(config, pid)?;
@@ -136,6 +157,7 @@ pub(crate) fn spawn_init(
                     pid: init,
                     reaped: true,
                 };
+                start_time = start_time_of(init)?;
                 parent_end.send(&Message::Go)?;
             }
             Ok(Message::Failed(text)) => return Err(Error::Init(text)),
@@ -155,7 +177,7 @@ pub(crate) fn spawn_init(
     }
     let pid = child.pid;
     std::mem::forget(child);
-    Ok(pid)
+    Ok((pid, start_time))
 }
 
 use std::os::unix::fs::OpenOptionsExt;

@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -98,6 +98,7 @@ pub fn mount_one(
     };
     let dest = resolve::create(root, &m.destination, kind, symlinks)
         .map_err(err("create mount point", &m.destination))?;
+    check_destination(root, &dest, m)?;
     let target = fd_path(&dest);
     if o.is_bind() {
         bind(&source, &target, o.flags & libc::MS_REC)
@@ -126,6 +127,60 @@ pub fn mount_one(
         }
     }
     finish(root, m)
+}
+
+/// Files under /proc that a mount may cover (what lxcfs provides), as runc allows.
+const PROC_FILES: [&str; 10] = [
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+/// A mount point that lies on procfs or sysfs (an earlier mount put them inside the
+/// rootfs) is refused unless the config names it directly, with no symlink on the way,
+/// and it is one of the /proc files above or under /sys: an image's symlink must not
+/// steer a volume over /proc/self/fd or a masked path (CVE-2019-16884).
+fn check_destination(root: BorrowedFd<'_>, dest: &OwnedFd, m: &Mount) -> Result<()> {
+    use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC, SYSFS_MAGIC};
+    let fs = fstatfs(dest)
+        .map_err(err("statfs mount point", &m.destination))?
+        .filesystem_type();
+    let allowed = if fs == PROC_SUPER_MAGIC {
+        PROC_FILES.iter().any(|f| m.destination == Path::new(f))
+    } else if fs == SYSFS_MAGIC {
+        m.destination.starts_with("/sys")
+    } else {
+        return Ok(());
+    };
+    let same = |a: &OwnedFd, b: &OwnedFd| {
+        let (Ok(a), Ok(b)) = (
+            nix::sys::stat::fstat(a.as_raw_fd()),
+            nix::sys::stat::fstat(b.as_raw_fd()),
+        ) else {
+            return false;
+        };
+        (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    };
+    let direct = resolve::open(
+        root,
+        &m.destination,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Symlinks::Refuse,
+    )
+    .is_ok_and(|fd| same(&fd, dest));
+    if allowed && direct {
+        return Ok(());
+    }
+    Err(err("refuse mount point", &m.destination)(io::Error::other(
+        "it lies on procfs or sysfs",
+    )))
 }
 
 fn bind(source: &Path, target: &CString, rec: u64) -> io::Result<()> {
