@@ -3,6 +3,7 @@
 
 mod commands;
 mod log;
+mod sealed;
 mod signals;
 mod spec_template;
 
@@ -40,6 +41,12 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.runs_in_container() {
+        if let Err(e) = sealed::ensure() {
+            eprintln!("hull: re-exec from a sealed copy of the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    }
     // Before we open anything ourselves: descriptors handed to the container must be
     // the caller's, never one of ours that took a free number.
     let preserved = commands::check_preserved_fds(&cli.command);

@@ -50,6 +50,13 @@ pub enum Command {
     Update(Box<update::Args>),
 }
 
+impl Command {
+    /// Whether the command runs hull's own code inside a container (see `sealed`).
+    pub fn runs_in_container(&self) -> bool {
+        matches!(self, Command::Create(_) | Command::Run(_))
+    }
+}
+
 pub fn run(command: Command, root: &Path) -> CmdResult {
     match command {
         Command::Spec(a) => spec::run(a),
