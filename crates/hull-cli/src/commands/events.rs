@@ -38,8 +38,20 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn print(event: serde_json::Value) {
-    println!("{event}");
+/// Prints one event line; false once nobody reads our output any more.
+fn print(event: serde_json::Value) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout(), "{event}").is_ok()
+}
+
+/// Whether an OOM event is waiting, within `timeout`.
+fn readable(events: &hull::cgroups::oom::OomEvents, timeout: Duration) -> bool {
+    let mut fds = [nix::poll::PollFd::new(
+        events.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    let timeout = nix::poll::PollTimeout::try_from(timeout).unwrap_or(nix::poll::PollTimeout::MAX);
+    matches!(nix::poll::poll(&mut fds, timeout), Ok(n) if n > 0)
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
@@ -52,39 +64,46 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         print(stats_event(&container)?);
         return Ok(0);
     }
+    let oom_event = || json!({ "type": "oom", "id": args.id });
     // Without a memory controller there are no OOM events, but stats still stream.
     let mut oom = container.notify_oom().ok();
     let mut next = Instant::now();
     loop {
         if matches!(container.status(), hull::Status::Stopped) {
+            // An OOM kill is often what stopped it: report what is pending first.
+            while let Some(events) = oom.as_mut().filter(|e| readable(e, Duration::ZERO)) {
+                match events.wait() {
+                    Ok(Some(_)) => print(oom_event()),
+                    _ => break,
+                };
+            }
             return Ok(0);
         }
         let now = Instant::now();
         if now >= next {
             match stats_event(&container) {
-                Ok(event) => print(event),
-                Err(_) if matches!(container.status(), hull::Status::Stopped) => return Ok(0),
+                Ok(event) => {
+                    if !print(event) {
+                        return Ok(0);
+                    }
+                }
+                Err(_) if matches!(container.status(), hull::Status::Stopped) => continue,
                 Err(e) => return Err(e),
             }
             next = now + args.interval;
         }
-        let wait = next.saturating_duration_since(Instant::now());
+        let wait = next
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(500));
         let Some(events) = oom.as_mut() else {
-            std::thread::sleep(wait.min(Duration::from_millis(500)));
+            std::thread::sleep(wait);
             continue;
         };
-        let mut fds = [nix::poll::PollFd::new(
-            events.as_fd(),
-            nix::poll::PollFlags::POLLIN,
-        )];
-        let timeout = nix::poll::PollTimeout::try_from(wait.min(Duration::from_millis(500)))
-            .unwrap_or(nix::poll::PollTimeout::MAX);
-        if let Ok(n) = nix::poll::poll(&mut fds, timeout) {
-            if n > 0 {
-                match events.wait() {
-                    Ok(Some(_)) => print(json!({ "type": "oom", "id": args.id })),
-                    _ => oom = None,
-                }
+        if readable(events, wait) {
+            match events.wait() {
+                Ok(Some(_)) if !print(oom_event()) => return Ok(0),
+                Ok(Some(_)) => {}
+                _ => oom = None,
             }
         }
     }

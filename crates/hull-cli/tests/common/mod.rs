@@ -174,6 +174,13 @@ pub struct Running {
 }
 
 impl Running {
+    /// Stops a runtime that streams until killed (runc's `events`) and collects its
+    /// output.
+    pub fn stop(mut self) -> Output {
+        let _ = self.child.kill();
+        self.wait()
+    }
+
     /// Waits (bounded) for the runtime to exit.
     #[track_caller]
     pub fn wait(mut self) -> Output {

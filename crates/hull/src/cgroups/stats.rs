@@ -10,6 +10,14 @@ fn zero(v: &u64) -> bool {
     *v == 0
 }
 
+fn null_if_empty<S: serde::Serializer, T: Serialize>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        v.serialize(s)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
     pub cpu: CpuStats,
@@ -17,6 +25,8 @@ pub struct Stats {
     pub pids: PidsStats,
     pub blkio: BlkioStats,
     pub hugetlb: BTreeMap<String, HugetlbStats>,
+    /// `null` when there are none, as runc prints it.
+    #[serde(serialize_with = "null_if_empty")]
     pub network_interfaces: Vec<NetworkInterface>,
 }
 
