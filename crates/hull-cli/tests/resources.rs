@@ -27,19 +27,6 @@ fn read(path: PathBuf) -> String {
         .to_string()
 }
 
-/// A file inside the running container, read from the host through its root. The
-/// container rewrites it in a loop (truncate, then write): retry past an empty read.
-fn inside(pid: i64, path: &str) -> String {
-    for _ in 0..100 {
-        let text = fs::read_to_string(format!("/proc/{pid}/root{path}")).unwrap_or_default();
-        if !text.trim().is_empty() {
-            return text.trim().to_string();
-        }
-        sleep_ms(5);
-    }
-    String::new()
-}
-
 fn sleep_ms(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
 }
