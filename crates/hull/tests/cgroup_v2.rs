@@ -57,3 +57,46 @@ fn freeze_thaw_kill_and_remove_on_the_unified_hierarchy() {
     cgroup.remove().unwrap();
     assert!(!dir.exists());
 }
+
+/// The eBPF device program on the unified hierarchy, for real: a process in the cgroup
+/// may open /dev/null (a default) and not /dev/kmsg (c 1:11, not allowed).
+/// Seen failing with the program not attached: kmsg opened.
+#[test]
+fn the_device_program_denies_what_the_rules_do_not_allow() {
+    use std::io::{Read, Write};
+    let root = unified_root();
+    let dir = root.join(format!("hull-v2-dev-{}", std::process::id()));
+    let cgroup = Cgroup {
+        paths: BTreeMap::from([(String::new(), dir.clone())]),
+        unified_root: Some(root),
+        made: vec![dir.clone()],
+    };
+    cgroup.create().unwrap();
+    let deny_all = hull::config::DeviceRule {
+        allow: false,
+        kind: 'a',
+        major: None,
+        minor: None,
+        access: "rwm".into(),
+    };
+    cgroup.apply_devices(&[deny_all], &[]).unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("read go; (true > /dev/kmsg) 2>/dev/null && echo kmsg-opened; true > /dev/null && echo null-opened")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.join("cgroup.procs"), child.id().to_string()).unwrap();
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child.wait().unwrap();
+    cgroup.remove().unwrap();
+    assert_eq!(out, "null-opened\n");
+}

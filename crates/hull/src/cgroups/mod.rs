@@ -19,6 +19,7 @@ use crate::mountinfo;
 
 mod apply;
 mod devices;
+mod ebpf;
 mod freezer;
 pub mod oom;
 pub mod stats;
@@ -300,27 +301,18 @@ impl Cgroup {
         }
     }
 
-    /// Applies device access rules: deny all, the configured ones, then the defaults and
-    /// one allow rule per device node the container gets.
+    /// Applies device access rules: the configured ones, then the defaults and one allow
+    /// rule per device node the container gets; everything else is denied. v1 uses the
+    /// devices controller, v2 an eBPF program.
     pub fn apply_devices(&self, rules: &[DeviceRule], nodes: &[Device]) -> Result<()> {
-        let Some(dir) = self.paths.get("devices") else {
-            if rules.is_empty() {
-                return Ok(());
-            }
-            return Err(CgroupError::Unsupported(
-                "device rules on a host without the v1 devices controller (cgroup v2 needs an \
-                 eBPF device program, not implemented yet)",
-            ));
-        };
-        let nodes: Vec<String> = nodes
-            .iter()
-            .filter(|d| d.kind == libc::S_IFCHR || d.kind == libc::S_IFBLK)
-            .map(|d| {
-                let t = if d.kind == libc::S_IFCHR { 'c' } else { 'b' };
-                format!("{t} {}:{} rwm", d.major, d.minor)
-            })
-            .collect();
-        devices::apply_v1(dir, rules, &nodes)
+        let rules = devices::effective_rules(rules, nodes);
+        match (self.paths.get("devices"), self.unified()) {
+            (Some(dir), _) => devices::apply_v1(dir, &rules),
+            (None, Some(dir)) => devices::apply_v2(dir, &rules),
+            (None, None) => Err(CgroupError::Unsupported(
+                "device rules on a host with neither the v1 devices controller nor cgroup v2",
+            )),
+        }
     }
 
     /// True when controllers live in v1 hierarchies (pure v1 and hybrid hosts): the v1
