@@ -22,11 +22,13 @@
 //! ```
 //!
 //! ## Threads
-//! [`Container::start`] forks the calling process with `clone3`. The child is a copy of
-//! the calling thread only and allocates memory while it sets the container up, so a
-//! multi-threaded caller must not hold the allocator's lock in another thread at that
-//! moment; the `hull` binary is single-threaded. Waiting for a container's init
-//! ([`Container::wait`]) needs the caller to be its parent or a child subreaper.
+//! [`Container::start`] forks the calling process. A single-threaded caller (the `hull`
+//! binary) gets the fast path: one `clone3` that makes init in its namespaces and its
+//! cgroup at once. A caller with other threads is forked with glibc's `fork()`, whose
+//! handlers make the allocator safe to use in the child; init then makes its namespaces
+//! with `unshare` and a second fork, so it is the caller's grandchild, and
+//! [`Process::wait`] needs the caller to be a child subreaper
+//! (`prctl(PR_SET_CHILD_SUBREAPER)`).
 
 pub mod cgroups;
 pub mod config;

@@ -69,6 +69,29 @@ pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> io::Result<Forked> {
     })
 }
 
+/// glibc's `fork()`: slower than [`clone3`] but it runs the atfork handlers, which
+/// make the allocator usable in the child of a multi-threaded process.
+pub fn fork_with_handlers() -> io::Result<Forked> {
+    // SAFETY: fork; the child only continues in init, which never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// How many threads the calling process has (`Threads:` of /proc/self/status).
+pub fn thread_count() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(1)
+}
+
 /// Plain fork (used for the second fork that really enters a pid or time namespace).
 pub fn fork() -> io::Result<Forked> {
     clone3(0, None)

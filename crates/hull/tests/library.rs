@@ -19,6 +19,10 @@ struct Scratch {
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
+        // The test harness has threads, so the library forks init through its slow
+        // path, where init is a grandchild: waiting for it needs us to be its
+        // subreaper, as the docs of Process::wait say.
+        nix::sys::prctl::set_child_subreaper(true).unwrap();
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let id = format!("lib{}-{n}-{name}", std::process::id());
         let dir = std::env::temp_dir().join("hull-lib-tests").join(&id);

@@ -237,8 +237,13 @@ impl Joiner {
     }
 
     /// Called by the new process itself: moves the calling thread into every v1
-    /// hierarchy.
-    pub fn join_v1(&self) -> Result<()> {
+    /// hierarchy, and into the v2 one too unless it was born there.
+    pub fn join(&self, born_in_unified: bool) -> Result<()> {
+        if let (Some(dir), false) = (&self.unified, born_in_unified) {
+            use std::os::fd::AsRawFd;
+            let procs = format!("/proc/self/fd/{}/cgroup.procs", dir.as_raw_fd());
+            write_file(Path::new(&procs), "0")?;
+        }
         for (path, mut file) in self.v1_tasks.iter().map(|(p, f)| (p, f)) {
             file.write_all(b"0").map_err(|source| CgroupError::Write {
                 path: path.clone(),

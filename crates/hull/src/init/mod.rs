@@ -53,7 +53,12 @@ impl InitPlan<'_> {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn run(mut plan: InitPlan<'_>, cgroup: Joiner, chan: Channel) -> ! {
+pub(crate) fn run(
+    mut plan: InitPlan<'_>,
+    cgroup: Joiner,
+    born_in_cgroup: bool,
+    chan: Channel,
+) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Until execve replaces us, this process is the hull binary inside the
         // container's namespaces: nobody there may open /proc/<pid>/exe and write
@@ -68,7 +73,7 @@ pub(crate) fn run(mut plan: InitPlan<'_>, cgroup: Joiner, chan: Channel) -> ! {
             .map_err(|e| format!("close inherited descriptors: {e}"))?;
         // Into the cgroup before anything else, so all we do is accounted there; then
         // the handles on the host's cgroup files go.
-        cgroup.join_v1().map_err(|e| e.to_string())?;
+        cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
         drop(cgroup);
         prepare(&mut plan, &chan)
     }));

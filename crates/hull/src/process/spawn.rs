@@ -105,7 +105,13 @@ pub(crate) fn spawn_init(
     // The fast path: everything new, made by clone3 itself. Joins must happen before a
     // new user namespace is made, and time offsets before anyone is in the namespace,
     // so either means unshare() and a second fork in the child.
-    let fast = join.is_empty() && new & timens == 0;
+    //
+    // A caller with other threads gets the slow path too, forked by glibc's fork(),
+    // which takes the allocator's locks first: a raw clone3 copies whatever lock
+    // another thread holds at that moment, and init would hang on it at its first
+    // allocation.
+    let threaded = sys::thread_count() > 1;
+    let fast = join.is_empty() && new & timens == 0 && !threaded;
     let clone_flags = if fast { new & !cgroupns } else { 0 };
     let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
     let plan = InitPlan {
@@ -120,11 +126,16 @@ pub(crate) fn spawn_init(
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    let pid = match sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd())) {
+    let forked = if threaded {
+        sys::fork_with_handlers()
+    } else {
+        sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+    };
+    let pid = match forked {
         Err(e) => return Err(Error::sys("clone3", e)),
         Ok(Forked::Child) => {
             drop(parent_end);
-            init::run(plan, joiner, child_end)
+            init::run(plan, joiner, !threaded, child_end)
         }
         Ok(Forked::Parent(pid)) => pid,
     };
