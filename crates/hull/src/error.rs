@@ -78,7 +78,7 @@ pub enum Error {
     #[error(transparent)]
     Channel(#[from] ChannelError),
     /// A failure inside the new container, reported by its init with its full text.
-    #[error("container init: {0}")]
+    #[error("in the container: {0}")]
     Init(String),
     #[error("{context} {path}: {source}")]
     Io {

@@ -44,7 +44,7 @@ pub mod spec;
 mod sys;
 
 pub use config::Config;
-pub use container::{Container, State, Status};
+pub use container::{Container, ExecOptions, State, Status};
 pub use error::{ConfigError, Error, ErrorCode, Result};
 pub use factory::Factory;
 pub use process::{ExitStatus, Process};

@@ -54,6 +54,25 @@ pub fn resources_from_json(json: &[u8]) -> Result<Resources> {
     resource_limits(&r)
 }
 
+/// Parses an OCI `process` object (what `exec --process` takes).
+pub fn process_from_json(json: &[u8]) -> Result<Process> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    let p: oci::Process = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p == "?" => "process".to_string(),
+            p => format!("process.{p}"),
+        };
+        bad(field, e.into_inner().to_string())
+    })?;
+    if p.terminal() == Some(true) {
+        return Err(bad(
+            "process.terminal",
+            "terminals are not supported by this version of hull",
+        ));
+    }
+    process(&p)
+}
+
 /// Converts a parsed OCI spec.
 pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
     let default_linux = oci::Linux::default();

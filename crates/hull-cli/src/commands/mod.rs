@@ -4,6 +4,7 @@
 mod create;
 mod delete;
 mod events;
+mod exec;
 mod kill;
 mod list;
 mod pause;
@@ -48,12 +49,17 @@ pub enum Command {
     Events(events::Args),
     /// Change a running container's resource limits.
     Update(Box<update::Args>),
+    /// Run a further process in a running container.
+    Exec(Box<exec::Args>),
 }
 
 impl Command {
     /// Whether the command runs hull's own code inside a container (see `sealed`).
     pub fn runs_in_container(&self) -> bool {
-        matches!(self, Command::Create(_) | Command::Run(_))
+        matches!(
+            self,
+            Command::Create(_) | Command::Run(_) | Command::Exec(_)
+        )
     }
 }
 
@@ -72,6 +78,7 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
         Command::Ps(a) => ps::run(a, root),
         Command::Events(a) => events::run(a, root),
         Command::Update(a) => update::run(*a, root),
+        Command::Exec(a) => exec::run(*a, root),
     }
 }
 
@@ -80,6 +87,7 @@ pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
     let n = match command {
         Command::Create(a) => a.common.preserve_fds,
         Command::Run(a) => a.common.preserve_fds,
+        Command::Exec(a) => a.preserve_fds,
         _ => 0,
     };
     for fd in 3..3 + n as i32 {

@@ -320,6 +320,34 @@ impl Cgroup {
         }
     }
 
+    /// An existing sub-cgroup (`path` relative, in every hierarchy), for a process that
+    /// should run below the container's cgroup.
+    pub fn sub(&self, path: &Path) -> Result<Cgroup> {
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        {
+            return Err(CgroupError::InvalidPath(path.to_path_buf()));
+        }
+        let paths: BTreeMap<String, PathBuf> = self
+            .paths
+            .iter()
+            .map(|(k, p)| (k.clone(), p.join(path)))
+            .collect();
+        if let Some(missing) = paths.values().find(|p| !p.is_dir()) {
+            return Err(CgroupError::Read {
+                path: missing.clone(),
+                source: io::Error::from_raw_os_error(libc::ENOENT),
+            });
+        }
+        Ok(Cgroup {
+            paths,
+            unified_root: self.unified_root.clone(),
+            made: Vec::new(),
+        })
+    }
+
     /// True when controllers live in v1 hierarchies (pure v1 and hybrid hosts): the v1
     /// driver applies limits and reads stats; the v2 directory only holds processes.
     pub fn is_v1(&self) -> bool {

@@ -19,7 +19,7 @@ use crate::config::resources::Resources;
 
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
-use crate::process::{spawn, ExitStatus, Process};
+use crate::process::{join, spawn, ExitStatus, Process};
 use crate::rootfs::CgroupMountPlan;
 use crate::sys;
 
@@ -43,6 +43,15 @@ fn make_exec_fifo(path: &Path, config: &Config) -> Result<()> {
             )
         })
         .map_err(|e| Error::io("chown", path, e.into()))
+}
+
+/// How [`Container::exec_process`] runs a further process.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Run it even if the container is paused (it starts frozen).
+    pub ignore_paused: bool,
+    /// An existing sub-cgroup of the container's cgroup to run it in.
+    pub sub_cgroup: Option<PathBuf>,
 }
 
 /// Where a container is in its life. The CLI reports the OCI names.
@@ -198,9 +207,12 @@ impl Container {
     /// the container is `Created`, init waiting for [`Container::exec`].
     ///
     /// This forks the calling process (see the crate docs on threads).
+    ///
+    /// Once init exists, a further call runs `process` inside the container instead (the
+    /// seed's second `Start`, runc's exec), with default [`ExecOptions`].
     pub fn start(&mut self, process: &mut Process) -> Result<()> {
         if self.state.init_pid != 0 {
-            return Err(self.wrong_state("start a new init"));
+            return self.exec_process(process, &ExecOptions::default());
         }
         let layout = Layout::detect()?;
         let cgroup_path = self
@@ -257,6 +269,30 @@ impl Container {
             mounts,
             &fifo,
         )
+    }
+
+    /// Runs `process` in the running (or created) container: it joins the container's
+    /// cgroup and every namespace of init, and takes its own user, capabilities and
+    /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
+    ///
+    /// This forks the calling process (see the crate docs on threads); the new process
+    /// is the caller's grandchild, so waiting for it needs a child subreaper.
+    pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
+        match self.status() {
+            Status::Running | Status::Created => {}
+            Status::Paused if opts.ignore_paused => {}
+            Status::Paused => return Err(Error::Paused(self.state.id.clone())),
+            _ => return Err(self.not_running()),
+        }
+        let init = liveness::open(self.state.init_pid, self.state.init_start_time)
+            .ok_or_else(|| self.not_running())?;
+        let cgroup = match &opts.sub_cgroup {
+            Some(sub) => self.state.cgroup.sub(sub)?,
+            None => self.state.cgroup.clone(),
+        };
+        let pid = join::spawn_exec(&self.state.config, process, &cgroup, init)?;
+        process.pid = Some(pid);
+        Ok(())
     }
 
     /// A failed start leaves nothing on the host: init is gone (the spawn killed it),

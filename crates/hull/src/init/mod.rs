@@ -8,6 +8,7 @@
 
 mod exec;
 mod identity;
+pub(crate) mod join;
 mod namespaces;
 mod system;
 
@@ -103,7 +104,7 @@ pub(crate) fn run(
 }
 
 /// Reports a setup failure to the parent (who prints it as its own) and exits.
-fn fail_before_ready(chan: &Channel, text: String) -> ! {
+pub(crate) fn fail_before_ready(chan: &Channel, text: String) -> ! {
     if chan.send(&Message::Failed(text.clone())).is_err() {
         exec::report(&text);
     }

@@ -2,6 +2,7 @@
 //! and, once started, a handle to wait for it or signal it.
 
 pub mod channel;
+pub(crate) mod join;
 pub(crate) mod spawn;
 
 use std::os::fd::OwnedFd;

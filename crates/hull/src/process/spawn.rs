@@ -16,11 +16,12 @@ use crate::procfs::Procfs;
 use crate::rootfs::CgroupMountPlan;
 use crate::sys::{self, Forked};
 
-/// A running init that is not yet ready; killed and reaped if dropped.
-struct Child {
-    pid: i32,
+/// A new process that is not yet ready; killed (and reaped, if it is our child) when
+/// dropped.
+pub(super) struct Child {
+    pub(super) pid: i32,
     /// The intermediate process of a second fork, once it has reported.
-    reaped: bool,
+    pub(super) reaped: bool,
 }
 
 impl Drop for Child {
@@ -51,7 +52,7 @@ fn map_ids(config: &Config, pid: i32) -> Result<()> {
     write_id_map(&proc, pid, "gid_map", &config.gid_mappings)
 }
 
-fn start_time_of(pid: i32) -> Result<u64> {
+pub(super) fn start_time_of(pid: i32) -> Result<u64> {
     liveness::stat(pid)
         .map(|(_, t)| t)
         .ok_or_else(|| Error::Init(format!("init (pid {pid}) vanished during setup")))
@@ -141,10 +142,10 @@ pub(crate) fn spawn_init(
     };
     drop(child_end);
     drop(plan);
-    let mut child = Child { pid, reaped: false };
+    let child = Child { pid, reaped: false };
     // Read while the pid is certainly init's: our unreaped child (or, below, a
     // grandchild that waits for our word).
-    let mut start_time = start_time_of(pid)?;
+    let start_time = start_time_of(pid)?;
 
     if clone_flags & NamespaceKind::User.clone_flag() != 0 {
         map_ids(config, pid)?;
@@ -155,21 +156,30 @@ pub(crate) fn spawn_init(
             .map_err(|e| Error::sys("set oom_score_adj", e))?;
     }
     parent_end.send(&Message::Go)?;
+    follow(&parent_end, child, start_time, Some(config))
+}
+
+/// Follows a new process over the channel until it is `Ready`: writes id maps when it
+/// asks (with `config`), and takes over the grandchild of a second fork. Returns the
+/// ready process's pid and start time; kills it on any failure.
+pub(super) fn follow(
+    chan: &Channel,
+    mut child: Child,
+    mut start_time: u64,
+    config: Option<&Config>,
+) -> Result<(i32, u64)> {
     loop {
-        match parent_end.recv() {
+        match chan.recv() {
             Ok(Message::Ready) => break,
-            Ok(Message::MapIds) => {
-                map_ids(config, child.pid)?;
-                parent_end.send(&Message::Go)?;
+            Ok(Message::MapIds) if config.is_some() => {
+                map_ids(config.expect("checked"), child.pid)?;
+                chan.send(&Message::Go)?;
             }
-            Ok(Message::InitPid(init)) if !child.reaped => {
+            Ok(Message::InitPid(pid)) if !child.reaped => {
                 super::wait_pid(child.pid)?;
-                child = Child {
-                    pid: init,
-                    reaped: true,
-                };
-                start_time = start_time_of(init)?;
-                parent_end.send(&Message::Go)?;
+                child = Child { pid, reaped: true };
+                start_time = start_time_of(pid)?;
+                chan.send(&Message::Go)?;
             }
             Ok(Message::Failed(text)) => return Err(Error::Init(text)),
             Ok(other) => {
@@ -180,7 +190,7 @@ pub(crate) fn spawn_init(
             }
             Err(super::channel::ChannelError::Closed) => {
                 return Err(Error::Init(
-                    "init exited during setup without a word".into(),
+                    "the new process exited during setup without a word".into(),
                 ))
             }
             Err(e) => return Err(e.into()),

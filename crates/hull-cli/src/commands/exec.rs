@@ -1,0 +1,176 @@
+//! `hull exec`: runs a further process in a running container, described by a
+//! process.json (`--process`) or by the command line on top of the container's own
+//! process (its env, cwd, user, capabilities and limits), as runc does. In the
+//! foreground it forwards signals and exits with the process's status.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use hull::config::CapSet;
+use hull::{ExecOptions, Process};
+
+use super::{load, write_pid_file, CmdResult};
+use crate::signals;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A process.json (OCI `process` object) describing what to run.
+    #[arg(short, long)]
+    process: Option<PathBuf>,
+    /// Working directory inside the container.
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// Environment variables to add or override (KEY=value).
+    #[arg(short, long)]
+    env: Vec<String>,
+    /// uid[:gid], numeric.
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Further group ids.
+    #[arg(short = 'g', long = "additional-gids")]
+    additional_gids: Vec<u32>,
+    /// Capabilities to add.
+    #[arg(short, long)]
+    cap: Vec<String>,
+    /// Set no_new_privileges.
+    #[arg(long = "no-new-privs")]
+    no_new_privs: bool,
+    /// Allocate a terminal.
+    #[arg(short, long)]
+    tty: bool,
+    /// Where to send the terminal's master.
+    #[arg(long = "console-socket")]
+    console_socket: Option<PathBuf>,
+    /// Return once the process runs.
+    #[arg(short, long)]
+    detach: bool,
+    /// Write the process's pid to this file.
+    #[arg(long = "pid-file")]
+    pid_file: Option<PathBuf>,
+    /// Pass this many descriptors after stdio (3, 4, …) to the process.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Run even in a paused container.
+    #[arg(long = "ignore-paused")]
+    ignore_paused: bool,
+    /// Run in this existing sub-cgroup of the container.
+    #[arg(long)]
+    cgroup: Option<PathBuf>,
+    /// AppArmor profile (only where the host enables AppArmor).
+    #[arg(long)]
+    apparmor: Option<String>,
+    /// SELinux label (only where the host enables SELinux).
+    #[arg(long = "process-label")]
+    process_label: Option<String>,
+    pub id: String,
+    /// The command and its arguments (without --process).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+fn lsm_enabled(file: &str) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|s| matches!(s.trim(), "Y" | "1"))
+}
+
+/// The process from the command line, on top of the container's own.
+fn from_flags(args: &Args, base: Process) -> Result<Process, String> {
+    if args.command.is_empty() {
+        return Err("exec: no command given (and no --process)".into());
+    }
+    let mut p = base;
+    p.args.clone_from(&args.command);
+    for kv in &args.env {
+        let key = kv
+            .split_once('=')
+            .map(|(k, _)| k)
+            .ok_or_else(|| format!("--env {kv:?}: not KEY=value"))?;
+        p.env
+            .retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
+        p.env.push(kv.clone());
+    }
+    if let Some(cwd) = &args.cwd {
+        if !cwd.is_absolute() {
+            return Err(format!("--cwd {}: not an absolute path", cwd.display()));
+        }
+        p.cwd.clone_from(cwd);
+    }
+    if let Some(user) = &args.user {
+        // Numbers only: a name would have to be looked up in the container's files.
+        let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
+        p.user.uid = uid
+            .parse()
+            .map_err(|_| format!("--user {user:?}: uid[:gid] must be numbers"))?;
+        p.user.gid = gid
+            .parse()
+            .map_err(|_| format!("--user {user:?}: uid[:gid] must be numbers"))?;
+    }
+    if !args.additional_gids.is_empty() {
+        p.user.additional_gids.clone_from(&args.additional_gids);
+    }
+    if !args.cap.is_empty() {
+        let add = CapSet::from_names(args.cap.iter().map(String::as_str))
+            .map_err(|c| format!("--cap {c:?}: unknown capability"))?;
+        let mut caps = p.capabilities.unwrap_or_default();
+        caps.bounding.0 |= add.0;
+        caps.effective.0 |= add.0;
+        caps.permitted.0 |= add.0;
+        // Ambient needs inheritable; like runc, only where the process already has some.
+        if caps.inheritable.0 != 0 {
+            caps.ambient.0 |= add.0;
+        }
+        p.capabilities = Some(caps);
+    }
+    Ok(p)
+}
+
+pub fn run(args: Args, root: &Path) -> CmdResult {
+    if args.tty || args.console_socket.is_some() {
+        return Err("exec: terminals are not supported by this version of hull".into());
+    }
+    if args.apparmor.is_some() && lsm_enabled("/sys/module/apparmor/parameters/enabled") {
+        return Err("exec: AppArmor profiles are not supported by this version of hull".into());
+    }
+    if args.process_label.is_some() && lsm_enabled("/sys/fs/selinux/enforce") {
+        return Err("exec: SELinux labels are not supported by this version of hull".into());
+    }
+    let mut container = load(root, &args.id)?;
+    let mut process = match &args.process {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+            hull::spec::process_from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => from_flags(&args, container.state().init_process.describe())?,
+    };
+    if args.no_new_privs {
+        process.no_new_privileges = true;
+    }
+    for fd in 3..3 + args.preserve_fds as i32 {
+        // SAFETY: the caller handed these descriptors to us to pass on (checked open).
+        process
+            .extra_files
+            .push(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+    let blocked = (!args.detach).then(signals::block_all);
+    if !args.detach {
+        // The process is our grandchild (it had to fork into the pid namespace).
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
+    let opts = ExecOptions {
+        ignore_paused: args.ignore_paused,
+        sub_cgroup: args.cgroup.clone(),
+    };
+    let result = container.exec_process(&mut process, &opts);
+    for fd in process.extra_files.drain(..) {
+        std::mem::forget(fd);
+    }
+    result.map_err(|e| e.to_string())?;
+    let pid = process.pid.unwrap_or(0);
+    if let Some(path) = &args.pid_file {
+        write_pid_file(path, pid)?;
+    }
+    match blocked {
+        None => Ok(0),
+        Some(set) => Ok(signals::forward_until_exit(pid, &set).code().clamp(0, 255) as u8),
+    }
+}

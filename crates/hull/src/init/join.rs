@@ -1,0 +1,98 @@
+//! The child side of exec: join the container (cgroup, then every namespace of init at
+//! once through its pidfd), fork into the pid namespace, become the process's user, and
+//! exec. Shares its last steps with init.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+
+use super::{exec, fail_before_ready, identity, InitResult};
+use crate::cgroups::Joiner;
+use crate::process::channel::{Channel, Message};
+use crate::process::Process;
+use crate::sys::{self, Forked};
+
+/// What the joining process needs, prepared by the parent before the fork.
+pub(crate) struct JoinPlan<'a> {
+    pub process: &'a Process,
+    /// A pidfd of the container's init: the namespaces to join, without any race
+    /// against a reused pid.
+    pub init: OwnedFd,
+    /// `CLONE_NEW*` flags of the namespaces the container has.
+    pub namespaces: u64,
+}
+
+impl JoinPlan<'_> {
+    fn fds(&self) -> Vec<RawFd> {
+        let p = self.process;
+        [&p.stdin, &p.stdout, &p.stderr]
+            .into_iter()
+            .flatten()
+            .chain(&p.extra_files)
+            .chain(std::iter::once(&self.init))
+            .map(|fd| fd.as_raw_fd())
+            .collect()
+    }
+}
+
+/// The joining child's entry point; never returns.
+pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
+    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Like init: no one in the container may reach our binary through us.
+        sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
+        let mut keep = plan.fds();
+        keep.push(chan.as_fd().as_raw_fd());
+        keep.extend(cgroup.fds());
+        sys::close_all_except(&mut keep)
+            .map_err(|e| format!("close inherited descriptors: {e}"))?;
+        cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
+        drop(cgroup);
+        exec::reset_signals();
+        chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
+        enter(&plan, &chan)?;
+        let process = plan.process;
+        let env = exec::environment(process)?;
+        identity::set_rlimits(&process.rlimits)?;
+        identity::switch(process)?;
+        let program = exec::find_program(process, &env)?;
+        exec::enter_cwd(&process.cwd)?;
+        Ok((program, env))
+    }));
+    let (program, env) = match prepared {
+        Ok(Ok(ready)) => ready,
+        Ok(Err(text)) => fail_before_ready(&chan, text),
+        Err(_) => fail_before_ready(&chan, "exec panicked".into()),
+    };
+    if let Err(e) = chan.send(&Message::Ready) {
+        exec::report(&e.to_string());
+        // SAFETY: leave without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(1) }
+    }
+    drop(chan);
+    let err = match exec::exec(plan.process, &program, &env) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    exec::report(&err);
+    // SAFETY: as above; 127 as a shell reports a program it could not run.
+    unsafe { libc::_exit(127) }
+}
+
+/// Joins every namespace of init in one `setns` on its pidfd, then forks: a pid (or
+/// time) namespace takes effect for children only. The intermediate process reports
+/// the child's pid and leaves.
+fn enter(plan: &JoinPlan<'_>, chan: &Channel) -> InitResult<()> {
+    // SAFETY: setns on a pidfd we own, with namespace flags only.
+    if unsafe { libc::setns(plan.init.as_raw_fd(), plan.namespaces as libc::c_int) } < 0 {
+        return Err(format!(
+            "join the container's namespaces: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
+        Forked::Parent(child) => {
+            let _ = chan.send(&Message::InitPid(child));
+            // SAFETY: this intermediate process has done its job.
+            unsafe { libc::_exit(0) }
+        }
+        Forked::Child => chan.expect("Go", Message::Go).map_err(|e| e.to_string()),
+    }
+}

@@ -1,0 +1,60 @@
+//! The parent side of running a further process in a running container (exec): the
+//! new process joins the container's cgroup, then all of init's namespaces at once
+//! through init's pidfd, forks once more to be inside the pid namespace, takes its own
+//! user, capabilities and limits, and execs.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::channel::{Channel, Message};
+use super::spawn::{follow, start_time_of, Child};
+use super::Process;
+use crate::cgroups::Cgroup;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::init::join::{self, JoinPlan};
+use crate::sys::{self, Forked};
+
+/// Starts `process` inside the container whose init `init_pidfd` refers to, and returns
+/// its pid once it is about to exec.
+pub(crate) fn spawn_exec(
+    config: &Config,
+    process: &Process,
+    cgroup: &Cgroup,
+    init_pidfd: OwnedFd,
+) -> Result<i32> {
+    let namespaces = config
+        .namespaces
+        .iter()
+        .map(|n| n.kind.clone_flag())
+        .fold(0, |a, b| a | b);
+    let plan = JoinPlan {
+        process,
+        init: init_pidfd,
+        namespaces,
+    };
+    let joiner = cgroup.joiner()?;
+    let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
+    // As for init: glibc's fork for a caller with threads, clone3 into the cgroup
+    // otherwise.
+    let threaded = sys::thread_count() > 1;
+    let forked = if threaded {
+        sys::fork_with_handlers()
+    } else {
+        sys::clone3(0, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+    };
+    let pid = match forked {
+        Err(e) => return Err(Error::sys("clone3", e)),
+        Ok(Forked::Child) => {
+            drop(parent_end);
+            join::run(plan, joiner, !threaded, child_end)
+        }
+        Ok(Forked::Parent(pid)) => pid,
+    };
+    drop(child_end);
+    drop(plan);
+    let child = Child { pid, reaped: false };
+    let start_time = start_time_of(pid)?;
+    parent_end.send(&Message::Go)?;
+    let (pid, _) = follow(&parent_end, child, start_time, None)?;
+    Ok(pid)
+}
