@@ -123,7 +123,19 @@ fn from_flags(args: &Args, base: Process) -> Result<Process, String> {
     Ok(p)
 }
 
+/// Like runc, exec reports its own failures with exit code 255, which a process's own
+/// status (0..=255 from a shell's point of view, but 255 is rare) does not mistake.
 pub fn run(args: Args, root: &Path) -> CmdResult {
+    match exec(args, root) {
+        Ok(code) => Ok(code),
+        Err(message) => {
+            crate::log::error(&message);
+            Ok(255)
+        }
+    }
+}
+
+fn exec(args: Args, root: &Path) -> CmdResult {
     if args.tty || args.console_socket.is_some() {
         return Err("exec: terminals are not supported by this version of hull".into());
     }

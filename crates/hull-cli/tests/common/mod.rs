@@ -125,7 +125,14 @@ impl Output {
     /// may print more than one line, so only the keyword is checked for other runtimes.)
     #[track_caller]
     pub fn assert_bad_input(&self, keywords: &[&str]) {
-        assert_eq!(self.code, 1, "expected exit code 1:\n{self}");
+        self.assert_failed_with(1, keywords);
+    }
+
+    /// Like [`Output::assert_bad_input`] with another exit code (`exec` fails with 255,
+    /// as runc's does).
+    #[track_caller]
+    pub fn assert_failed_with(&self, code: i32, keywords: &[&str]) {
+        assert_eq!(self.code, code, "expected exit code {code}:\n{self}");
         let err = self.stderr.trim();
         assert!(
             !err.is_empty(),

@@ -1,0 +1,199 @@
+//! `exec`: further processes in a running container, each flag read back from inside,
+//! the namespaces and cgroup shared with init, exit codes, and the refusals.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use serde_json::json;
+
+/// A running container (`sleep 60`) and its init's pid.
+fn running(case: &Case, b: &mut Bundle) -> i64 {
+    b.args(&["sleep", "60"]);
+    case.create(b);
+    case.start(&b.id);
+    case.wait_status(&b.id, "running")["pid"].as_i64().unwrap()
+}
+
+fn exec(case: &Case, id: &str, args: &[&str]) -> Output {
+    // Flags, then `--`, then the command: the id goes between them.
+    let mut full: Vec<&str> = vec!["exec"];
+    let (flags, command): (Vec<&str>, Vec<&str>) = {
+        let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+        (
+            args[..split].to_vec(),
+            args[(split + 1).min(args.len())..].to_vec(),
+        )
+    };
+    full.extend(flags);
+    full.push(id);
+    full.extend(command);
+    case.run(&full)
+}
+
+#[test]
+fn exec_output_exit_code_and_shared_namespaces() {
+    let case = Case::new("exec_ns");
+    let mut b = case.bundle("execns");
+    b.add_namespace("cgroup");
+    b.user_namespace(0, 100_000, 65_536);
+    let pid = running(&case, &mut b);
+    let kinds = ["pid", "net", "mnt", "uts", "ipc", "cgroup", "user"];
+    let script = kinds
+        .iter()
+        .map(|k| format!("echo {k}=$(readlink /proc/self/ns/{k})"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let out = exec(
+        &case,
+        &b.id,
+        &["--", "sh", "-c", &format!("{script}; exit 3")],
+    );
+    out.code(3);
+    let kv = out.kv();
+    for k in kinds {
+        let host = fs::read_link(format!("/proc/{pid}/ns/{k}")).unwrap();
+        assert_eq!(
+            kv[k],
+            host.to_str().unwrap(),
+            "{k} namespace differs from init's:\n{out}"
+        );
+    }
+    // And the same cgroup as init (a cgroup namespace shows its root as /).
+    let cg = exec(&case, &b.id, &["--", "cat", "/proc/self/cgroup"]);
+    cg.ok();
+    assert!(cg.out().lines().all(|l| l.ends_with(":/")), "{cg}");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn exec_flags_are_seen_inside() {
+    let case = Case::new("exec_flags");
+    let mut b = case.bundle("execflags");
+    fs::create_dir_all(b.rootfs.join("work")).unwrap();
+    running(&case, &mut b);
+    let out = exec(
+        &case,
+        &b.id,
+        &[
+            "--user",
+            "1000:1000",
+            "--additional-gids",
+            "10",
+            "--additional-gids",
+            "20",
+            "--cwd",
+            "/work",
+            "--env",
+            "FOO=bar",
+            "--no-new-privs",
+            "--",
+            "sh",
+            "-c",
+            "echo id=$(id -u):$(id -g); echo groups=$(id -G); echo pwd=$(pwd); echo foo=$FOO; \
+                         grep -E '^(NoNewPrivs|CapBnd)' /proc/self/status | tr -d '\\t' | tr : =",
+        ],
+    );
+    out.ok();
+    let kv = out.kv();
+    assert_eq!(kv["id"], "1000:1000", "{out}");
+    assert_eq!(kv["groups"], "1000 10 20", "{out}");
+    assert_eq!(kv["pwd"], "/work", "{out}");
+    assert_eq!(kv["foo"], "bar", "{out}");
+    assert_eq!(kv["NoNewPrivs"], "1", "{out}");
+    // --cap adds to the container's capabilities.
+    let caps = exec(
+        &case,
+        &b.id,
+        &[
+            "--cap",
+            "CAP_SYS_ADMIN",
+            "--",
+            "grep",
+            "CapBnd",
+            "/proc/self/status",
+        ],
+    );
+    caps.ok();
+    let mask = u64::from_str_radix(caps.out().split_whitespace().last().unwrap(), 16).unwrap();
+    assert_ne!(mask & (1 << 21), 0, "CAP_SYS_ADMIN missing:\n{caps}");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn exec_with_a_process_file_and_detached() {
+    let case = Case::new("exec_process");
+    let mut b = case.bundle("execproc");
+    running(&case, &mut b);
+    let process = case.dir.join("process.json");
+    fs::write(
+        &process,
+        json!({
+            "args": ["sh", "-c", "echo from-file $X"],
+            "env": ["PATH=/bin", "X=42"],
+            "cwd": "/",
+            "user": { "uid": 0, "gid": 0 }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = exec(&case, &b.id, &["--process", process.to_str().unwrap()]);
+    out.ok();
+    assert_eq!(out.out(), "from-file 42");
+    let pid_file = case.dir.join("exec.pid");
+    exec(
+        &case,
+        &b.id,
+        &[
+            "--detach",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "--",
+            "sleep",
+            "30",
+        ],
+    )
+    .ok();
+    let pid: i64 = fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let ps = case.run(&["ps", "--format", "json", &b.id]);
+    let pids: Vec<i64> = serde_json::from_str(ps.out()).unwrap();
+    assert!(pids.contains(&pid), "{pid} not among {pids:?}");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn exec_is_refused_when_paused_or_stopped() {
+    let case = Case::new("exec_refused");
+    let mut b = case.bundle("execrefused");
+    running(&case, &mut b);
+    case.run(&["pause", &b.id]).ok();
+    exec(&case, &b.id, &["--", "true"]).assert_failed_with(255, &["paused"]);
+    case.run(&["resume", &b.id]).ok();
+    case.kill(&b.id, "KILL");
+    case.wait_status(&b.id, "stopped");
+    exec(&case, &b.id, &["--", "true"]).assert_failed_with(255, &["not running", "stopped"]);
+    exec(&case, &b.id, &["--user", "daemon", "--", "true"])
+        .assert_failed_with(255, &["user", "not running", "stopped"]);
+    case.run(&["delete", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn exec_of_a_missing_program_fails_cleanly() {
+    let case = Case::new("exec_missing");
+    let mut b = case.bundle("execmissing");
+    running(&case, &mut b);
+    let out = exec(&case, &b.id, &["--", "/no/such/program"]);
+    out.assert_failed_with(255, &["/no/such/program", "no such file"]);
+    assert_eq!(case.status(&b.id), "running");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
