@@ -6,6 +6,7 @@ mod log;
 mod sealed;
 mod signals;
 mod spec_template;
+mod tty;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -59,7 +59,7 @@ pub fn forward_until_exit(init: i32, set: &SigSet) -> ExitStatus {
 }
 
 /// Reaps every exited child; returns init's status if it was among them.
-fn reap(init: i32) -> Option<ExitStatus> {
+pub fn reap(init: i32) -> Option<ExitStatus> {
     let mut init_status = None;
     loop {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {

@@ -64,12 +64,6 @@ pub fn process_from_json(json: &[u8]) -> Result<Process> {
         };
         bad(field, e.into_inner().to_string())
     })?;
-    if p.terminal() == Some(true) {
-        return Err(bad(
-            "process.terminal",
-            "terminals are not supported by this version of hull",
-        ));
-    }
     process(&p)
 }
 
@@ -191,12 +185,6 @@ fn unsupported(spec: &oci::Spec, linux: &oci::Linux) -> Result<()> {
         ));
     }
     if let Some(p) = spec.process() {
-        if p.terminal() == Some(true) {
-            return Err(bad(
-                "process.terminal",
-                "terminals are not supported by this version of hull",
-            ));
-        }
         let lsm_enabled =
             |f: &str| std::fs::read_to_string(f).is_ok_and(|s| s.trim() == "Y" || s.trim() == "1");
         if p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty())
@@ -781,6 +769,10 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         rlimits,
         no_new_privileges: p.no_new_privileges().unwrap_or(false),
         oom_score_adj: p.oom_score_adj(),
+        terminal: p.terminal().unwrap_or(false),
+        console_size: p
+            .console_size()
+            .map(|b| (b.height() as u16, b.width() as u16)),
         ..Process::default()
     })
 }

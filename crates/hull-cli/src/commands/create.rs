@@ -2,6 +2,7 @@
 //! waits for `hull start`. Shared with `run`, which goes on to start it.
 
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use super::{factory, write_pid_file, CmdResult};
@@ -26,6 +27,9 @@ pub struct CreateArgs {
     /// Pass this many descriptors after stdio (3, 4, …) on to the container.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
+    /// A unix socket to send the terminal's master to (process.terminal).
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
     /// Do not use pivot_root (for a rootfs on a ramdisk).
     #[arg(long = "no-pivot")]
     pub no_pivot: bool,
@@ -34,10 +38,17 @@ pub struct CreateArgs {
     pub no_new_keyring: bool,
 }
 
-/// Creates container `id`; on any failure everything it made is removed again.
-pub fn create(args: &CreateArgs, id: &str, root: &Path) -> Result<hull::Container, String> {
+/// Creates container `id`; on any failure everything it made is removed again. Returns
+/// the end of the terminal's socketpair when the foreground must relay it.
+pub fn create(
+    args: &CreateArgs,
+    id: &str,
+    root: &Path,
+    detached: bool,
+) -> Result<(hull::Container, Option<UnixStream>), String> {
     let (mut config, mut process) = hull::spec::load(&args.bundle).map_err(|e| e.to_string())?;
     config.no_pivot_root = args.no_pivot;
+    let console = crate::tty::attach(&mut process, args.console_socket.as_deref(), detached)?;
     for fd in 3..3 + args.preserve_fds as i32 {
         // SAFETY: the caller handed these descriptors to us to pass on; nothing else in
         // this process uses them.
@@ -63,10 +74,10 @@ pub fn create(args: &CreateArgs, id: &str, root: &Path) -> Result<hull::Containe
             return Err(e);
         }
     }
-    Ok(container)
+    Ok((container, console))
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
-    create(&args.common, &args.id, root)?;
+    create(&args.common, &args.id, root, true)?;
     Ok(0)
 }

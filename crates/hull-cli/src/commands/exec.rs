@@ -136,9 +136,6 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
 }
 
 fn exec(args: Args, root: &Path) -> CmdResult {
-    if args.tty || args.console_socket.is_some() {
-        return Err("exec: terminals are not supported by this version of hull".into());
-    }
     if args.apparmor.is_some() && lsm_enabled("/sys/module/apparmor/parameters/enabled") {
         return Err("exec: AppArmor profiles are not supported by this version of hull".into());
     }
@@ -156,6 +153,10 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     if args.no_new_privs {
         process.no_new_privileges = true;
     }
+    if args.tty {
+        process.terminal = true;
+    }
+    let console = crate::tty::attach(&mut process, args.console_socket.as_deref(), args.detach)?;
     for fd in 3..3 + args.preserve_fds as i32 {
         // SAFETY: the caller handed these descriptors to us to pass on (checked open).
         process
@@ -183,6 +184,14 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     }
     match blocked {
         None => Ok(0),
-        Some(set) => Ok(signals::forward_until_exit(pid, &set).code().clamp(0, 255) as u8),
+        Some(set) => {
+            let status = match console {
+                Some(socket) => {
+                    crate::tty::relay_until_exit(crate::tty::receive_master(&socket)?, pid, &set)
+                }
+                None => signals::forward_until_exit(pid, &set),
+            };
+            Ok(status.code().clamp(0, 255) as u8)
+        }
     }
 }

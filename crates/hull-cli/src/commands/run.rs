@@ -33,7 +33,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         // SAFETY: prctl with integer arguments.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
-    let mut container = create(&args.common, &args.id, root)?;
+    let (mut container, console) = create(&args.common, &args.id, root, args.detach)?;
     if let Err(e) = container.exec() {
         let _ = container.destroy();
         return Err(e.to_string());
@@ -44,7 +44,12 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     // Other commands (kill, delete, state) may act on the container while it runs.
     container.unlock();
     let init = container.init_pid().unwrap_or(0);
-    let status = signals::forward_until_exit(init, &set);
+    let status = match console {
+        Some(socket) => {
+            crate::tty::relay_until_exit(crate::tty::receive_master(&socket)?, init, &set)
+        }
+        None => signals::forward_until_exit(init, &set),
+    };
     log::debug(&format!("container {} exited: {status:?}", args.id));
     if !args.keep {
         container.lock().map_err(|e| e.to_string())?;

@@ -145,12 +145,13 @@ pub fn wait_for_start(fifo: &OwnedFd) -> InitResult<()> {
 
 /// Moves each wanted descriptor to its place (0-2 for stdio, 3.. for extra files);
 /// everything else is closed by `execve`.
-fn arrange_fds(process: &Process) -> InitResult<()> {
+fn arrange_fds(process: &Process, tty: Option<&OwnedFd>) -> InitResult<()> {
     let mut wanted: Vec<(RawFd, RawFd)> = Vec::new();
-    for (target, fd) in [&process.stdin, &process.stdout, &process.stderr]
-        .into_iter()
-        .enumerate()
-    {
+    let stdio = match tty {
+        Some(tty) => [Some(tty), Some(tty), Some(tty)],
+        None => [&process.stdin, &process.stdout, &process.stderr].map(Option::as_ref),
+    };
+    for (target, fd) in stdio.into_iter().enumerate() {
         if let Some(fd) = fd {
             wanted.push((fd.as_raw_fd(), target as RawFd));
         }
@@ -185,8 +186,9 @@ pub fn exec(
     process: &Process,
     program: &CString,
     env: &[String],
+    tty: Option<&OwnedFd>,
 ) -> InitResult<std::convert::Infallible> {
-    arrange_fds(process)?;
+    arrange_fds(process, tty)?;
     // SAFETY: umask only changes our own file creation mask.
     unsafe { libc::umask(process.user.umask.unwrap_or(0o022) as libc::mode_t) };
     let to_c = |v: &[String]| -> Vec<CString> {

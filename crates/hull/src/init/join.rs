@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
-use super::{exec, fail_before_ready, identity, InitResult};
+use super::{exec, fail_before_ready, InitResult};
 use crate::cgroups::Joiner;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
@@ -27,6 +27,7 @@ impl JoinPlan<'_> {
             .into_iter()
             .flatten()
             .chain(&p.extra_files)
+            .chain(&p.console_socket)
             .chain(std::iter::once(&self.init))
             .map(|fd| fd.as_raw_fd())
             .collect()
@@ -48,15 +49,13 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;
-        let process = plan.process;
-        let env = exec::environment(process)?;
-        identity::set_rlimits(&process.rlimits)?;
-        identity::switch(process)?;
-        let program = exec::find_program(process, &env)?;
-        exec::enter_cwd(&process.cwd)?;
-        Ok((program, env))
+        if plan.process.terminal {
+            // A new session, to own the new controlling terminal.
+            nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+        }
+        super::become_process(plan.process)
     }));
-    let (program, env) = match prepared {
+    let (program, env, tty) = match prepared {
         Ok(Ok(ready)) => ready,
         Ok(Err(text)) => fail_before_ready(&chan, text),
         Err(_) => fail_before_ready(&chan, "exec panicked".into()),
@@ -67,7 +66,7 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
         unsafe { libc::_exit(1) }
     }
     drop(chan);
-    let err = match exec::exec(plan.process, &program, &env) {
+    let err = match exec::exec(plan.process, &program, &env, tty.as_ref()) {
         Ok(never) => match never {},
         Err(e) => e,
     };

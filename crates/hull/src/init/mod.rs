@@ -6,6 +6,7 @@
 //! Runs in a forked copy of the caller; any failure is sent to the parent as text and
 //! the process exits.
 
+mod console;
 mod exec;
 mod identity;
 pub(crate) mod join;
@@ -46,6 +47,7 @@ impl InitPlan<'_> {
             .into_iter()
             .flatten()
             .chain(&p.extra_files)
+            .chain(&p.console_socket)
             .chain(std::iter::once(&self.fifo))
             .chain(self.join.iter().map(|(_, fd)| fd))
             .map(|fd| fd.as_raw_fd())
@@ -78,7 +80,7 @@ pub(crate) fn run(
         drop(cgroup);
         prepare(&mut plan, &chan)
     }));
-    let (program, env) = match prepared {
+    let (program, env, tty) = match prepared {
         Ok(Ok(ready)) => ready,
         Ok(Err(text)) => fail_before_ready(&chan, text),
         Err(_) => fail_before_ready(&chan, "init panicked".into()),
@@ -92,7 +94,7 @@ pub(crate) fn run(
     }
     drop(chan);
     let err = match exec::wait_for_start(&plan.fifo) {
-        Ok(()) => match exec::exec(plan.process, &program, &env) {
+        Ok(()) => match exec::exec(plan.process, &program, &env, tty.as_ref()) {
             Ok(never) => match never {},
             Err(e) => e,
         },
@@ -114,11 +116,11 @@ pub(crate) fn fail_before_ready(chan: &Channel, text: String) -> ! {
 
 type InitResult<T> = Result<T, String>;
 
-/// Everything up to `Ready`: returns the program to exec and its environment.
-fn prepare(
-    plan: &mut InitPlan<'_>,
-    chan: &Channel,
-) -> InitResult<(std::ffi::CString, Vec<String>)> {
+/// What a prepared process execs: the program, its environment, and its terminal.
+pub(crate) type Prepared = (std::ffi::CString, Vec<String>, Option<OwnedFd>);
+
+/// Everything up to `Ready`.
+fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
     let config = plan.config;
     let process = plan.process;
     exec::reset_signals();
@@ -141,10 +143,20 @@ fn prepare(
     system::write_sysctls(config)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;
 
+    become_process(process)
+}
+
+/// The steps init and exec share once inside the container: terminal, environment,
+/// limits, user and capabilities, program, working directory.
+pub(crate) fn become_process(process: &Process) -> InitResult<Prepared> {
+    let tty = process
+        .terminal
+        .then(|| console::setup(process))
+        .transpose()?;
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
     identity::switch(process)?;
     let program = exec::find_program(process, &env)?;
     exec::enter_cwd(&process.cwd)?;
-    Ok((program, env))
+    Ok((program, env, tty))
 }

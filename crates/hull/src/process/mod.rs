@@ -48,6 +48,15 @@ pub struct Process {
     pub rlimits: Vec<Rlimit>,
     pub no_new_privileges: bool,
     pub oom_score_adj: Option<i32>,
+    /// Give the process a new pseudo-terminal as its stdio and controlling terminal
+    /// (and `/dev/console`); its master goes over `console_socket`.
+    pub terminal: bool,
+    /// The terminal's size: (rows, columns).
+    pub console_size: Option<(u16, u16)>,
+    /// A connected unix socket that receives the terminal's master (SCM_RIGHTS), as
+    /// runc's `--console-socket`.
+    #[serde(skip)]
+    pub console_socket: Option<OwnedFd>,
     /// Standard input, output and error; the caller's own when `None`.
     #[serde(skip)]
     pub stdin: Option<OwnedFd>,
@@ -75,6 +84,8 @@ impl Process {
             rlimits: self.rlimits.clone(),
             no_new_privileges: self.no_new_privileges,
             oom_score_adj: self.oom_score_adj,
+            terminal: self.terminal,
+            console_size: self.console_size,
             ..Process::default()
         }
     }

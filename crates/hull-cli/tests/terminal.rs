@@ -1,0 +1,149 @@
+//! Terminals: a session driven through the console socket, as a container engine does
+//! it (receive the pty master, type a command, read the answer, resize), `/dev/console`
+//! being that pty, and `exec -t`.
+
+mod common;
+
+use std::io::{IoSliceMut, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+use common::*;
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use serde_json::json;
+
+/// Accepts the runtime's connection and receives the pty master it sends.
+fn receive_master(listener: &UnixListener) -> std::fs::File {
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 64];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    for cmsg in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            // SAFETY: received just now, owned by nobody else.
+            return std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+        }
+    }
+    panic!("no descriptor on the console socket");
+}
+
+/// Reads the terminal until `needle` appears (bounded).
+fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never came; the terminal showed:\n{seen}"
+        );
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(master),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        if nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16)).unwrap_or(0) > 0 {
+            let n = master.read(&mut buf).unwrap_or(0);
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    seen
+}
+
+fn resize(master: &std::fs::File, rows: u16, cols: u16) {
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ with a pointer to a live winsize.
+    assert_eq!(
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) },
+        0
+    );
+}
+
+#[test]
+fn a_session_through_the_console_socket() {
+    let case = Case::new("tty_session");
+    let mut b = case.bundle("ttysession");
+    b.set("/process/terminal", json!(true));
+    b.set("/process/consoleSize", json!({ "height": 24, "width": 80 }));
+    b.args(&["sh"]);
+    let socket = case.dir.join("console.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    case.create_with(&b, &["--console-socket", socket.to_str().unwrap()]);
+    let mut master = receive_master(&listener);
+    case.start(&b.id);
+    master
+        .write_all(b"stty size; echo marker-$((6*7))\n")
+        .unwrap();
+    let out = read_until(&mut master, "marker-42");
+    assert!(out.contains("24 80"), "{out}");
+    resize(&master, 50, 132);
+    master
+        .write_all(b"stty size; tty; ls -l /dev/console; echo done-$((1+1))\n")
+        .unwrap();
+    let out = read_until(&mut master, "done-2");
+    assert!(out.contains("50 132"), "{out}");
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    // /dev/console is that same pty (major 136).
+    assert!(
+        out.lines()
+            .any(|l| l.contains("136,") && l.contains("/dev/console")),
+        "{out}"
+    );
+    master.write_all(b"exit 5\n").unwrap();
+    case.wait_status(&b.id, "stopped");
+    case.run(&["delete", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn exec_with_a_terminal() {
+    let case = Case::new("tty_exec");
+    let mut b = case.bundle("ttyexec");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    case.start(&b.id);
+    case.wait_status(&b.id, "running");
+    let socket = case.dir.join("exec.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let out = case.run(&[
+        "exec",
+        "-t",
+        "-d",
+        "--console-socket",
+        socket.to_str().unwrap(),
+        &b.id,
+        "sh",
+        "-c",
+        "tty; echo exec-$((40+2)); sleep 1",
+    ]);
+    out.ok();
+    let mut master = receive_master(&listener);
+    let text = read_until(&mut master, "exec-42");
+    assert!(text.contains("/dev/pts/"), "{text}");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+#[test]
+fn a_detached_terminal_needs_a_console_socket() {
+    let case = Case::new("tty_nosocket");
+    let mut b = case.bundle("ttynosocket");
+    b.set("/process/terminal", json!(true));
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["console-socket", "console socket"]);
+    case.assert_no_leaks();
+    case.finish();
+}

@@ -1,0 +1,123 @@
+//! The process's terminal: a new pty from the container's own devpts, the slave made the
+//! controlling terminal and stdio and bound over `/dev/console` (from the descriptor we
+//! opened, never from a path the image controls: CVE-2025-52565), and the master sent
+//! to the console socket with SCM_RIGHTS, as runc does.
+
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+
+use super::InitResult;
+use crate::process::Process;
+use crate::rootfs::{self, resolve};
+
+const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+
+fn ioctl(fd: RawFd, request: libc::c_ulong, arg: libc::c_ulong) -> std::io::Result<libc::c_int> {
+    // SAFETY: the requests used here take an integer or a pointer to a live value.
+    let ret = unsafe { libc::ioctl(fd, request, arg) };
+    if ret < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Opens a new pty in the container's devpts: (master, slave).
+fn open_pty() -> InitResult<(OwnedFd, OwnedFd)> {
+    let master: OwnedFd = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/pts/ptmx")
+        .map_err(|e| format!("open /dev/pts/ptmx: {e}"))?
+        .into();
+    let fs = nix::sys::statfs::fstatfs(&master).map_err(|e| format!("statfs ptmx: {e}"))?;
+    if fs.filesystem_type().0 as i64 != DEVPTS_SUPER_MAGIC {
+        return Err("/dev/pts/ptmx is not on devpts".into());
+    }
+    let unlock: libc::c_int = 0;
+    ioctl(
+        master.as_raw_fd(),
+        libc::TIOCSPTLCK,
+        &unlock as *const _ as libc::c_ulong,
+    )
+    .map_err(|e| format!("unlock pty: {e}"))?;
+    // The slave straight from the master: no path lookup the image could redirect.
+    let slave = ioctl(
+        master.as_raw_fd(),
+        libc::TIOCGPTPEER,
+        (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong,
+    )
+    .map_err(|e| format!("open pty slave: {e}"))?;
+    // SAFETY: the kernel just returned this descriptor.
+    Ok((master, unsafe { OwnedFd::from_raw_fd(slave) }))
+}
+
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Sets the terminal up (before the user switch: /dev/console needs a mount) and
+/// returns the slave, to become stdio.
+pub fn setup(process: &Process) -> InitResult<OwnedFd> {
+    let (master, slave) = open_pty()?;
+    if let Some((rows, cols)) = process.console_size {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        ioctl(
+            master.as_raw_fd(),
+            libc::TIOCSWINSZ,
+            &size as *const _ as libc::c_ulong,
+        )
+        .map_err(|e| format!("set terminal size: {e}"))?;
+    }
+    let uid = nix::unistd::Uid::from_raw(process.user.uid);
+    nix::unistd::fchown(slave.as_raw_fd(), Some(uid), None)
+        .map_err(|e| format!("chown pty: {e}"))?;
+    bind_console(&slave)?;
+    ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0)
+        .map_err(|e| format!("set controlling terminal: {e}"))?;
+    let socket = process
+        .console_socket
+        .as_ref()
+        .ok_or("process.terminal needs a console socket")?;
+    let fds = [master.as_raw_fd()];
+    let iov = [IoSlice::new(b"/dev/ptmx")];
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
+    Ok(slave)
+}
+
+/// Binds the slave over `/dev/console` (made as an empty file inside the rootfs).
+fn bind_console(slave: &OwnedFd) -> InitResult<()> {
+    let root: OwnedFd = std::fs::File::open("/")
+        .map_err(|e| format!("open /: {e}"))?
+        .into();
+    let console = Path::new("/dev/console");
+    let target = resolve::create(
+        std::os::fd::AsFd::as_fd(&root),
+        console,
+        resolve::Kind::File,
+        resolve::Symlinks::Refuse,
+    )
+    .map_err(|e| format!("create /dev/console: {e}"))?;
+    rootfs::mount(
+        Some(&resolve::fd_path(slave)),
+        &resolve::fd_path(&target),
+        None,
+        libc::MS_BIND,
+        None,
+    )
+    .map_err(|e| format!("bind the terminal over /dev/console: {e}"))
+}
