@@ -147,3 +147,34 @@ fn a_detached_terminal_needs_a_console_socket() {
     case.assert_no_leaks();
     case.finish();
 }
+
+/// The repo's own receiver, `hull-recvtty`, relays what the container writes.
+#[test]
+fn hull_recvtty_receives_the_terminal() {
+    let case = Case::new("tty_recvtty");
+    let mut b = case.bundle("ttyrecvtty");
+    b.set("/process/terminal", json!(true));
+    b.sh("echo through-recvtty-$((3*3))");
+    let socket = case.dir.join("recv.sock");
+    let out_path = case.dir.join("recv.out");
+    let mut receiver = std::process::Command::new(env!("CARGO_BIN_EXE_hull-recvtty"))
+        .arg(&socket)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "hull-recvtty did not listen");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    case.create_with(&b, &["--console-socket", socket.to_str().unwrap()]);
+    case.start(&b.id);
+    case.wait_status(&b.id, "stopped");
+    let status = receiver.wait().unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert!(text.contains("through-recvtty-9"), "{text}");
+    case.run(&["delete", &b.id]).ok();
+    case.finish();
+}
