@@ -40,6 +40,12 @@ pub fn error(msg: &str) {
     write("error", msg);
 }
 
+/// A warning: to stderr and the log, without failing the command.
+pub fn warn(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "hull: warning: {msg}");
+    write("warning", msg);
+}
+
 pub fn debug(msg: &str) {
     if LOGGER.get().is_some_and(|l| l.debug) {
         if LOGGER.get().is_some_and(|l| l.file.is_none()) {

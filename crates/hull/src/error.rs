@@ -77,6 +77,9 @@ pub enum Error {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    /// A hook failed (the text names it and says how).
+    #[error("{0}")]
+    Hook(String),
     /// A failure inside the new container, reported by its init with its full text.
     #[error("in the container: {0}")]
     Init(String),

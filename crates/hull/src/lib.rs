@@ -35,6 +35,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod factory;
+mod hooks;
 mod init;
 mod mountinfo;
 pub mod process;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime as oci;
 
+use crate::config::hooks::{Hook, Hooks};
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
 use crate::config::{
     mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
@@ -159,6 +160,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        hooks: hooks(spec)?,
     };
     unsupported(spec, linux)?;
     let process = process(
@@ -176,12 +178,6 @@ fn unsupported(spec: &oci::Spec, linux: &oci::Linux) -> Result<()> {
         return Err(bad(
             "linux.seccomp",
             "seccomp filters are not supported by this version of hull",
-        ));
-    }
-    if spec.hooks().is_some() {
-        return Err(bad(
-            "hooks",
-            "hooks are not supported by this version of hull",
         ));
     }
     if let Some(p) = spec.process() {
@@ -676,6 +672,47 @@ fn capset(set: &Option<oci::Capabilities>) -> CapSet {
     let names: Vec<String> = set.iter().flatten().map(|c| c.to_string()).collect();
     // oci-spec only produces names hull's table holds too.
     CapSet::from_names(names.iter().map(String::as_str)).unwrap_or_default()
+}
+
+#[allow(deprecated)] // prestart: deprecated by OCI, still run as runc does
+fn hooks(spec: &oci::Spec) -> Result<Hooks> {
+    let Some(h) = spec.hooks() else {
+        return Ok(Hooks::default());
+    };
+    let list = |name: &str, hooks: &Option<Vec<oci::Hook>>| -> Result<Vec<Hook>> {
+        hooks
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, hook)| {
+                let field = format!("hooks.{name}[{i}]");
+                if !hook.path().is_absolute() {
+                    return Err(bad(format!("{field}.path"), "must be an absolute path"));
+                }
+                let timeout = match hook.timeout() {
+                    Some(t) if t <= 0 => {
+                        return Err(bad(format!("{field}.timeout"), "must be positive"))
+                    }
+                    Some(t) => Some(u32::try_from(t).unwrap_or(u32::MAX)),
+                    None => None,
+                };
+                Ok(Hook {
+                    path: hook.path().clone(),
+                    args: hook.args().clone().unwrap_or_default(),
+                    env: hook.env().clone().unwrap_or_default(),
+                    timeout,
+                })
+            })
+            .collect()
+    };
+    Ok(Hooks {
+        prestart: list("prestart", h.prestart())?,
+        create_runtime: list("createRuntime", h.create_runtime())?,
+        create_container: list("createContainer", h.create_container())?,
+        start_container: list("startContainer", h.start_container())?,
+        poststart: list("poststart", h.poststart())?,
+        poststop: list("poststop", h.poststop())?,
+    })
 }
 
 /// The OCI `process` object as a [`Process`].

@@ -275,6 +275,19 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
     check(ret).map(drop)
 }
 
+/// An anonymous close-on-exec file in memory (`memfd_create(2)`).
+pub fn memfd(name: &str) -> io::Result<OwnedFd> {
+    let name =
+        std::ffi::CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: memfd_create with a NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// A close-on-exec `eventfd(2)` counter starting at 0.
 pub fn eventfd() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with integer arguments.

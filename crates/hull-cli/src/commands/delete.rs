@@ -33,6 +33,6 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
             ))
         }
     }
-    container.destroy().map_err(|e| e.to_string())?;
+    super::hook_warning(container.destroy())?;
     Ok(0)
 }

@@ -99,6 +99,18 @@ pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
     Ok(())
 }
 
+/// A failing poststart or poststop hook is a warning, as the OCI spec asks: the
+/// container has already started, or is already gone.
+fn hook_warning(result: hull::Result<()>) -> Result<(), String> {
+    match result {
+        Err(hull::Error::Hook(message)) => {
+            crate::log::warn(&message);
+            Ok(())
+        }
+        other => other.map_err(|e| e.to_string()),
+    }
+}
+
 /// The factory over `root`, with errors as text.
 fn factory(root: &Path) -> Result<hull::Factory, String> {
     hull::Factory::new(root).map_err(|e| e.to_string())

@@ -34,9 +34,13 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
     let (mut container, console) = create(&args.common, &args.id, root, args.detach)?;
-    if let Err(e) = container.exec() {
-        let _ = container.destroy();
-        return Err(e.to_string());
+    match container.exec() {
+        Ok(()) => {}
+        Err(hull::Error::Hook(message)) => crate::log::warn(&message),
+        Err(e) => {
+            let _ = container.destroy();
+            return Err(e.to_string());
+        }
     }
     let Some(set) = blocked else {
         return Ok(0);
@@ -53,7 +57,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     log::debug(&format!("container {} exited: {status:?}", args.id));
     if !args.keep {
         container.lock().map_err(|e| e.to_string())?;
-        container.destroy().map_err(|e| e.to_string())?;
+        super::hook_warning(container.destroy())?;
     }
     Ok(status.code().clamp(0, 255) as u8)
 }

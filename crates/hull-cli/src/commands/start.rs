@@ -12,6 +12,6 @@ pub struct Args {
 pub fn run(args: Args, root: &Path) -> CmdResult {
     let mut container = load(root, &args.id)?;
     container.lock().map_err(|e| e.to_string())?;
-    container.exec().map_err(|e| e.to_string())?;
+    super::hook_warning(container.exec())?;
     Ok(0)
 }

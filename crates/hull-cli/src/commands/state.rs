@@ -7,9 +7,6 @@ use serde_json::{json, Value};
 
 use super::{load, CmdResult};
 
-/// The runtime-spec version hull implements, as reported in `ociVersion`.
-pub const OCI_VERSION: &str = "1.2.1";
-
 #[derive(clap::Args)]
 pub struct Args {
     pub id: String,
@@ -35,19 +32,8 @@ pub fn oci_state(container: &hull::Container) -> Value {
         hull::Status::Stopped | hull::Status::Creating => 0,
         _ => s.init_pid,
     };
-    let mut v = json!({
-        "ociVersion": OCI_VERSION,
-        "id": s.id,
-        "pid": pid,
-        "status": status.as_str(),
-        "bundle": s.config.bundle,
-        "rootfs": s.config.rootfs,
-        "created": s.created,
-        "owner": owner(container.dir()),
-    });
-    if !s.config.annotations.is_empty() {
-        v["annotations"] = json!(s.config.annotations);
-    }
+    let mut v = s.oci(status.as_str(), pid);
+    v["owner"] = json!(owner(container.dir()));
     v
 }
 

@@ -4,6 +4,7 @@
 //! saved whole in the container's state, so every field is plain data.
 
 pub mod capability;
+pub mod hooks;
 pub mod mount_options;
 pub mod resources;
 
@@ -46,6 +47,7 @@ pub struct Config {
     /// The bundle directory this config came from (reported in the OCI state).
     pub bundle: PathBuf,
     pub annotations: BTreeMap<String, String>,
+    pub hooks: hooks::Hooks,
 }
 
 impl Config {

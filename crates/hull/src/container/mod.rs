@@ -16,6 +16,7 @@ pub use state::State;
 use crate::cgroups::oom::OomEvents;
 use crate::cgroups::{Cgroup, Layout, Stats};
 use crate::config::resources::Resources;
+use crate::hooks;
 
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
@@ -262,12 +263,24 @@ impl Container {
                 .map(|(k, p)| (k.clone(), p.clone()))
                 .collect(),
         };
+        // The runtime's hooks, when init stops for them before pivot_root.
+        let template = self.state.oci(Status::Creating.as_str(), 0);
+        let hooks = self.state.config.hooks.clone();
+        let run_hooks = move |pid: i32| -> Result<String> {
+            let mut state = template.clone();
+            state["pid"] = pid.into();
+            let state = state.to_string();
+            hooks::run_all("prestart", &hooks.prestart, &state).map_err(Error::Hook)?;
+            hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(Error::Hook)?;
+            Ok(state)
+        };
         spawn::spawn_init(
             &self.state.config,
             process,
             &self.state.cgroup,
             mounts,
             &fifo,
+            &run_hooks,
         )
     }
 
@@ -350,7 +363,12 @@ impl Container {
         if !started {
             return Err(Error::Init("init exited before it could start".into()));
         }
-        Ok(())
+        // The program runs; a failing poststart hook is reported, not undone.
+        let state = self
+            .state
+            .oci(Status::Running.as_str(), self.state.init_pid)
+            .to_string();
+        hooks::run_all("poststart", &self.state.config.hooks.poststart, &state).map_err(Error::Hook)
     }
 
     /// `start` then `exec`: the container runs `process`.
@@ -454,7 +472,13 @@ impl Container {
             } else {
                 Err(Error::io("remove", &self.dir, e))
             }
-        })
+        })?;
+        // Everything is gone; a failing poststop hook is only reported.
+        if self.state.init_pid == 0 {
+            return Ok(());
+        }
+        let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
+        hooks::run_all("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
     }
 
     /// Waits for init to exit, if the caller is its parent or a subreaper above it.

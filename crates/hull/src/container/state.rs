@@ -15,6 +15,9 @@ use crate::process::Process;
 
 pub const STATE_FILE: &str = "state.json";
 
+/// The runtime-spec version hull implements, as reported in `ociVersion`.
+pub const OCI_VERSION: &str = "1.2.1";
+
 /// What hull remembers of a container between commands.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct State {
@@ -49,6 +52,24 @@ impl State {
             init_process: Process::default(),
             external_descriptors: Vec::new(),
         }
+    }
+
+    /// The OCI state of the container (what hooks get on stdin and `state` prints,
+    /// without the runtime's `owner`).
+    pub fn oci(&self, status: &str, pid: i32) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "ociVersion": OCI_VERSION,
+            "id": self.id,
+            "pid": pid,
+            "status": status,
+            "bundle": self.config.bundle,
+            "rootfs": self.config.rootfs,
+            "created": self.created,
+        });
+        if !self.config.annotations.is_empty() {
+            v["annotations"] = serde_json::json!(self.config.annotations);
+        }
+        v
     }
 
     pub fn load(dir: &Path) -> Result<State> {

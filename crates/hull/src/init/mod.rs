@@ -17,6 +17,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use crate::cgroups::Joiner;
 use crate::config::{Config, NamespaceKind};
+use crate::hooks;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
 use crate::rootfs::{self, CgroupMountPlan};
@@ -37,6 +38,8 @@ pub(crate) struct InitPlan<'a> {
     pub fork_again: bool,
     pub new_user_namespace: bool,
     pub cgroup_mounts: CgroupMountPlan,
+    /// The container's state JSON for its own hooks, once the parent has sent it.
+    pub hook_state: Option<String>,
 }
 
 impl InitPlan<'_> {
@@ -93,7 +96,11 @@ pub(crate) fn run(
         unsafe { libc::_exit(1) }
     }
     drop(chan);
-    let err = match exec::wait_for_start(&plan.fifo) {
+    let started = exec::wait_for_start(&plan.fifo).and_then(|()| match &plan.hook_state {
+        Some(state) => hooks::run_all("startContainer", &plan.config.hooks.start_container, state),
+        None => Ok(()),
+    });
+    let err = match started {
         Ok(()) => match exec::exec(plan.process, &program, &env, tty.as_ref()) {
             Ok(never) => match never {},
             Err(e) => e,
@@ -132,13 +139,30 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
     unsafe { libc::umask(0) };
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
 
-    rootfs::prepare(
+    let mounted = rootfs::prepare(
         config,
         &plan.cgroup_mounts,
         &process.cwd,
         plan.new_user_namespace,
     )
     .map_err(|e| e.to_string())?;
+    // Before pivot_root: the runtime's hooks (run by the parent), then createContainer
+    // in our namespaces; the state JSON comes back for startContainer.
+    if plan.config.hooks.any_before_pivot() || !plan.config.hooks.start_container.is_empty() {
+        chan.send(&Message::RunHooks).map_err(|e| e.to_string())?;
+        match chan.recv().map_err(|e| e.to_string())? {
+            Message::HookState(state) => {
+                hooks::run_all("createContainer", &config.hooks.create_container, &state)?;
+                plan.hook_state = Some(state);
+            }
+            other => {
+                return Err(format!(
+                    "sync channel: expected the hook state, got {other:?}"
+                ))
+            }
+        }
+    }
+    rootfs::enter(config, mounted).map_err(|e| e.to_string())?;
     system::set_names(config)?;
     system::write_sysctls(config)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;

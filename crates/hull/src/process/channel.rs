@@ -23,6 +23,10 @@ pub enum Message {
     Ready,
     /// Child -> parent: setup failed; the text says where and why.
     Failed(String),
+    /// Child -> parent: stopped before pivot_root; run the runtime's hooks.
+    RunHooks,
+    /// Parent -> child: hooks done; the container's state JSON, for the child's own hooks.
+    HookState(String),
 }
 
 const GO: u8 = 1;
@@ -30,6 +34,8 @@ const MAP_IDS: u8 = 2;
 const INIT_PID: u8 = 3;
 const READY: u8 = 4;
 const FAILED: u8 = 5;
+const RUN_HOOKS: u8 = 6;
+const HOOK_STATE: u8 = 7;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -42,8 +48,14 @@ impl Message {
                 v
             }
             Message::Ready => vec![READY],
-            Message::Failed(text) => {
-                let mut v = vec![FAILED];
+            Message::RunHooks => vec![RUN_HOOKS],
+            Message::Failed(text) | Message::HookState(text) => {
+                let tag = if matches!(self, Message::Failed(_)) {
+                    FAILED
+                } else {
+                    HOOK_STATE
+                };
+                let mut v = vec![tag];
                 let mut end = text.len().min(MAX_MESSAGE - 1);
                 while !text.is_char_boundary(end) {
                     end -= 1;
@@ -60,6 +72,10 @@ impl Message {
             (Some(GO), 1) => Ok(Message::Go),
             (Some(MAP_IDS), 1) => Ok(Message::MapIds),
             (Some(READY), 1) => Ok(Message::Ready),
+            (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
+            (Some(HOOK_STATE), _) => Ok(Message::HookState(
+                String::from_utf8_lossy(&buf[1..]).into_owned(),
+            )),
             (Some(INIT_PID), 5) => {
                 let pid = i32::from_le_bytes(buf[1..5].try_into().map_err(|_| bad())?);
                 if pid <= 0 {
@@ -165,6 +181,8 @@ mod tests {
             Message::InitPid(42),
             Message::Ready,
             Message::Failed("mount /proc: EPERM".into()),
+            Message::RunHooks,
+            Message::HookState("{\"id\":\"x\"}".into()),
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap(), m);

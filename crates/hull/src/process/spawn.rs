@@ -88,6 +88,7 @@ pub(crate) fn spawn_init(
     cgroup: &Cgroup,
     cgroup_mounts: CgroupMountPlan,
     fifo: &Path,
+    run_hooks: &dyn Fn(i32) -> Result<String>,
 ) -> Result<(i32, u64)> {
     let fifo = std::fs::File::options()
         .read(true)
@@ -124,6 +125,7 @@ pub(crate) fn spawn_init(
         fork_again: !fast && changes_pid,
         new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
         cgroup_mounts,
+        hook_state: None,
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
@@ -156,8 +158,12 @@ pub(crate) fn spawn_init(
             .map_err(|e| Error::sys("set oom_score_adj", e))?;
     }
     parent_end.send(&Message::Go)?;
-    follow(&parent_end, child, start_time, Some(config))
+    follow(&parent_end, child, start_time, Some((config, run_hooks)))
 }
+
+/// What init may ask of its parent during setup: id maps (for this config), and the
+/// runtime's hooks (returning the state JSON for init's own hooks).
+pub(super) type InitRequests<'a> = (&'a Config, &'a dyn Fn(i32) -> Result<String>);
 
 /// Follows a new process over the channel until it is `Ready`: writes id maps when it
 /// asks (with `config`), and takes over the grandchild of a second fork. Returns the
@@ -166,14 +172,18 @@ pub(super) fn follow(
     chan: &Channel,
     mut child: Child,
     mut start_time: u64,
-    config: Option<&Config>,
+    init: Option<InitRequests<'_>>,
 ) -> Result<(i32, u64)> {
     loop {
         match chan.recv() {
             Ok(Message::Ready) => break,
-            Ok(Message::MapIds) if config.is_some() => {
-                map_ids(config.expect("checked"), child.pid)?;
+            Ok(Message::MapIds) if init.is_some() => {
+                map_ids(init.expect("checked").0, child.pid)?;
                 chan.send(&Message::Go)?;
+            }
+            Ok(Message::RunHooks) if init.is_some() => {
+                let state = (init.expect("checked").1)(child.pid)?;
+                chan.send(&Message::HookState(state))?;
             }
             Ok(Message::InitPid(pid)) if !child.reaped => {
                 super::wait_pid(child.pid)?;

@@ -74,13 +74,13 @@ pub(crate) fn cstr(path: &Path) -> CString {
 }
 
 /// Everything before `pivot_root`: called by init in its new mount namespace, with the
-/// host's view of the filesystem. Returns with the process inside the new root.
+/// host's view of the filesystem; [`enter`] then makes the rootfs `/`.
 pub fn prepare(
     config: &Config,
     cgroups: &CgroupMountPlan,
     cwd: &Path,
     in_userns: bool,
-) -> Result<()> {
+) -> Result<Mounted> {
     let rootfs = &config.rootfs;
     let root_c = cstr(rootfs);
     // Nothing we mount below may propagate back to the host.
@@ -120,10 +120,21 @@ pub fn prepare(
     resolve::create(root.as_fd(), cwd, Kind::Dir, Symlinks::InRoot)
         .map_err(err("create cwd", cwd))?;
 
+    Ok(Mounted { root, propagation })
+}
+
+/// The rootfs with everything mounted, before it becomes `/`.
+pub struct Mounted {
+    root: OwnedFd,
+    propagation: u64,
+}
+
+/// Makes the prepared rootfs the process's `/` (pivot_root, or MS_MOVE + chroot).
+pub fn enter(config: &Config, mounted: Mounted) -> Result<()> {
     if config.no_pivot_root {
-        pivot::move_root(rootfs)
+        pivot::move_root(&config.rootfs)
     } else {
-        pivot::pivot_root(root, propagation)
+        pivot::pivot_root(mounted.root, mounted.propagation)
     }
 }
 

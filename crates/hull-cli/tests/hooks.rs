@@ -1,0 +1,142 @@
+//! OCI hooks: every kind runs at its moment with the container's state on stdin, its
+//! args and env; a failing or hanging hook before start aborts the create and leaves
+//! nothing; poststart and poststop failures are warnings.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A hook that saves its stdin, argv[0] and $MARK into `out`.
+fn saving_hook(out: &Path) -> Value {
+    json!({
+        "path": "/bin/sh",
+        "args": ["hook-sh", "-c", format!("cat > {0}; echo \"$0 $MARK\" > {0}.meta", out.display())],
+        "env": ["MARK=hooked", "PATH=/bin:/usr/bin"]
+    })
+}
+
+fn read_state(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_hook_runs_at_its_moment_with_the_state() {
+    let case = Case::new("hooks_all");
+    let mut b = case.bundle("hooksall");
+    b.set("/root/readonly", json!(false));
+    b.args(&["sleep", "60"]);
+    let host = |k: &str| case.dir.join(format!("{k}.json"));
+    let mut hooks = json!({});
+    for kind in [
+        "prestart",
+        "createRuntime",
+        "createContainer",
+        "poststart",
+        "poststop",
+    ] {
+        hooks[kind] = json!([saving_hook(&host(kind))]);
+    }
+    // startContainer runs inside the container, after pivot_root: its paths are the
+    // container's, so it writes into the (writable) rootfs.
+    hooks["startContainer"] = json!([{
+        "path": "/bin/sh",
+        "args": ["sh", "-c", "cat > /startContainer.json"]
+    }]);
+    b.set("/hooks", hooks);
+    case.create(&b);
+    let pid = case.state(&b.id)["pid"].as_i64().unwrap();
+    for kind in ["prestart", "createRuntime", "createContainer"] {
+        let state = read_state(&host(kind));
+        assert_eq!(state["id"], json!(b.id), "{kind}: {state}");
+        assert_eq!(state["status"], "creating", "{kind}: {state}");
+        // runc 1.1.5 gives createContainer the pid as init sees itself (1); the spec
+        // asks for the host's view, which hull gives.
+        if !(is_runc() && kind == "createContainer") {
+            assert_eq!(state["pid"].as_i64(), Some(pid), "{kind}: {state}");
+        }
+        assert_eq!(
+            state["bundle"].as_str(),
+            Some(b.dir_str()),
+            "{kind}: {state}"
+        );
+        let meta = fs::read_to_string(format!("{}.meta", host(kind).display())).unwrap();
+        assert_eq!(meta.trim(), "hook-sh hooked", "{kind}: argv[0] and env");
+    }
+    // runc 1.1.5 runs poststart already at create; the spec says after start.
+    if is_hull() {
+        assert!(!host("poststart").exists(), "poststart ran before start");
+    }
+    assert!(!b.rootfs.join("startContainer.json").exists());
+    case.start(&b.id);
+    case.wait_status(&b.id, "running");
+    let started = read_state(&b.rootfs.join("startContainer.json"));
+    assert_eq!(started["id"], json!(b.id));
+    let poststart = read_state(&host("poststart"));
+    assert_eq!(poststart["status"], "running");
+    assert_eq!(poststart["pid"].as_i64(), Some(pid));
+    assert!(!host("poststop").exists());
+    case.run(&["delete", "--force", &b.id]).ok();
+    let poststop = read_state(&host("poststop"));
+    assert_eq!(poststop["status"], "stopped");
+    case.finish();
+}
+
+fn assert_create_fails(name: &str, kind: &str, hook: Value, keywords: &[&str]) {
+    let case = Case::new(name);
+    let mut b = case.bundle(name);
+    b.set("/hooks", json!({ kind: [hook] }));
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(keywords);
+    case.assert_no_leaks();
+    case.finish();
+}
+
+#[test]
+fn a_failing_hook_before_start_leaves_nothing() {
+    let fail = json!({ "path": "/bin/sh", "args": ["sh", "-c", "echo broken >&2; exit 3"] });
+    assert_create_fails(
+        "hook_fail_rt",
+        "createRuntime",
+        fail.clone(),
+        &["createRuntime", "exit status 3"],
+    );
+    assert_create_fails(
+        "hook_fail_cc",
+        "createContainer",
+        fail,
+        &["createContainer", "exit status 3"],
+    );
+    // runc 1.1.5 still waits here for the hung hook, past its timeout.
+    if is_hull() {
+        let hang = json!({ "path": "/bin/sh", "args": ["sh", "-c", "sleep 30"], "timeout": 1 });
+        assert_create_fails("hook_timeout", "prestart", hang, &["prestart", "timed out"]);
+    }
+}
+
+#[test]
+fn a_failing_poststop_hook_is_a_warning() {
+    let case = Case::new("hook_poststop");
+    let mut b = case.bundle("hookpoststop");
+    b.set("/hooks", json!({ "poststop": [{ "path": "/bin/false" }] }));
+    case.create(&b);
+    let out = case.run(&["delete", &b.id]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(case.state_entries().is_empty());
+    case.finish();
+}
+
+#[test]
+fn hooks_with_a_relative_path_are_refused() {
+    assert_create_fails(
+        "hook_relative",
+        "poststart",
+        json!({ "path": "bin/true" }),
+        &["hooks", "absolute", "no such file"],
+    );
+}

@@ -1,0 +1,77 @@
+//! Running OCI hooks: each one a child process with the container's state JSON on
+//! stdin, its own argv and environment, killed when its timeout passes. A failure
+//! names the hook and says why (exit status, signal, timeout, and its stderr).
+
+use std::io::{Read, Seek, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::hooks::Hook;
+use crate::sys;
+
+/// Runs `hooks` in order with `state` on their stdin; stops at the first failure.
+pub fn run_all(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> {
+    hooks.iter().try_for_each(|h| {
+        run(h, state).map_err(|e| format!("{kind} hook {}: {e}", h.path.display()))
+    })
+}
+
+fn run(hook: &Hook, state: &str) -> Result<(), String> {
+    let mut cmd = Command::new(&hook.path);
+    if let Some((argv0, rest)) = hook.args.split_first() {
+        cmd.arg0(argv0).args(rest);
+    }
+    cmd.env_clear();
+    for kv in &hook.env {
+        if let Some((k, v)) = kv.split_once('=') {
+            cmd.env(k, v);
+        }
+    }
+    // stderr into an anonymous file: a pipe would stall a chatty hook.
+    let mut errors =
+        std::fs::File::from(sys::memfd("hook-stderr").map_err(|e| format!("memfd: {e}"))?);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(errors.try_clone().map_err(|e| format!("dup: {e}"))?)
+        .spawn()
+        .map_err(|e| format!("cannot run: {e}"))?;
+    // A hook that does not read its stdin must not block us.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(state.as_bytes());
+    }
+    let deadline = hook
+        .timeout
+        .map(|t| Instant::now() + Duration::from_secs(t.into()));
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| format!("wait: {e}"))? {
+            break status;
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("timed out after {}s", hook.timeout.unwrap_or(0)));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    if status.success() {
+        return Ok(());
+    }
+    let mut stderr = String::new();
+    let _ = errors.seek(std::io::SeekFrom::Start(0));
+    let _ = Read::by_ref(&mut errors)
+        .take(4096)
+        .read_to_string(&mut stderr);
+    let how = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (_, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "failed".to_string(),
+    };
+    let stderr = stderr.trim();
+    Err(if stderr.is_empty() {
+        how
+    } else {
+        format!("{how}: {stderr}")
+    })
+}
