@@ -67,6 +67,11 @@ pub fn create(
     for fd in process.extra_files.drain(..) {
         std::mem::forget(fd);
     }
+    crate::log::debug(&format!(
+        "container {id} created from {}: init pid {}",
+        args.bundle.display(),
+        container.init_pid().unwrap_or(0)
+    ));
     if let Some(path) = &args.pid_file {
         let pid = container.init_pid().unwrap_or(0);
         if let Err(e) = write_pid_file(path, pid) {

@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod events;
 mod exec;
+mod features;
 mod kill;
 mod list;
 mod pause;
@@ -51,6 +52,8 @@ pub enum Command {
     Update(Box<update::Args>),
     /// Run a further process in a running container.
     Exec(Box<exec::Args>),
+    /// Print what this runtime supports (OCI features JSON).
+    Features(features::Args),
 }
 
 impl Command {
@@ -79,6 +82,7 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
         Command::Events(a) => events::run(a, root),
         Command::Update(a) => update::run(*a, root),
         Command::Exec(a) => exec::run(*a, root),
+        Command::Features(a) => features::run(a),
     }
 }
 

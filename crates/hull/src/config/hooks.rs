@@ -16,6 +16,16 @@ pub struct Hook {
     pub timeout: Option<u32>,
 }
 
+/// The hook kinds, as OCI names them (what `features` lists).
+pub const KINDS: [&str; 6] = [
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
+
 /// The hooks of each moment, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hooks {

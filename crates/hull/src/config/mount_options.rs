@@ -52,6 +52,7 @@ impl MountOptions {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Opt {
     /// A flag that is set (true) or cleared (false), and its mount attribute.
     Flag(u64, bool, u64),
@@ -59,63 +60,75 @@ enum Opt {
     Recursive(u64, bool),
 }
 
-fn lookup(name: &str) -> Option<Opt> {
+/// Every option hull knows, and what it does (also what `features` lists).
+const OPTIONS: &[(&str, Opt)] = {
     use libc::*;
     use Opt::*;
-    Some(match name {
-        "ro" => Flag(MS_RDONLY, true, attr::RDONLY),
-        "rw" => Flag(MS_RDONLY, false, attr::RDONLY),
-        "nosuid" => Flag(MS_NOSUID, true, attr::NOSUID),
-        "suid" => Flag(MS_NOSUID, false, attr::NOSUID),
-        "nodev" => Flag(MS_NODEV, true, attr::NODEV),
-        "dev" => Flag(MS_NODEV, false, attr::NODEV),
-        "noexec" => Flag(MS_NOEXEC, true, attr::NOEXEC),
-        "exec" => Flag(MS_NOEXEC, false, attr::NOEXEC),
-        "sync" => Flag(MS_SYNCHRONOUS, true, 0),
-        "async" => Flag(MS_SYNCHRONOUS, false, 0),
-        "dirsync" => Flag(MS_DIRSYNC, true, 0),
-        "remount" => Flag(MS_REMOUNT, true, 0),
-        "mand" => Flag(MS_MANDLOCK, true, 0),
-        "nomand" => Flag(MS_MANDLOCK, false, 0),
-        "atime" => Flag(MS_NOATIME, false, attr::NOATIME),
-        "noatime" => Flag(MS_NOATIME, true, attr::NOATIME),
-        "diratime" => Flag(MS_NODIRATIME, false, attr::NODIRATIME),
-        "nodiratime" => Flag(MS_NODIRATIME, true, attr::NODIRATIME),
-        "relatime" => Flag(MS_RELATIME, true, 0),
-        "norelatime" => Flag(MS_RELATIME, false, 0),
-        "strictatime" => Flag(MS_STRICTATIME, true, attr::STRICTATIME),
-        "nostrictatime" => Flag(MS_STRICTATIME, false, attr::STRICTATIME),
-        "lazytime" => Flag(MS_LAZYTIME, true, 0),
-        "nolazytime" => Flag(MS_LAZYTIME, false, 0),
-        "nosymfollow" => Flag(MS_NOSYMFOLLOW, true, attr::NOSYMFOLLOW),
-        "symfollow" => Flag(MS_NOSYMFOLLOW, false, attr::NOSYMFOLLOW),
-        "bind" => Flag(MS_BIND, true, 0),
-        "rbind" => Flag(MS_BIND | MS_REC, true, 0),
-        "private" => Propagation(MS_PRIVATE),
-        "rprivate" => Propagation(MS_PRIVATE | MS_REC),
-        "shared" => Propagation(MS_SHARED),
-        "rshared" => Propagation(MS_SHARED | MS_REC),
-        "slave" => Propagation(MS_SLAVE),
-        "rslave" => Propagation(MS_SLAVE | MS_REC),
-        "unbindable" => Propagation(MS_UNBINDABLE),
-        "runbindable" => Propagation(MS_UNBINDABLE | MS_REC),
-        "rro" => Recursive(attr::RDONLY, true),
-        "rrw" => Recursive(attr::RDONLY, false),
-        "rnosuid" => Recursive(attr::NOSUID, true),
-        "rsuid" => Recursive(attr::NOSUID, false),
-        "rnodev" => Recursive(attr::NODEV, true),
-        "rdev" => Recursive(attr::NODEV, false),
-        "rnoexec" => Recursive(attr::NOEXEC, true),
-        "rexec" => Recursive(attr::NOEXEC, false),
-        "rnodiratime" => Recursive(attr::NODIRATIME, true),
-        "rdiratime" => Recursive(attr::NODIRATIME, false),
-        "rnoatime" => Recursive(attr::NOATIME, true),
-        "rstrictatime" => Recursive(attr::STRICTATIME, true),
-        "rrelatime" => Recursive(attr::ATIME_MASK, false),
-        "rnosymfollow" => Recursive(attr::NOSYMFOLLOW, true),
-        "rsymfollow" => Recursive(attr::NOSYMFOLLOW, false),
-        _ => return None,
-    })
+    &[
+        ("ro", Flag(MS_RDONLY, true, attr::RDONLY)),
+        ("rw", Flag(MS_RDONLY, false, attr::RDONLY)),
+        ("nosuid", Flag(MS_NOSUID, true, attr::NOSUID)),
+        ("suid", Flag(MS_NOSUID, false, attr::NOSUID)),
+        ("nodev", Flag(MS_NODEV, true, attr::NODEV)),
+        ("dev", Flag(MS_NODEV, false, attr::NODEV)),
+        ("noexec", Flag(MS_NOEXEC, true, attr::NOEXEC)),
+        ("exec", Flag(MS_NOEXEC, false, attr::NOEXEC)),
+        ("sync", Flag(MS_SYNCHRONOUS, true, 0)),
+        ("async", Flag(MS_SYNCHRONOUS, false, 0)),
+        ("dirsync", Flag(MS_DIRSYNC, true, 0)),
+        ("remount", Flag(MS_REMOUNT, true, 0)),
+        ("mand", Flag(MS_MANDLOCK, true, 0)),
+        ("nomand", Flag(MS_MANDLOCK, false, 0)),
+        ("atime", Flag(MS_NOATIME, false, attr::NOATIME)),
+        ("noatime", Flag(MS_NOATIME, true, attr::NOATIME)),
+        ("diratime", Flag(MS_NODIRATIME, false, attr::NODIRATIME)),
+        ("nodiratime", Flag(MS_NODIRATIME, true, attr::NODIRATIME)),
+        ("relatime", Flag(MS_RELATIME, true, 0)),
+        ("norelatime", Flag(MS_RELATIME, false, 0)),
+        ("strictatime", Flag(MS_STRICTATIME, true, attr::STRICTATIME)),
+        (
+            "nostrictatime",
+            Flag(MS_STRICTATIME, false, attr::STRICTATIME),
+        ),
+        ("lazytime", Flag(MS_LAZYTIME, true, 0)),
+        ("nolazytime", Flag(MS_LAZYTIME, false, 0)),
+        ("nosymfollow", Flag(MS_NOSYMFOLLOW, true, attr::NOSYMFOLLOW)),
+        ("symfollow", Flag(MS_NOSYMFOLLOW, false, attr::NOSYMFOLLOW)),
+        ("bind", Flag(MS_BIND, true, 0)),
+        ("rbind", Flag(MS_BIND | MS_REC, true, 0)),
+        ("private", Propagation(MS_PRIVATE)),
+        ("rprivate", Propagation(MS_PRIVATE | MS_REC)),
+        ("shared", Propagation(MS_SHARED)),
+        ("rshared", Propagation(MS_SHARED | MS_REC)),
+        ("slave", Propagation(MS_SLAVE)),
+        ("rslave", Propagation(MS_SLAVE | MS_REC)),
+        ("unbindable", Propagation(MS_UNBINDABLE)),
+        ("runbindable", Propagation(MS_UNBINDABLE | MS_REC)),
+        ("rro", Recursive(attr::RDONLY, true)),
+        ("rrw", Recursive(attr::RDONLY, false)),
+        ("rnosuid", Recursive(attr::NOSUID, true)),
+        ("rsuid", Recursive(attr::NOSUID, false)),
+        ("rnodev", Recursive(attr::NODEV, true)),
+        ("rdev", Recursive(attr::NODEV, false)),
+        ("rnoexec", Recursive(attr::NOEXEC, true)),
+        ("rexec", Recursive(attr::NOEXEC, false)),
+        ("rnodiratime", Recursive(attr::NODIRATIME, true)),
+        ("rdiratime", Recursive(attr::NODIRATIME, false)),
+        ("rnoatime", Recursive(attr::NOATIME, true)),
+        ("rstrictatime", Recursive(attr::STRICTATIME, true)),
+        ("rrelatime", Recursive(attr::ATIME_MASK, false)),
+        ("rnosymfollow", Recursive(attr::NOSYMFOLLOW, true)),
+        ("rsymfollow", Recursive(attr::NOSYMFOLLOW, false)),
+    ]
+};
+
+fn lookup(name: &str) -> Option<Opt> {
+    OPTIONS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+}
+
+/// The names of all mount options hull understands.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    OPTIONS.iter().map(|(n, _)| *n)
 }
 
 fn change(c: &mut AttrChange, bit: u64, on: bool) {

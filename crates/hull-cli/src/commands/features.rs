@@ -1,0 +1,38 @@
+//! `hull features`: what this hull supports, in the OCI features JSON, built from the
+//! same tables the implementation uses, so it cannot drift from what hull does.
+
+use serde_json::json;
+
+use hull::config::capability::NAMES as CAPABILITIES;
+use hull::config::hooks::KINDS as HOOKS;
+use hull::config::{mount_options, NamespaceKind};
+
+use super::CmdResult;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_: Args) -> CmdResult {
+    let mut namespaces: Vec<&str> = NamespaceKind::ALL.iter().map(|k| k.oci_name()).collect();
+    namespaces.sort_unstable();
+    let features = json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": hull::container::state::OCI_VERSION,
+        "hooks": HOOKS,
+        "mountOptions": mount_options::names().collect::<Vec<_>>(),
+        "linux": {
+            "namespaces": namespaces,
+            "capabilities": CAPABILITIES.as_slice(),
+            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true },
+            "seccomp": { "enabled": false },
+            "apparmor": { "enabled": false },
+            "selinux": { "enabled": false },
+            "intelRdt": { "enabled": false },
+            "mountExtensions": { "idmap": { "enabled": false } }
+        },
+        "annotations": { "dev.hull.version": env!("CARGO_PKG_VERSION") }
+    });
+    let text = serde_json::to_string_pretty(&features).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(0)
+}

@@ -1,0 +1,110 @@
+//! `features` says what hull does: every namespace it lists can be made, every
+//! capability it lists can be given, every mount option it lists is accepted.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn features(case: &Case) -> Value {
+    let out = case.run(&["features"]);
+    out.ok();
+    serde_json::from_str(out.out()).unwrap()
+}
+
+#[test]
+fn every_listed_namespace_and_capability_works() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("features_ns_caps");
+    let f = features(&case);
+    let namespaces: Vec<String> = serde_json::from_value(f["linux"]["namespaces"].clone()).unwrap();
+    let caps: Vec<String> = serde_json::from_value(f["linux"]["capabilities"].clone()).unwrap();
+    assert_eq!(f["hooks"].as_array().unwrap().len(), 6);
+    let mut b = case.bundle("featuresall");
+    for ns in &namespaces {
+        match ns.as_str() {
+            "user" => {
+                b.user_namespace(0, 100_000, 65_536);
+            }
+            other => {
+                b.add_namespace(other);
+            }
+        }
+    }
+    let cap_refs: Vec<&str> = caps.iter().map(String::as_str).collect();
+    for set in ["bounding", "effective", "permitted"] {
+        b.caps(set, &cap_refs);
+    }
+    let script = namespaces
+        .iter()
+        .map(|ns| {
+            let file = match ns.as_str() {
+                "mount" => "mnt",
+                "network" => "net",
+                other => other,
+            };
+            format!("echo {ns}=$(readlink /proc/self/ns/{file})")
+        })
+        .chain(["grep CapBnd /proc/self/status | tr -d '\\t' | tr : =".to_string()])
+        .collect::<Vec<_>>()
+        .join("; ");
+    b.sh(&script);
+    let out = case.run_container(&b);
+    out.ok();
+    let kv = out.kv();
+    for ns in &namespaces {
+        let file = match ns.as_str() {
+            "mount" => "mnt",
+            "network" => "net",
+            other => other,
+        };
+        let host = std::fs::read_link(format!("/proc/self/ns/{file}")).unwrap();
+        assert_ne!(
+            kv[ns.as_str()],
+            host.to_str().unwrap(),
+            "{ns} is the host's:\n{out}"
+        );
+    }
+    // The kernel may know fewer capabilities than hull; the ones it knows are all there.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let want = (0..=last.min(caps.len() as u32 - 1)).fold(0u64, |m, c| m | 1 << c);
+    assert_eq!(
+        u64::from_str_radix(&kv["CapBnd"], 16).unwrap(),
+        want,
+        "{out}"
+    );
+    case.finish();
+}
+
+#[test]
+fn every_listed_mount_option_is_accepted() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("features_mounts");
+    let f = features(&case);
+    let options: Vec<String> = serde_json::from_value(f["mountOptions"].clone()).unwrap();
+    assert!(options.len() > 40, "{options:?}");
+    let vol = case.dir.join("vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    // Each option on a bind mount of its own: the container starts, so each was taken.
+    let mut b = case.bundle("featuresmounts");
+    for (i, o) in options.iter().enumerate() {
+        let mut opts = vec!["rbind".to_string()];
+        if o != "bind" && o != "rbind" && o != "remount" {
+            opts.push(o.clone());
+        }
+        b.add_mount(json!({ "destination": format!("/m/{i}"), "type": "bind", "source": vol.to_str().unwrap(), "options": opts }));
+    }
+    b.set("/root/readonly", json!(false));
+    b.args(&["true"]);
+    let out = case.run_container(&b);
+    out.ok();
+    case.finish();
+}
