@@ -469,3 +469,84 @@ fn preserve_fds() {
     assert_eq!(out.out(), "closed");
     case.finish();
 }
+
+/// `--pidfd-socket`: a pidfd of init arrives on the socket and refers to init.
+#[test]
+fn pidfd_socket_receives_inits_pidfd() {
+    if !is_hull() {
+        return;
+    }
+    use std::io::IoSliceMut;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let case = Case::new("pidfd_socket");
+    let mut b = case.bundle("pidfdsock");
+    b.args(&["sleep", "60"]);
+    let socket = case.dir.join("pidfd.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    case.create_with(&b, &["--pidfd-socket", socket.to_str().unwrap()]);
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 16];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("a descriptor");
+    // SAFETY: received just now, ours alone.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fdinfo = fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
+    let pid = case.state(&b.id)["pid"].as_i64().unwrap();
+    assert!(
+        fdinfo.lines().any(|l| l == format!("Pid:\t{pid}")),
+        "{fdinfo}"
+    );
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+/// Socket activation: LISTEN_FDS descriptors meant for hull (LISTEN_PID) reach the
+/// container first, with LISTEN_FDS in its environment, as runc passes them.
+#[test]
+fn listen_fds_are_passed_on() {
+    let case = Case::new("listen_fds");
+    let mut b = case.bundle("listenfds");
+    b.sh("echo fds=$LISTEN_FDS; cat <&3");
+    b.write();
+    let file = case.dir.join("activation.txt");
+    fs::write(&file, "socket-activated\n").unwrap();
+    // LISTEN_PID must be the runtime's own pid: a shell sets it, then execs the runtime.
+    let runtime = runtime();
+    let script = format!(
+        "exec 3<{} && LISTEN_PID=$$ LISTEN_FDS=1 exec {} --root {} run --bundle {} {}",
+        file.display(),
+        runtime.display(),
+        case.root.display(),
+        b.dir_str(),
+        b.id
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("fds=1"), "{stdout}");
+    assert!(stdout.contains("socket-activated"), "{stdout}");
+    case.finish();
+}

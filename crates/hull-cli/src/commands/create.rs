@@ -1,7 +1,6 @@
 //! `hull create`: registers a container from a bundle and starts its init, which then
 //! waits for `hull start`. Shared with `run`, which goes on to start it.
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +26,9 @@ pub struct CreateArgs {
     /// Pass this many descriptors after stdio (3, 4, …) on to the container.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
+    /// A unix socket to send a pidfd of the container's init to.
+    #[arg(long = "pidfd-socket")]
+    pub pidfd_socket: Option<PathBuf>,
     /// A unix socket to send the terminal's master to (process.terminal).
     #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
@@ -49,13 +51,7 @@ pub fn create(
     let (mut config, mut process) = hull::spec::load(&args.bundle).map_err(|e| e.to_string())?;
     config.no_pivot_root = args.no_pivot;
     let console = crate::tty::attach(&mut process, args.console_socket.as_deref(), detached)?;
-    for fd in 3..3 + args.preserve_fds as i32 {
-        // SAFETY: the caller handed these descriptors to us to pass on; nothing else in
-        // this process uses them.
-        process
-            .extra_files
-            .push(unsafe { OwnedFd::from_raw_fd(fd) });
-    }
+    super::pass_fds(&mut process, args.preserve_fds);
     let mut container = factory(root)?
         .create(id, config)
         .map_err(|e| e.to_string())?;
@@ -72,6 +68,12 @@ pub fn create(
         args.bundle.display(),
         container.init_pid().unwrap_or(0)
     ));
+    if let Some(path) = &args.pidfd_socket {
+        if let Err(e) = super::send_pidfd(path, container.init_pid().unwrap_or(0)) {
+            let _ = container.destroy();
+            return Err(e);
+        }
+    }
     if let Some(path) = &args.pid_file {
         let pid = container.init_pid().unwrap_or(0);
         if let Err(e) = write_pid_file(path, pid) {

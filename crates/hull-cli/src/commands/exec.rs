@@ -3,7 +3,6 @@
 //! process (its env, cwd, user, capabilities and limits), as runc does. In the
 //! foreground it forwards signals and exits with the process's status.
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use hull::config::CapSet;
@@ -50,6 +49,9 @@ pub struct Args {
     /// Pass this many descriptors after stdio (3, 4, …) to the process.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
+    /// A unix socket to send a pidfd of the new process to.
+    #[arg(long = "pidfd-socket")]
+    pidfd_socket: Option<PathBuf>,
     /// Run even in a paused container.
     #[arg(long = "ignore-paused")]
     ignore_paused: bool,
@@ -157,12 +159,7 @@ fn exec(args: Args, root: &Path) -> CmdResult {
         process.terminal = true;
     }
     let console = crate::tty::attach(&mut process, args.console_socket.as_deref(), args.detach)?;
-    for fd in 3..3 + args.preserve_fds as i32 {
-        // SAFETY: the caller handed these descriptors to us to pass on (checked open).
-        process
-            .extra_files
-            .push(unsafe { OwnedFd::from_raw_fd(fd) });
-    }
+    super::pass_fds(&mut process, args.preserve_fds);
     let blocked = (!args.detach).then(signals::block_all);
     if !args.detach {
         // The process is our grandchild (it had to fork into the pid namespace).
@@ -181,6 +178,9 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     let pid = process.pid.unwrap_or(0);
     if let Some(path) = &args.pid_file {
         write_pid_file(path, pid)?;
+    }
+    if let Some(path) = &args.pidfd_socket {
+        super::send_pidfd(path, pid)?;
     }
     match blocked {
         None => Ok(0),

@@ -88,18 +88,74 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
 
 /// `--preserve-fds N` passes the caller's descriptors 3..3+N: each must be open.
 pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
-    let n = match command {
+    let preserve = match command {
         Command::Create(a) => a.common.preserve_fds,
         Command::Run(a) => a.common.preserve_fds,
         Command::Exec(a) => a.preserve_fds,
-        _ => 0,
+        _ => return Ok(()),
     };
+    let n = listen_fds() + preserve;
     for fd in 3..3 + n as i32 {
         // SAFETY: F_GETFD only reads the descriptor's flags.
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
             return Err(format!("--preserve-fds {n}: descriptor {fd} is not open"));
         }
     }
+    Ok(())
+}
+
+/// How many descriptors systemd socket activation handed us (LISTEN_FDS, meant for
+/// this process by LISTEN_PID): runc passes them on to the container first.
+fn listen_fds() -> u32 {
+    let for_us = std::env::var("LISTEN_PID").is_ok_and(|p| p == std::process::id().to_string());
+    match std::env::var("LISTEN_FDS") {
+        Ok(n) if for_us => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Hands the caller's descriptors to `process`: socket activation's first (with
+/// LISTEN_FDS set in its environment), then `--preserve-fds` more.
+fn pass_fds(process: &mut hull::Process, preserve: u32) {
+    let listen = listen_fds();
+    if listen > 0 {
+        process.env.retain(|kv| !kv.starts_with("LISTEN_FDS="));
+        process.env.push(format!("LISTEN_FDS={listen}"));
+    }
+    for fd in 3..3 + (listen + preserve) as i32 {
+        // SAFETY: the caller handed these descriptors to us to pass on (checked open
+        // before we opened anything); nothing else in this process uses them.
+        process
+            .extra_files
+            .push(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) });
+    }
+}
+
+/// `--pidfd-socket`: sends a pidfd of the container's process to the unix socket.
+fn send_pidfd(path: &Path, pid: i32) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let socket = std::os::unix::net::UnixStream::connect(path)
+        .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))?;
+    // SAFETY: pidfd_open with integer arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(format!(
+            "pidfd_open {pid}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: a fresh descriptor nobody else owns.
+    let pidfd: std::os::fd::OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) };
+    let fds = [pidfd.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(b"pidfd")];
+    nix::sys::socket::sendmsg::<()>(
+        socket.as_raw_fd(),
+        &iov,
+        &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+        nix::sys::socket::MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))?;
     Ok(())
 }
 
