@@ -178,3 +178,48 @@ fn hull_recvtty_receives_the_terminal() {
     case.run(&["delete", &b.id]).ok();
     case.finish();
 }
+
+/// Without --console-socket, a foreground `run` relays its own terminal: what we type
+/// on the outer pty reaches the container's shell, and its answers come back.
+#[test]
+fn run_in_the_foreground_relays_the_callers_terminal() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("tty_relay");
+    let mut b = case.bundle("ttyrelay");
+    b.set("/process/terminal", json!(true));
+    b.args(&["sh"]);
+    b.write();
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let mut child = std::process::Command::new(runtime())
+        .args([
+            "--root",
+            case.root.to_str().unwrap(),
+            "run",
+            "--bundle",
+            b.dir_str(),
+            &b.id,
+        ])
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut master = std::fs::File::from(pty.master);
+    master.write_all(b"tty; echo relay-$((20+22))\n").unwrap();
+    let seen = read_until(&mut master, "relay-42");
+    assert!(seen.contains("/dev/pts/0"), "{seen}");
+    master.write_all(b"exit 4\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "run did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(4));
+    case.finish();
+}
