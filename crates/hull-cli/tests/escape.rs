@@ -38,3 +38,65 @@ fn the_runtime_binary_cannot_be_overwritten_through_init() {
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }
+
+/// CVE-2024-21626: no descriptor of the runtime reaches the container. The program
+/// sees only stdio (0-2) and the directory `ls` itself opens, in init and in exec.
+#[test]
+fn no_runtime_descriptor_reaches_the_container() {
+    let case = Case::new("fd_leak");
+    let mut b = case.bundle("fdleak");
+    b.sh("ls /proc/self/fd | tr '\\n' ' '; echo; sleep 60");
+    // Init's output goes where create's stdout went.
+    let created = case.create(&b);
+    case.start(&b.id);
+    case.wait_status(&b.id, "running");
+    let exec = case.run(&["exec", &b.id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"]);
+    exec.ok();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let init_line = created.reread_stdout().lines().next().unwrap_or_default().to_string();
+    assert!(!init_line.is_empty(), "init printed nothing");
+    for (who, line) in [("init", init_line), ("exec", exec.out().to_string())] {
+        let fds: Vec<u32> = line
+            .split_whitespace()
+            .map(|f| f.parse().unwrap())
+            .collect();
+        // 0-2, and the one `ls` opened to read /proc/self/fd.
+        assert!(
+            fds.len() <= 4 && fds.iter().all(|&f| f <= 3),
+            "{who} holds {fds:?}"
+        );
+    }
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+/// CVE-2024-21626: a working directory through a descriptor (/proc/self/fd/N) must
+/// never take the process outside the container, in run or in exec.
+#[test]
+fn cwd_through_proc_self_fd_is_refused() {
+    let case = Case::new("cwd_fd");
+    for n in 3..20 {
+        let mut b = case.bundle(&format!("cwdfd{n}"));
+        b.set(
+            "/process/cwd",
+            serde_json::json!(format!("/proc/self/fd/{n}")),
+        );
+        b.args(&["true"]);
+        let out = case.run_container(&b);
+        assert_ne!(out.code, 0, "cwd /proc/self/fd/{n} was accepted:\n{out}");
+    }
+    let mut b = case.bundle("cwdfdexec");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    case.start(&b.id);
+    case.wait_status(&b.id, "running");
+    for n in 3..20 {
+        let out = case.run(&["exec", "--cwd", &format!("/proc/self/fd/{n}"), &b.id, "pwd"]);
+        assert_ne!(
+            out.code, 0,
+            "exec --cwd /proc/self/fd/{n} was accepted:\n{out}"
+        );
+    }
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
