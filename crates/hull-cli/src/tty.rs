@@ -2,13 +2,12 @@
 //! socket, and relaying the caller's terminal to it in the foreground (raw mode, window
 //! size changes, signals forwarded) until the container's process exits.
 
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use nix::sys::termios::{self, SetArg};
 
 use hull::ExitStatus;
@@ -44,28 +43,7 @@ pub fn attach(
 
 /// Receives the pty master that the container's process sent over `socket`.
 pub fn receive_master(socket: &UnixStream) -> Result<OwnedFd, String> {
-    let mut buf = [0u8; 64];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        socket.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .map_err(|e| format!("receive the terminal: {e}"))?;
-    for cmsg in msg
-        .cmsgs()
-        .map_err(|e| format!("receive the terminal: {e}"))?
-    {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel just installed this descriptor for us.
-                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
-        }
-    }
-    Err("receive the terminal: no descriptor came".into())
+    hull::console::receive_master(socket).map_err(|e| format!("receive the terminal: {e}"))
 }
 
 /// Puts the caller's terminal in raw mode, and back as it was when dropped.

@@ -53,7 +53,12 @@ fn no_runtime_descriptor_reaches_the_container() {
     let exec = case.run(&["exec", &b.id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"]);
     exec.ok();
     std::thread::sleep(std::time::Duration::from_millis(100));
-    let init_line = created.reread_stdout().lines().next().unwrap_or_default().to_string();
+    let init_line = created
+        .reread_stdout()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert!(!init_line.is_empty(), "init printed nothing");
     for (who, line) in [("init", init_line), ("exec", exec.out().to_string())] {
         let fds: Vec<u32> = line

@@ -3,35 +3,18 @@
 //! (`hull create --console-socket PATH`), and relays it to this terminal, or with
 //! `--mode null` just keeps it open and discards the output.
 
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixListener;
 use std::process::ExitCode;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 
 fn receive(listener: &UnixListener) -> Result<std::fs::File, String> {
     let (conn, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-    let mut buf = [0u8; 64];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .map_err(|e| format!("recvmsg: {e}"))?;
-    for cmsg in msg.cmsgs().map_err(|e| format!("recvmsg: {e}"))? {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel just installed this descriptor for us.
-                return Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }));
-            }
-        }
-    }
-    Err("no terminal came over the socket".into())
+    hull::console::receive_master(&conn)
+        .map(std::fs::File::from)
+        .map_err(|e| e.to_string())
 }
 
 /// Copies between this terminal and the master until the container's side closes.

@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
-use super::{exec, fail_before_ready, InitResult};
+use super::{exec, InitResult};
 use crate::cgroups::Joiner;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
@@ -55,24 +55,8 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
         }
         super::become_process(plan.process)
     }));
-    let (program, env, tty) = match prepared {
-        Ok(Ok(ready)) => ready,
-        Ok(Err(text)) => fail_before_ready(&chan, text),
-        Err(_) => fail_before_ready(&chan, "exec panicked".into()),
-    };
-    if let Err(e) = chan.send(&Message::Ready) {
-        exec::report(&e.to_string());
-        // SAFETY: leave without running the parent's atexit handlers or destructors.
-        unsafe { libc::_exit(1) }
-    }
-    drop(chan);
-    let err = match exec::exec(plan.process, &program, &env, tty.as_ref()) {
-        Ok(never) => match never {},
-        Err(e) => e,
-    };
-    exec::report(&err);
-    // SAFETY: as above; 127 as a shell reports a program it could not run.
-    unsafe { libc::_exit(127) }
+    let prepared = super::ready_or_fail(chan, prepared, "exec");
+    super::exec_or_exit(plan.process, prepared)
 }
 
 /// Joins every namespace of init in one `setns` on its pidfd, then forks: a pid (or

@@ -83,37 +83,54 @@ pub(crate) fn run(
         drop(cgroup);
         prepare(&mut plan, &chan)
     }));
-    let (program, env, tty) = match prepared {
+    let prepared = ready_or_fail(chan, prepared, "init");
+    let started = exec::wait_for_start(&plan.fifo).and_then(|()| match &plan.hook_state {
+        Some(state) => hooks::run_all("startContainer", &plan.config.hooks.start_container, state),
+        None => Ok(()),
+    });
+    if let Err(e) = started {
+        exec::report(&e);
+        // SAFETY: leave without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(1) }
+    }
+    exec_or_exit(plan.process, prepared)
+}
+
+/// The end of setup, for init and exec alike: a failure goes to the parent (which
+/// reports it as its own) and we exit; otherwise `Ready`, after which the parent no
+/// longer listens.
+pub(crate) fn ready_or_fail(
+    chan: Channel,
+    prepared: std::thread::Result<InitResult<Prepared>>,
+    what: &str,
+) -> Prepared {
+    let ready = match prepared {
         Ok(Ok(ready)) => ready,
         Ok(Err(text)) => fail_before_ready(&chan, text),
-        Err(_) => fail_before_ready(&chan, "init panicked".into()),
+        Err(_) => fail_before_ready(&chan, format!("{what} panicked")),
     };
-    // The parent stops listening once we are ready: from here on errors go to the
-    // process's own stderr.
     if let Err(e) = chan.send(&Message::Ready) {
         exec::report(&e.to_string());
         // SAFETY: leave without running the parent's atexit handlers or destructors.
         unsafe { libc::_exit(1) }
     }
-    drop(chan);
-    let started = exec::wait_for_start(&plan.fifo).and_then(|()| match &plan.hook_state {
-        Some(state) => hooks::run_all("startContainer", &plan.config.hooks.start_container, state),
-        None => Ok(()),
-    });
-    let err = match started {
-        Ok(()) => match exec::exec(plan.process, &program, &env, tty.as_ref()) {
-            Ok(never) => match never {},
-            Err(e) => e,
-        },
+    ready
+}
+
+/// Execs the prepared program; if that fails, says why on stderr and exits 127, as a
+/// shell does for a program it could not run.
+pub(crate) fn exec_or_exit(process: &Process, (program, env, tty): Prepared) -> ! {
+    let err = match exec::exec(process, &program, &env, tty.as_ref()) {
+        Ok(never) => match never {},
         Err(e) => e,
     };
     exec::report(&err);
-    // SAFETY: as above.
-    unsafe { libc::_exit(1) }
+    // SAFETY: leave without running the parent's atexit handlers or destructors.
+    unsafe { libc::_exit(127) }
 }
 
 /// Reports a setup failure to the parent (who prints it as its own) and exits.
-pub(crate) fn fail_before_ready(chan: &Channel, text: String) -> ! {
+fn fail_before_ready(chan: &Channel, text: String) -> ! {
     if chan.send(&Message::Failed(text.clone())).is_err() {
         exec::report(&text);
     }
