@@ -324,3 +324,16 @@ fn join_namespaces_of_another_container() {
     case.run(&["delete", "--force", &first.id]).ok();
     case.finish();
 }
+
+/// A new network namespace has `lo`, up (as runc leaves it), and nothing else.
+#[test]
+fn new_network_namespace_has_loopback_up() {
+    let case = Case::new("ns_lo_up");
+    let mut b = case.bundle("nsloup");
+    b.sh("ls /sys/class/net; cat /sys/class/net/lo/flags");
+    let out = case.run_container(&b);
+    out.ok();
+    let lines: Vec<&str> = out.out().lines().collect();
+    assert_eq!(lines, ["lo", "0x9"], "{out}");
+    case.finish();
+}

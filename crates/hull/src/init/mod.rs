@@ -180,6 +180,7 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
         }
     }
     rootfs::enter(config, mounted).map_err(|e| e.to_string())?;
+    system::network(config)?;
     system::set_names(config)?;
     system::write_sysctls(config)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;

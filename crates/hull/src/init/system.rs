@@ -5,6 +5,17 @@ use super::InitResult;
 use crate::config::Config;
 use crate::procfs::Procfs;
 
+/// In a new network namespace, `lo` is up, as runc leaves it.
+pub fn network(config: &Config) -> InitResult<()> {
+    let new_netns = config
+        .namespace(crate::config::NamespaceKind::Network)
+        .is_some_and(|n| n.path.is_none());
+    if new_netns {
+        crate::sys::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
+    }
+    Ok(())
+}
+
 pub fn set_names(config: &Config) -> InitResult<()> {
     if let Some(name) = &config.hostname {
         nix::unistd::sethostname(name).map_err(|e| format!("set hostname {name:?}: {e}"))?;
