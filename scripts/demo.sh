@@ -25,6 +25,12 @@ export DEBIAN_FRONTEND=noninteractive
 section "hull"
 hull=${HULL:-$repo/target/release/hull}
 if [[ ! -x $hull ]]; then
+    # hull links libseccomp.
+    if ! dpkg-query -W -f='${Status}' libseccomp-dev 2>/dev/null | grep -q 'install ok installed'; then
+        echo "installing libseccomp-dev (needed to build hull)"
+        { apt-get update -q && apt-get install -y -q libseccomp-dev; } </dev/null >/dev/null ||
+            die "could not install libseccomp-dev"
+    fi
     echo "building hull: cargo build --release"
     (cd "$repo" && cargo build --release) || die "cargo build --release failed"
 fi

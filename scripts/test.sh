@@ -18,9 +18,10 @@ cd "$repo"
 export DEBIAN_FRONTEND=noninteractive
 
 # --- what the tests need -----------------------------------------------------------------
-# busybox-static: the containers' rootfs; runc, crun: the reference runtimes;
+# busybox-static: the containers' rootfs; runc, crun: the reference runtimes; libseccomp-dev:
+# what hull links for seccomp; golang-github-containers-common: a real seccomp profile;
 # jq, iproute2, procps: tools the tests use to look at containers from the host.
-packages=(busybox-static runc crun jq iproute2 procps)
+packages=(busybox-static runc crun jq iproute2 procps libseccomp-dev golang-github-containers-common)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

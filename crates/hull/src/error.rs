@@ -77,6 +77,8 @@ pub enum Error {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),

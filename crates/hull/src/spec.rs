@@ -8,6 +8,7 @@ use oci_spec::runtime as oci;
 
 use crate::config::hooks::{Hook, Hooks};
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
+use crate::config::seccomp::{Action, ArgCompare, CompareOp, Seccomp, SyscallRule};
 use crate::config::{
     mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
     Namespace, NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
@@ -161,8 +162,9 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .into_iter()
             .collect(),
         hooks: hooks(spec)?,
+        seccomp: seccomp(linux)?,
     };
-    unsupported(spec, linux)?;
+    unsupported(spec)?;
     let process = process(
         spec.process()
             .as_ref()
@@ -173,13 +175,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
 
 /// Fields hull does not implement yet: refused rather than ignored, since ignoring a
 /// security or resource setting would run the container with less isolation than asked.
-fn unsupported(spec: &oci::Spec, linux: &oci::Linux) -> Result<()> {
-    if linux.seccomp().is_some() {
-        return Err(bad(
-            "linux.seccomp",
-            "seccomp filters are not supported by this version of hull",
-        ));
-    }
+fn unsupported(spec: &oci::Spec) -> Result<()> {
     if let Some(p) = spec.process() {
         let lsm_enabled =
             |f: &str| std::fs::read_to_string(f).is_ok_and(|s| s.trim() == "Y" || s.trim() == "1");
@@ -713,6 +709,101 @@ fn hooks(spec: &oci::Spec) -> Result<Hooks> {
         poststart: list("poststart", h.poststart())?,
         poststop: list("poststop", h.poststop())?,
     })
+}
+
+/// The name serde gives an OCI enum value (`SCMP_ACT_ERRNO`, `SCMP_ARCH_X86_64`, …).
+fn oci_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn seccomp_action(
+    field: &str,
+    name: &str,
+    errno: Option<u32>,
+    default_errno: u32,
+) -> Result<Action> {
+    Ok(match name {
+        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => Action::KillThread,
+        "SCMP_ACT_KILL_PROCESS" => Action::KillProcess,
+        "SCMP_ACT_TRAP" => Action::Trap,
+        "SCMP_ACT_ERRNO" => Action::Errno(errno.unwrap_or(default_errno)),
+        "SCMP_ACT_TRACE" => Action::Trace(errno.unwrap_or(default_errno)),
+        "SCMP_ACT_ALLOW" => Action::Allow,
+        "SCMP_ACT_LOG" => Action::Log,
+        "SCMP_ACT_NOTIFY" => Action::Notify,
+        other => return Err(bad(field, format!("unknown action {other:?}"))),
+    })
+}
+
+fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
+    let Some(s) = linux.seccomp() else {
+        return Ok(None);
+    };
+    let f = "linux.seccomp";
+    let default_errno = s.default_errno_ret().unwrap_or(libc::EPERM as u32);
+    let default_action = seccomp_action(
+        &format!("{f}.defaultAction"),
+        &oci_name(&s.default_action()),
+        None,
+        default_errno,
+    )?;
+    let mut syscalls = Vec::new();
+    for (i, sc) in s.syscalls().iter().flatten().enumerate() {
+        let field = format!("{f}.syscalls[{i}]");
+        let action = seccomp_action(
+            &format!("{field}.action"),
+            &oci_name(&sc.action()),
+            sc.errno_ret(),
+            libc::EPERM as u32,
+        )?;
+        let mut args = Vec::new();
+        for (j, a) in sc.args().iter().flatten().enumerate() {
+            if a.index() > 5 {
+                return Err(bad(
+                    format!("{field}.args[{j}].index"),
+                    "a syscall has 6 arguments (0..5)",
+                ));
+            }
+            let op = match oci_name(&a.op()).as_str() {
+                "SCMP_CMP_NE" => CompareOp::NotEqual,
+                "SCMP_CMP_LT" => CompareOp::Less,
+                "SCMP_CMP_LE" => CompareOp::LessOrEqual,
+                "SCMP_CMP_EQ" => CompareOp::Equal,
+                "SCMP_CMP_GE" => CompareOp::GreaterEqual,
+                "SCMP_CMP_GT" => CompareOp::Greater,
+                "SCMP_CMP_MASKED_EQ" => CompareOp::MaskedEqual,
+                other => {
+                    return Err(bad(
+                        format!("{field}.args[{j}].op"),
+                        format!("unknown operator {other:?}"),
+                    ))
+                }
+            };
+            args.push(ArgCompare {
+                index: a.index() as u32,
+                value: a.value(),
+                value_two: a.value_two().unwrap_or(0),
+                op,
+            });
+        }
+        syscalls.push(SyscallRule {
+            names: sc.names().clone(),
+            action,
+            args,
+        });
+    }
+    let profile = Seccomp {
+        default_action,
+        architectures: s.architectures().iter().flatten().map(oci_name).collect(),
+        flags: s.flags().iter().flatten().map(oci_name).collect(),
+        syscalls,
+    };
+    // Compiled once here, so that every mistake is reported with the field.
+    crate::seccomp::compile(&profile).map_err(|e| bad(f, e.to_string()))?;
+    Ok(Some(profile))
 }
 
 /// The OCI `process` object as a [`Process`].

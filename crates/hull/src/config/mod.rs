@@ -7,6 +7,7 @@ pub mod capability;
 pub mod hooks;
 pub mod mount_options;
 pub mod resources;
+pub mod seccomp;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -48,6 +49,7 @@ pub struct Config {
     pub bundle: PathBuf,
     pub annotations: BTreeMap<String, String>,
     pub hooks: hooks::Hooks,
+    pub seccomp: Option<seccomp::Seccomp>,
 }
 
 impl Config {

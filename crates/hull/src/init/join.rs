@@ -18,6 +18,8 @@ pub(crate) struct JoinPlan<'a> {
     pub init: OwnedFd,
     /// `CLONE_NEW*` flags of the namespaces the container has.
     pub namespaces: u64,
+    /// The container's seccomp filter, compiled by the parent.
+    pub seccomp: Option<crate::seccomp::Filter>,
 }
 
 impl JoinPlan<'_> {
@@ -53,7 +55,7 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
             // A new session, to own the new controlling terminal.
             nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
         }
-        super::become_process(plan.process)
+        super::become_process(plan.process, plan.seccomp.as_ref())
     }));
     let prepared = super::ready_or_fail(chan, prepared, "exec");
     super::exec_or_exit(plan.process, prepared)

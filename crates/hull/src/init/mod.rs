@@ -21,12 +21,15 @@ use crate::hooks;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
 use crate::rootfs::{self, CgroupMountPlan};
+use crate::seccomp::Filter;
 use crate::sys;
 
 /// Everything init needs, prepared by the parent before the fork.
 pub(crate) struct InitPlan<'a> {
     pub config: &'a Config,
     pub process: &'a Process,
+    /// The container's seccomp filter, compiled by the parent.
+    pub seccomp: Option<Filter>,
     /// exec.fifo, opened `O_PATH` before the fork; reopened for writing at the end.
     pub fifo: OwnedFd,
     /// Namespaces to join, in joining order.
@@ -185,19 +188,32 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
     system::write_sysctls(config)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;
 
-    become_process(process)
+    become_process(process, plan.seccomp.as_ref())
 }
 
 /// The steps init and exec share once inside the container: terminal, environment,
 /// limits, user and capabilities, program, working directory.
-pub(crate) fn become_process(process: &Process) -> InitResult<Prepared> {
+///
+/// The seccomp filter goes on while we still have CAP_SYS_ADMIN, unless the process
+/// gets no_new_privileges: then as late as that allows, after the user switch.
+pub(crate) fn become_process(process: &Process, seccomp: Option<&Filter>) -> InitResult<Prepared> {
     let tty = process
         .terminal
         .then(|| console::setup(process))
         .transpose()?;
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
+    let load = |f: &Filter| {
+        f.load()
+            .map_err(|e| format!("load the seccomp filter: {e}"))
+    };
+    if let Some(filter) = seccomp.filter(|_| !process.no_new_privileges) {
+        load(filter)?;
+    }
     identity::switch(process)?;
+    if let Some(filter) = seccomp.filter(|_| process.no_new_privileges) {
+        load(filter)?;
+    }
     let program = exec::find_program(process, &env)?;
     exec::enter_cwd(&process.cwd)?;
     Ok((program, env, tty))

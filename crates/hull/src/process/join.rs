@@ -31,6 +31,11 @@ pub(crate) fn spawn_exec(
         process,
         init: init_pidfd,
         namespaces,
+        seccomp: config
+            .seccomp
+            .as_ref()
+            .map(crate::seccomp::compile)
+            .transpose()?,
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;

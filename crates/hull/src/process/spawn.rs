@@ -119,6 +119,11 @@ pub(crate) fn spawn_init(
     let plan = InitPlan {
         config,
         process,
+        seccomp: config
+            .seccomp
+            .as_ref()
+            .map(crate::seccomp::compile)
+            .transpose()?,
         fifo: fifo.into(),
         join,
         unshare: if fast { new & cgroupns } else { new },
