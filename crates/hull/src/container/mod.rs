@@ -141,7 +141,12 @@ impl Container {
     pub fn lock(&mut self) -> Result<()> {
         if self.lock.is_none() {
             self.lock = Some(Self::lock_dir(&self.dir)?);
-            self.state = State::load(&self.dir)?;
+            match State::load(&self.dir) {
+                Ok(state) => self.state = state,
+                // A create killed before its first save: the directory is all there is.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
