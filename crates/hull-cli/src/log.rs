@@ -34,8 +34,10 @@ fn write(level: &str, msg: &str) {
     }
 }
 
-/// The one line a failed command prints.
+/// The one line a failed command prints (control characters escaped: a message can
+/// quote a path or a value from the config).
 pub fn error(msg: &str) {
+    let msg = &hull::error::one_line(msg);
     let _ = writeln!(std::io::stderr(), "hull: {msg}");
     write("error", msg);
 }

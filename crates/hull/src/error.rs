@@ -43,12 +43,31 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl ConfigError {
+    /// Field names and messages can quote the config (a JSON key, a value): control
+    /// characters in them are escaped, so the error stays one line (found by fuzzing).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError {
-            field: field.into(),
-            message: message.into(),
+            field: one_line(&field.into()),
+            message: one_line(&message.into()),
         }
     }
+}
+
+/// `s` with control characters escaped (`\n`, `\u{1b}`, …).
+pub fn one_line(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,3 +148,16 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_are_one_line() {
+        // A JSON key with a raw newline, as the fuzzer sent one.
+        let e = ConfigError::new("li\nnux", "control character (\\u0000-\\u001F)\n found");
+        assert!(!e.to_string().contains('\n'), "{e}");
+        assert_eq!(e.field, "li\\nnux");
+    }
+}
