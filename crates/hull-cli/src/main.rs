@@ -3,7 +3,6 @@
 
 mod commands;
 mod log;
-mod sealed;
 mod signals;
 mod spec_template;
 mod tty;
@@ -43,7 +42,7 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.command.runs_in_container() {
-        if let Err(e) = sealed::ensure() {
+        if let Err(e) = hull::sealed::ensure() {
             eprintln!("hull: re-exec from a sealed copy of the runtime: {e}");
             return ExitCode::from(1);
         }

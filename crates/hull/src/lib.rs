@@ -42,6 +42,7 @@ mod mountinfo;
 pub mod process;
 mod procfs;
 pub mod rootfs;
+pub mod sealed;
 pub mod seccomp;
 pub mod spec;
 mod sys;

@@ -161,6 +161,18 @@ pub fn close_all_except(keep: &mut [RawFd]) -> io::Result<()> {
     Ok(())
 }
 
+/// `open_tree(path, OPEN_TREE_CLONE)`: a detached copy of the mount of `path`, in no
+/// namespace, gone when the last reference goes.
+pub fn open_tree_clone(path: &CStr) -> io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    // SAFETY: open_tree with a NUL-terminated path; returns a new descriptor or -1.
+    let fd =
+        check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
+    // SAFETY: a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
 /// The kernel's `struct mount_attr`.
 #[repr(C)]
 struct MountAttr {
@@ -313,10 +325,19 @@ pub fn loopback_up() -> io::Result<()> {
 
 /// An anonymous close-on-exec file in memory (`memfd_create(2)`).
 pub fn memfd(name: &str) -> io::Result<OwnedFd> {
+    memfd_with(name, libc::MFD_CLOEXEC)
+}
+
+/// Like [`memfd`], and its contents can be sealed (`F_ADD_SEALS`).
+pub fn memfd_sealable(name: &str) -> io::Result<OwnedFd> {
+    memfd_with(name, libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+}
+
+fn memfd_with(name: &str, flags: libc::c_uint) -> io::Result<OwnedFd> {
     let name =
         std::ffi::CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: memfd_create with a NUL-terminated name.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }

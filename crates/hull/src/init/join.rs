@@ -2,7 +2,7 @@
 //! once through its pidfd), fork into the pid namespace, become the process's user, and
 //! exec. Shares its last steps with init.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::{exec, InitResult};
 use crate::cgroups::Joiner;
@@ -39,15 +39,7 @@ impl JoinPlan<'_> {
 /// The joining child's entry point; never returns.
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // Like init: no one in the container may reach our binary through us.
-        sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
-        let mut keep = plan.fds();
-        keep.push(chan.as_fd().as_raw_fd());
-        keep.extend(cgroup.fds());
-        sys::close_all_except(&mut keep)
-            .map_err(|e| format!("close inherited descriptors: {e}"))?;
-        cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
-        drop(cgroup);
+        super::first_steps(plan.fds(), &chan, cgroup, born_in_cgroup)?;
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;

@@ -69,21 +69,7 @@ pub(crate) fn run(
     chan: Channel,
 ) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // Until execve replaces us, this process is the hull binary inside the
-        // container's namespaces: nobody there may open /proc/<pid>/exe and write
-        // through it (CVE-2019-5736).
-        sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
-        // Keep only what the plan needs: in particular not the parent's flock on the
-        // container, which `start` must be able to take while we wait for it.
-        let mut keep = plan.fds();
-        keep.push(chan.as_fd().as_raw_fd());
-        keep.extend(cgroup.fds());
-        sys::close_all_except(&mut keep)
-            .map_err(|e| format!("close inherited descriptors: {e}"))?;
-        // Into the cgroup before anything else, so all we do is accounted there; then
-        // the handles on the host's cgroup files go.
-        cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
-        drop(cgroup);
+        first_steps(plan.fds(), &chan, cgroup, born_in_cgroup)?;
         prepare(&mut plan, &chan)
     }));
     let prepared = ready_or_fail(chan, prepared, "init");
@@ -97,6 +83,27 @@ pub(crate) fn run(
         unsafe { libc::_exit(1) }
     }
     exec_or_exit(plan.process, prepared)
+}
+
+/// The first steps of every process hull puts in a container (init and exec).
+pub(crate) fn first_steps(
+    mut keep: Vec<RawFd>,
+    chan: &Channel,
+    cgroup: Joiner,
+    born_in_cgroup: bool,
+) -> InitResult<()> {
+    // Until execve replaces us, this process is the hull binary inside the container's
+    // namespaces: nobody there may open /proc/<pid>/exe and write through it
+    // (CVE-2019-5736).
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
+    // Keep only what the plan needs: in particular not the parent's flock on the
+    // container, which `start` must be able to take while init waits for it.
+    keep.push(chan.as_fd().as_raw_fd());
+    keep.extend(cgroup.fds());
+    sys::close_all_except(&mut keep).map_err(|e| format!("close inherited descriptors: {e}"))?;
+    // Into the cgroup before anything else, so all we do is accounted there; then the
+    // handles on the host's cgroup files go.
+    cgroup.join(born_in_cgroup).map_err(|e| e.to_string())
 }
 
 /// The end of setup, for init and exec alike: a failure goes to the parent (which

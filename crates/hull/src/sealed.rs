@@ -1,4 +1,6 @@
-//! Running from a sealed copy of ourselves (CVE-2019-5736). The container's init is a
+//! Running from a sealed copy of ourselves (CVE-2019-5736), for programs that embed
+//! hull and put their own code in containers (the `hull` binary calls [`ensure`] first
+//! thing for create, run and exec). The container's init is a
 //! fork of this process, so until it execs the container's program its
 //! `/proc/<pid>/exe` is our binary; a process in the container with CAP_SYS_PTRACE could
 //! open it then and write through it once we are gone, replacing the runtime on the
@@ -9,7 +11,9 @@
 
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use crate::sys;
 use std::os::unix::ffi::OsStrExt;
 
 /// Set in the environment of the sealed copy, so it does not copy itself again.
@@ -48,63 +52,19 @@ fn to_c(s: OsString) -> CString {
 /// Our binary on a detached, read-only bind mount: `open_tree(OPEN_TREE_CLONE)` of the
 /// file, then `mount_setattr(MOUNT_ATTR_RDONLY)`. Writes through it fail with EROFS.
 fn read_only_view() -> io::Result<OwnedFd> {
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
-    const MOUNT_ATTR_RDONLY: u64 = 1;
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
-    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
-    // SAFETY: open_tree with a NUL-terminated path; returns a new descriptor or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            c"/proc/self/exe".as_ptr(),
-            flags,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor nobody else owns.
-    let tree = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    // SAFETY: a valid mount_attr of the size passed, on our own descriptor.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let tree = sys::open_tree_clone(c"/proc/self/exe")?;
+    sys::mount_setattr(
+        tree.as_fd(),
+        crate::config::mount_options::attr::RDONLY,
+        0,
+        false,
+    )?;
     Ok(tree)
 }
 
 /// A memfd holding our binary, sealed against any change.
 fn sealed_copy() -> io::Result<OwnedFd> {
-    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
-    // SAFETY: memfd_create with a NUL-terminated name.
-    let fd = unsafe { libc::memfd_create(c"hull".as_ptr(), flags) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor nobody else owns.
-    let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let memfd = sys::memfd_sealable("hull")?;
     let exe = std::fs::File::open("/proc/self/exe")?;
     let len = exe.metadata()?.len() as usize;
     let mut copied = 0;
