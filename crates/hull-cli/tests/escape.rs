@@ -105,3 +105,28 @@ fn cwd_through_proc_self_fd_is_refused() {
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }
+
+/// CVE-2019-19921 class: with something else than procfs at /proc (here a tmpfs the
+/// config mounts there), a sysctl must never be written through it: create fails.
+/// Seen failing with the procfs check removed from procfs.rs: the "sysctl" landed in
+/// the tmpfs and create succeeded.
+#[test]
+fn sysctls_are_written_only_to_a_real_procfs() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("fake_proc");
+    let mut b = case.bundle("fakeproc");
+    b.remove_mount("/proc");
+    b.add_mount(serde_json::json!({ "destination": "/proc", "type": "tmpfs", "source": "tmpfs" }));
+    // A fake tree where the sysctl would go.
+    b.set("/linux/maskedPaths", serde_json::json!([]));
+    b.set("/linux/readonlyPaths", serde_json::json!([]));
+    b.sysctl("kernel.shmmax", "1");
+    b.args(&["true"]);
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["procfs", "proc"]);
+    case.assert_no_leaks();
+    case.finish();
+}
