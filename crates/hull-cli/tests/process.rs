@@ -19,6 +19,21 @@ fn proc_status(case: &Case, b: &mut Bundle) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The five sets from /proc/self/status, in the order bounding, permitted,
+/// effective, inheritable, ambient.
+#[track_caller]
+fn assert_caps(st: &BTreeMap<String, String>, [bnd, prm, eff, inh, amb]: [&String; 5]) {
+    for (field, want) in [
+        ("CapBnd", bnd),
+        ("CapPrm", prm),
+        ("CapEff", eff),
+        ("CapInh", inh),
+        ("CapAmb", amb),
+    ] {
+        assert_eq!(&st[field], want, "{field}");
+    }
+}
+
 fn hex(mask: u64) -> String {
     format!("{mask:016x}")
 }
@@ -229,11 +244,7 @@ fn capabilities_root() {
     }
     let st = proc_status(&case, &mut b);
     let want = hex(cap_mask(&caps));
-    assert_eq!(st["CapBnd"], want);
-    assert_eq!(st["CapPrm"], want);
-    assert_eq!(st["CapEff"], want);
-    assert_eq!(st["CapInh"], hex(0));
-    assert_eq!(st["CapAmb"], hex(0));
+    assert_caps(&st, [&want, &want, &want, &hex(0), &hex(0)]);
     case.finish();
 }
 
@@ -248,11 +259,7 @@ fn capabilities_default_have_no_inheritable_or_ambient() {
         "CAP_KILL",
         "CAP_NET_BIND_SERVICE",
     ]));
-    assert_eq!(st["CapBnd"], want);
-    assert_eq!(st["CapPrm"], want);
-    assert_eq!(st["CapEff"], want);
-    assert_eq!(st["CapInh"], hex(0));
-    assert_eq!(st["CapAmb"], hex(0));
+    assert_caps(&st, [&want, &want, &want, &hex(0), &hex(0)]);
     case.finish();
 }
 
@@ -271,11 +278,8 @@ fn capabilities_inheritable_and_ambient_for_user() {
     }
     b.caps("inheritable", &amb).caps("ambient", &amb);
     let st = proc_status(&case, &mut b);
-    assert_eq!(st["CapBnd"], hex(cap_mask(&all)));
-    assert_eq!(st["CapInh"], hex(cap_mask(&amb)));
-    assert_eq!(st["CapAmb"], hex(cap_mask(&amb)));
-    assert_eq!(st["CapPrm"], hex(cap_mask(&amb)));
-    assert_eq!(st["CapEff"], hex(cap_mask(&amb)));
+    let amb = hex(cap_mask(&amb));
+    assert_caps(&st, [&hex(cap_mask(&all)), &amb, &amb, &amb, &amb]);
     case.finish();
 }
 
