@@ -133,3 +133,26 @@ fn killed_at_any_moment_of_create() {
     }
     case.finish();
 }
+
+/// Init dies during create (a createRuntime hook kills it, reading its pid from the
+/// state on stdin): create fails with a clear error and leaves nothing.
+#[test]
+fn init_dying_during_create_leaves_nothing() {
+    let case = Case::new("fault_init_dies");
+    let mut b = case.bundle("faultinitdies");
+    let kill = r#"pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); kill -9 "$pid""#;
+    b.set(
+        "/hooks",
+        json!({ "createRuntime": [{ "path": "/bin/sh", "args": ["sh", "-c", kill] }] }),
+    );
+    b.args(&["true"]);
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    assert_ne!(out.code, 0, "create succeeded with init killed:\n{out}");
+    assert!(!out.stderr.trim().is_empty(), "{out}");
+    if is_hull() {
+        out.assert_bad_input(&["init", "exited", "container"]);
+    }
+    case.assert_no_leaks();
+    case.finish();
+}

@@ -5,7 +5,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
-use super::channel::{Channel, Message};
+use super::channel::{Channel, ChannelError, Message};
 use super::Process;
 use crate::cgroups::Cgroup;
 use crate::config::{Config, IdMap, NamespaceKind};
@@ -20,12 +20,16 @@ use crate::sys::{self, Forked};
 /// dropped.
 pub(super) struct Child {
     pub(super) pid: i32,
-    /// The intermediate process of a second fork, once it has reported.
+    /// Not ours to reap: the grandchild of a second fork, or one already reaped.
     pub(super) reaped: bool,
 }
 
 impl Drop for Child {
     fn drop(&mut self) {
+        // A pid we reaped may already belong to someone else: never signal it.
+        if self.pid <= 0 {
+            return;
+        }
         // SAFETY: kill(2) of the process we forked.
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         if !self.reaped {
@@ -180,40 +184,64 @@ pub(super) fn follow(
     init: Option<InitRequests<'_>>,
 ) -> Result<(i32, u64)> {
     loop {
-        match chan.recv() {
+        let sent = match chan.recv() {
             Ok(Message::Ready) => break,
             Ok(Message::MapIds) if init.is_some() => {
                 map_ids(init.expect("checked").0, child.pid)?;
-                chan.send(&Message::Go)?;
+                chan.send(&Message::Go)
             }
             Ok(Message::RunHooks) if init.is_some() => {
                 let state = (init.expect("checked").1)(child.pid)?;
-                chan.send(&Message::HookState(state))?;
+                chan.send(&Message::HookState(state))
             }
             Ok(Message::InitPid(pid)) if !child.reaped => {
                 super::wait_pid(child.pid)?;
                 child = Child { pid, reaped: true };
                 start_time = start_time_of(pid)?;
-                chan.send(&Message::Go)?;
+                chan.send(&Message::Go)
             }
             Ok(Message::Failed(text)) => return Err(Error::Init(text)),
             Ok(other) => {
-                return Err(Error::Channel(super::channel::ChannelError::Unexpected {
+                return Err(Error::Channel(ChannelError::Unexpected {
                     expected: "Ready",
                     got: other,
                 }))
             }
-            Err(super::channel::ChannelError::Closed) => {
-                return Err(Error::Init(
-                    "the new process exited during setup without a word".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            return Err(vanished(&mut child, e));
         }
     }
     let pid = child.pid;
     std::mem::forget(child);
     Ok((pid, start_time))
+}
+
+/// The error for a channel that broke: if the new process is gone, say how it went.
+fn vanished(child: &mut Child, e: ChannelError) -> Error {
+    let broken = matches!(&e, ChannelError::Closed)
+        || matches!(&e, ChannelError::Io(io) if io.raw_os_error() == Some(libc::EPIPE)
+            || io.raw_os_error() == Some(libc::ECONNRESET));
+    if !broken {
+        return e.into();
+    }
+    if child.reaped {
+        return Error::Init("the container's process exited during setup".into());
+    }
+    let status = super::wait_pid(child.pid);
+    // Reaped: the pid is free again, and must not be signalled (see Drop).
+    child.pid = 0;
+    match status {
+        Ok(status) => Error::Init(format!(
+            "the container's process ended during setup ({})",
+            match status {
+                super::ExitStatus::Exited(code) => format!("exit status {code}"),
+                super::ExitStatus::Signaled(sig) => format!("killed by signal {sig}"),
+            }
+        )),
+        Err(_) => Error::Init("the container's process exited during setup".into()),
+    }
 }
 
 use std::os::unix::fs::OpenOptionsExt;
