@@ -15,6 +15,13 @@ fn stop_point(marker: &Path) -> serde_json::Value {
     json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("touch {}; sleep 30", marker.display())] })
 }
 
+/// Ends the hung hook behind `marker` (it is no process of the container's).
+fn end_stop_point(marker: &Path) {
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &marker.display().to_string()])
+        .status();
+}
+
 fn wait_for(marker: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !marker.exists() {
@@ -39,9 +46,7 @@ fn killed_during_create(name: &str, hook: &str, force: bool) {
     create.stop();
     // The stuck hook is the runtime's child (or init's): gone with them or reaped by
     // pid 1; make sure it is not counted as the container's.
-    let _ = std::process::Command::new("pkill")
-        .args(["-f", &marker.display().to_string()])
-        .status();
+    end_stop_point(&marker);
     let mut args = vec!["delete"];
     if force {
         args.push("--force");
@@ -84,16 +89,12 @@ fn killed_during_poststart_and_poststop() {
     let start = case.spawn(&["start", &b.id]);
     wait_for(&poststart);
     start.stop();
-    let _ = std::process::Command::new("pkill")
-        .args(["-f", &poststart.display().to_string()])
-        .status();
+    end_stop_point(&poststart);
     assert_eq!(case.status(&b.id), "running");
     let delete = case.spawn(&["delete", "--force", &b.id]);
     wait_for(&poststop);
     delete.stop();
-    let _ = std::process::Command::new("pkill")
-        .args(["-f", &poststop.display().to_string()])
-        .status();
+    end_stop_point(&poststop);
     assert!(
         case.state_entries().is_empty(),
         "{:?}",

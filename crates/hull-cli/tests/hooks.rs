@@ -90,12 +90,7 @@ fn every_hook_runs_at_its_moment_with_the_state() {
 
 fn assert_create_fails(name: &str, kind: &str, hook: Value, keywords: &[&str]) {
     let case = Case::new(name);
-    let mut b = case.bundle(name);
-    b.set("/hooks", json!({ kind: [hook] }));
-    b.write();
-    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
-    out.assert_bad_input(keywords);
-    case.assert_no_leaks();
+    case.assert_config_refused(name, "/hooks", json!({ kind: [hook] }), keywords);
     case.finish();
 }
 

@@ -296,12 +296,7 @@ fn ps_lists_the_containers_processes() {
 
 fn assert_refused(name: &str, pointer: &str, value: Value, keywords: &[&str]) {
     let case = Case::new(name);
-    let mut b = case.bundle(name);
-    b.set(pointer, value);
-    b.write();
-    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
-    out.assert_bad_input(keywords);
-    case.assert_no_leaks();
+    case.assert_config_refused(name, pointer, value, keywords);
     case.finish();
 }
 

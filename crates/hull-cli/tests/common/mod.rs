@@ -251,6 +251,24 @@ impl Case {
         }
     }
 
+    /// A fresh bundle with `value` at JSON pointer `pointer`: create must refuse it with
+    /// one clear line mentioning one of `keywords`, and leave nothing.
+    #[track_caller]
+    pub fn assert_config_refused(
+        &self,
+        label: &str,
+        pointer: &str,
+        value: Value,
+        keywords: &[&str],
+    ) {
+        let mut b = self.bundle(label);
+        b.set(pointer, value);
+        b.write();
+        let out = self.run(&["create", "--bundle", b.dir_str(), &b.id]);
+        out.assert_bad_input(keywords);
+        self.assert_no_leaks();
+    }
+
     /// Registers a container id this test will use (checked for leaks at the end).
     pub fn new_id(&self, label: &str) -> String {
         let id = unique(label);

@@ -24,15 +24,9 @@ pub(crate) struct JoinPlan<'a> {
 
 impl JoinPlan<'_> {
     fn fds(&self) -> Vec<RawFd> {
-        let p = self.process;
-        [&p.stdin, &p.stdout, &p.stderr]
-            .into_iter()
-            .flatten()
-            .chain(&p.extra_files)
-            .chain(&p.console_socket)
-            .chain(std::iter::once(&self.init))
-            .map(|fd| fd.as_raw_fd())
-            .collect()
+        let mut fds: Vec<RawFd> = self.process.held_fds().collect();
+        fds.push(self.init.as_raw_fd());
+        fds
     }
 }
 

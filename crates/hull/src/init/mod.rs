@@ -48,16 +48,10 @@ pub(crate) struct InitPlan<'a> {
 impl InitPlan<'_> {
     /// The descriptors init needs.
     fn fds(&self) -> Vec<RawFd> {
-        let p = self.process;
-        [&p.stdin, &p.stdout, &p.stderr]
-            .into_iter()
-            .flatten()
-            .chain(&p.extra_files)
-            .chain(&p.console_socket)
-            .chain(std::iter::once(&self.fifo))
-            .chain(self.join.iter().map(|(_, fd)| fd))
-            .map(|fd| fd.as_raw_fd())
-            .collect()
+        let mut fds: Vec<RawFd> = self.process.held_fds().collect();
+        fds.push(self.fifo.as_raw_fd());
+        fds.extend(self.join.iter().map(|(_, fd)| fd.as_raw_fd()));
+        fds
     }
 }
 

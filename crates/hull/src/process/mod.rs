@@ -73,6 +73,18 @@ pub struct Process {
 }
 
 impl Process {
+    /// The descriptors this process brings along (stdio, extra files, console socket):
+    /// what a forked child must keep open.
+    pub(crate) fn held_fds(&self) -> impl Iterator<Item = std::os::fd::RawFd> + '_ {
+        use std::os::fd::AsRawFd;
+        [&self.stdin, &self.stdout, &self.stderr]
+            .into_iter()
+            .flatten()
+            .chain(&self.extra_files)
+            .chain(&self.console_socket)
+            .map(|fd| fd.as_raw_fd())
+    }
+
     /// A copy of what to run, without the descriptors or the pid.
     pub fn describe(&self) -> Process {
         Process {
