@@ -43,7 +43,8 @@ pub fn attach(
 
 /// Receives the pty master that the container's process sent over `socket`.
 pub fn receive_master(socket: &UnixStream) -> Result<OwnedFd, String> {
-    hull::console::receive_master(socket).map_err(|e| format!("receive the terminal: {e}"))
+    hull::fdpass::receive_master(std::os::fd::AsFd::as_fd(socket))
+        .map_err(|e| format!("receive the terminal: {e}"))
 }
 
 /// Puts the caller's terminal in raw mode, and back as it was when dropped.

@@ -108,3 +108,50 @@ fn every_listed_mount_option_is_accepted() {
     out.ok();
     case.finish();
 }
+
+/// Every seccomp action (but NOTIFY, which needs an agent: seccomp.rs), operator and
+/// supported flag that `features` lists goes into one profile, and the container runs
+/// under it.
+#[test]
+fn every_listed_seccomp_action_operator_and_flag_is_accepted() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("features_seccomp");
+    let f = features(&case)["linux"]["seccomp"].clone();
+    assert_eq!(f["enabled"], true);
+    let names = |key: &str| -> Vec<String> { serde_json::from_value(f[key].clone()).unwrap() };
+    // Rules on syscalls the container never makes, so that KILL and TRAP never fire.
+    let unused = [
+        "acct",
+        "swapon",
+        "swapoff",
+        "pivot_root",
+        "kexec_load",
+        "init_module",
+        "delete_module",
+        "reboot",
+        "syslog",
+    ];
+    let mut rules: Vec<Value> = names("actions")
+        .iter()
+        .filter(|a| *a != "SCMP_ACT_NOTIFY" && *a != "SCMP_ACT_ALLOW")
+        .zip(unused)
+        .map(|(a, sc)| json!({ "names": [sc], "action": a }))
+        .collect();
+    assert_eq!(rules.len(), 7, "{f}");
+    for op in names("operators") {
+        rules.push(json!({ "names": ["quotactl"], "action": "SCMP_ACT_ERRNO",
+                           "args": [{ "index": 0, "value": 7, "valueTwo": 7, "op": op }] }));
+    }
+    let mut b = case.bundle("featuresseccomp");
+    b.set(
+        "/linux/seccomp",
+        json!({ "defaultAction": "SCMP_ACT_ALLOW", "flags": names("supportedFlags"), "syscalls": rules }),
+    );
+    b.sh("grep -E '^Seccomp:' /proc/self/status | tr -d '\\t'");
+    let out = case.run_container(&b);
+    out.ok();
+    assert_eq!(out.out().trim(), "Seccomp:2", "{out}");
+    case.finish();
+}

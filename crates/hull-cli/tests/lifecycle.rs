@@ -476,35 +476,14 @@ fn pidfd_socket_receives_inits_pidfd() {
     if !is_hull() {
         return;
     }
-    use std::io::IoSliceMut;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     let case = Case::new("pidfd_socket");
     let mut b = case.bundle("pidfdsock");
     b.args(&["sleep", "60"]);
     let socket = case.dir.join("pidfd.sock");
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     case.create_with(&b, &["--pidfd-socket", socket.to_str().unwrap()]);
-    let (conn, _) = listener.accept().unwrap();
-    let mut buf = [0u8; 16];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = nix::sys::socket::recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        nix::sys::socket::MsgFlags::empty(),
-    )
-    .unwrap();
-    let fd = msg
-        .cmsgs()
-        .unwrap()
-        .find_map(|c| match c {
-            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })
-        .expect("a descriptor");
-    // SAFETY: received just now, ours alone.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let (_, pidfd) = accept_fd(&listener);
     let fdinfo = fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
     let pid = case.state(&b.id)["pid"].as_i64().unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! seccomp: a profile's rules read back from inside (errno, kill, argument
 //! comparisons, masked equality), a real engine profile (podman's), exec'd processes
-//! under the same filter, and profiles that are wrong refused with the field named.
+//! under the same filter, syscalls handed to a seccomp agent (SCMP_ACT_NOTIFY), and
+//! profiles that are wrong refused with the field named.
 
 mod common;
 
@@ -94,5 +95,209 @@ fn a_wrong_profile_is_refused_with_the_field() {
     let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
     out.assert_bad_input(&["seccomp", "SCMP_ACT_BOGUS"]);
     case.assert_no_leaks();
+    case.finish();
+}
+
+/// A seccomp agent, as an engine runs one: it accepts the runtime's connections on
+/// `socket`, keeps the container process state each one carries, and answers every
+/// notified syscall of that process with EXDEV, an errno no rule and no real mkdir
+/// would give.
+struct Agent {
+    states: std::sync::mpsc::Receiver<Value>,
+}
+
+const EXDEV: i32 = 18;
+
+impl Agent {
+    fn listen(socket: &std::path::Path) -> Agent {
+        let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
+        let (tx, states) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let (message, fd) = accept_fd(&listener);
+            let state: Value = serde_json::from_slice(&message).unwrap();
+            if tx.send(state).is_err() {
+                return;
+            }
+            std::thread::spawn(move || answer_with_exdev(fd));
+        });
+        Agent { states }
+    }
+
+    /// The next connection's container process state.
+    fn next_state(&self) -> Value {
+        self.states
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the runtime never connected to the seccomp agent")
+    }
+}
+
+/// Answers the listener's notifications until its processes are gone.
+fn answer_with_exdev(listener: std::os::fd::OwnedFd) {
+    use std::os::fd::AsRawFd;
+    // _IOWR('!', 0, struct seccomp_notif) and _IOWR('!', 1, struct seccomp_notif_resp).
+    const NOTIF_RECV: libc::c_ulong = 0xc050_2100;
+    const NOTIF_SEND: libc::c_ulong = 0xc018_2101;
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, 30_000) } <= 0 || pfd.revents & libc::POLLIN == 0 {
+            return;
+        }
+        // struct seccomp_notif: id u64, pid u32, flags u32, then seccomp_data.
+        let mut notif = [0u64; 10];
+        // SAFETY: an 80-byte zeroed buffer, the size the request encodes.
+        if unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_RECV, notif.as_mut_ptr()) } < 0 {
+            continue;
+        }
+        // struct seccomp_notif_resp: id u64, val i64, error i32, flags u32.
+        let resp: [u64; 3] = [notif[0], 0, (-EXDEV) as u32 as u64];
+        // SAFETY: a 24-byte response, the size the request encodes.
+        unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, resp.as_ptr()) };
+    }
+}
+
+/// mkdir handed to an agent, for init and for an exec'd process: each one's listener
+/// arrives with the state runc sends (`fds`, `pid`, `metadata`, the container's state),
+/// and the errno the agent chose is what the process sees. Seen failing with the agent
+/// answering nothing: the process then hangs in mkdir and the test times out; and
+/// before hull handled SCMP_ACT_NOTIFY, create refused the profile.
+#[test]
+fn notified_syscalls_are_answered_by_the_agent() {
+    let case = Case::new("seccomp_notify");
+    let socket = case.dir.join("agent.sock");
+    let agent = Agent::listen(&socket);
+    let mut b = case.bundle("seccompnotify");
+    b.set("/root/readonly", json!(false));
+    let mut seccomp = profile(json!([
+        { "names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY" }
+    ]));
+    seccomp["listenerPath"] = json!(socket);
+    seccomp["listenerMetadata"] = json!("hello agent");
+    b.set("/linux/seccomp", seccomp);
+    b.sh("mkdir /tmp/by-init 2>/tmp/init.err; sleep 60");
+    case.create(&b);
+    let init_pid = case.state(&b.id)["pid"].as_i64().unwrap();
+    let first = agent.next_state();
+    assert_eq!(first["fds"], json!(["seccompFd"]), "{first}");
+    assert_eq!(first["metadata"], "hello agent", "{first}");
+    assert_eq!(first["pid"], init_pid, "{first}");
+    assert_eq!(first["state"]["id"], b.id.as_str(), "{first}");
+    assert_eq!(first["state"]["pid"], init_pid, "{first}");
+    assert_eq!(first["state"]["status"], "creating", "{first}");
+    assert!(first["ociVersion"].is_string(), "{first}");
+    case.start(&b.id);
+    let out = case.run(&[
+        "exec",
+        &b.id,
+        "sh",
+        "-c",
+        "while [ ! -s /tmp/init.err ]; do sleep 0.05; done; cat /tmp/init.err; \
+         mkdir /tmp/by-exec 2>&1; echo rc=$?; ls -d /tmp/by-* 2>&1; true",
+    ]);
+    out.ok();
+    let second = agent.next_state();
+    assert_eq!(second["state"]["status"], "running", "{second}");
+    assert_eq!(second["state"]["pid"], init_pid, "{second}");
+    assert_ne!(second["pid"], init_pid, "{second}");
+    let lines: Vec<&str> = out.out().lines().collect();
+    assert!(lines[0].contains("cross-device"), "init's mkdir:\n{out}");
+    assert!(lines[1].contains("cross-device"), "exec's mkdir:\n{out}");
+    assert_eq!(lines[2], "rc=1", "{out}");
+    assert!(
+        lines[3].contains("No such file"),
+        "a directory was made:\n{out}"
+    );
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
+/// What runc refuses too, and what hull needs to hand the listener over.
+#[test]
+fn notify_profiles_that_cannot_work_are_refused() {
+    let case = Case::new("seccomp_notify_bad");
+    let notify = |names: Value| json!([{ "names": names, "action": "SCMP_ACT_NOTIFY" }]);
+    case.assert_config_refused(
+        "nolistener",
+        "/linux/seccomp",
+        profile(notify(json!(["mkdir"]))),
+        &["listenerPath"],
+    );
+    let mut default_notify = profile(json!([]));
+    default_notify["defaultAction"] = json!("SCMP_ACT_NOTIFY");
+    default_notify["listenerPath"] = json!("/tmp/agent.sock");
+    case.assert_config_refused(
+        "defnotify",
+        "/linux/seccomp",
+        default_notify,
+        &["defaultAction", "default action"],
+    );
+    if is_hull() {
+        let mut sendmsg = profile(notify(json!(["sendmsg"])));
+        sendmsg["listenerPath"] = json!("/tmp/agent.sock");
+        case.assert_config_refused("sendmsg", "/linux/seccomp", sendmsg, &["sendmsg"]);
+    }
+    case.finish();
+}
+
+/// An agent that is not there: one clear error naming the socket, and nothing left.
+#[test]
+fn a_missing_agent_fails_create_cleanly() {
+    let case = Case::new("seccomp_no_agent");
+    let mut b = case.bundle("seccompnoagent");
+    let socket = case.dir.join("nobody.sock");
+    let mut seccomp = profile(json!([{ "names": ["mkdir"], "action": "SCMP_ACT_NOTIFY" }]));
+    seccomp["listenerPath"] = json!(socket);
+    b.set("/linux/seccomp", seccomp);
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_failed_with(1, &["nobody.sock"]);
+    case.assert_no_leaks();
+    case.finish();
+}
+
+/// The four flags a profile may set, with and without a notify rule (the kernel takes
+/// WAIT_KILLABLE_RECV only with a listener, and TSYNC with a listener only with
+/// TSYNC_ESRCH). Seen failing before hull dropped WAIT_KILLABLE_RECV from a profile
+/// without notify rules: "load the seccomp filter: Invalid argument". runc 1.1.5
+/// refuses every flag ("seccomp flags are not yet supported by runc"), so this runs on
+/// hull only.
+#[test]
+fn every_flag_is_accepted_with_and_without_an_agent() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("seccomp_flags");
+    let socket = case.dir.join("agent.sock");
+    let agent = Agent::listen(&socket);
+    for (label, action) in [
+        ("flagerrno", "SCMP_ACT_ERRNO"),
+        ("flagnotify", "SCMP_ACT_NOTIFY"),
+    ] {
+        let mut b = case.bundle(label);
+        b.set("/root/readonly", json!(false));
+        let mut seccomp = profile(json!([{ "names": ["mkdir", "mkdirat"], "action": action }]));
+        seccomp["flags"] = json!([
+            "SECCOMP_FILTER_FLAG_TSYNC",
+            "SECCOMP_FILTER_FLAG_LOG",
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
+        ]);
+        seccomp["listenerPath"] = json!(socket);
+        b.set("/linux/seccomp", seccomp);
+        b.sh("mkdir /tmp/x 2>&1; echo rc=$?");
+        let out = case.run_container(&b);
+        out.ok();
+        let expected = if action == "SCMP_ACT_ERRNO" {
+            "Operation not permitted"
+        } else {
+            agent.next_state();
+            "cross-device"
+        };
+        assert!(out.out().contains(expected), "{label}:\n{out}");
+    }
     case.finish();
 }

@@ -4,35 +4,17 @@
 
 mod common;
 
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use serde_json::json;
 
 /// Accepts the runtime's connection and receives the pty master it sends.
 fn receive_master(listener: &UnixListener) -> std::fs::File {
-    let (conn, _) = listener.accept().unwrap();
-    let mut buf = [0u8; 64];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .unwrap();
-    for cmsg in msg.cmsgs().unwrap() {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            // SAFETY: received just now, owned by nobody else.
-            return std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fds[0]) });
-        }
-    }
-    panic!("no descriptor on the console socket");
+    std::fs::File::from(accept_fd(listener).1)
 }
 
 /// Reads the terminal until `needle` appears (bounded).

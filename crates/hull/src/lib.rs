@@ -32,10 +32,10 @@
 
 pub mod cgroups;
 pub mod config;
-pub mod console;
 pub mod container;
 pub mod error;
 pub mod factory;
+pub mod fdpass;
 mod hooks;
 mod init;
 mod mountinfo;

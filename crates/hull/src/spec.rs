@@ -8,7 +8,7 @@ use oci_spec::runtime as oci;
 
 use crate::config::hooks::{Hook, Hooks};
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
-use crate::config::seccomp::{Action, ArgCompare, CompareOp, Seccomp, SyscallRule};
+use crate::config::seccomp::{self, Action, ArgCompare, Seccomp, SyscallRule};
 use crate::config::{
     mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
     Namespace, NamespaceKind, Rlimit, TimeOffset, User, RLIMIT_NAMES,
@@ -725,17 +725,11 @@ fn seccomp_action(
     errno: Option<u32>,
     default_errno: u32,
 ) -> Result<Action> {
-    Ok(match name {
-        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => Action::KillThread,
-        "SCMP_ACT_KILL_PROCESS" => Action::KillProcess,
-        "SCMP_ACT_TRAP" => Action::Trap,
-        "SCMP_ACT_ERRNO" => Action::Errno(errno.unwrap_or(default_errno)),
-        "SCMP_ACT_TRACE" => Action::Trace(errno.unwrap_or(default_errno)),
-        "SCMP_ACT_ALLOW" => Action::Allow,
-        "SCMP_ACT_LOG" => Action::Log,
-        "SCMP_ACT_NOTIFY" => Action::Notify,
-        other => return Err(bad(field, format!("unknown action {other:?}"))),
-    })
+    let (_, make) = seccomp::ACTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| bad(field, format!("unknown action {name:?}")))?;
+    Ok(make(errno.unwrap_or(default_errno)))
 }
 
 fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
@@ -750,6 +744,12 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
         None,
         default_errno,
     )?;
+    if default_action == Action::Notify {
+        return Err(bad(
+            format!("{f}.defaultAction"),
+            "SCMP_ACT_NOTIFY cannot be the default action",
+        ));
+    }
     let mut syscalls = Vec::new();
     for (i, sc) in s.syscalls().iter().flatten().enumerate() {
         let field = format!("{f}.syscalls[{i}]");
@@ -759,6 +759,14 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
             sc.errno_ret(),
             libc::EPERM as u32,
         )?;
+        // The process hands its listener to hull with sendmsg: were that notified too,
+        // it would wait for an agent that cannot have the listener yet.
+        if action == Action::Notify && sc.names().iter().any(|n| n == "sendmsg") {
+            return Err(bad(
+                format!("{field}.names"),
+                "SCMP_ACT_NOTIFY cannot be used for sendmsg, which passes the listener on",
+            ));
+        }
         let mut args = Vec::new();
         for (j, a) in sc.args().iter().flatten().enumerate() {
             if a.index() > 5 {
@@ -767,21 +775,16 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
                     "a syscall has 6 arguments (0..5)",
                 ));
             }
-            let op = match oci_name(&a.op()).as_str() {
-                "SCMP_CMP_NE" => CompareOp::NotEqual,
-                "SCMP_CMP_LT" => CompareOp::Less,
-                "SCMP_CMP_LE" => CompareOp::LessOrEqual,
-                "SCMP_CMP_EQ" => CompareOp::Equal,
-                "SCMP_CMP_GE" => CompareOp::GreaterEqual,
-                "SCMP_CMP_GT" => CompareOp::Greater,
-                "SCMP_CMP_MASKED_EQ" => CompareOp::MaskedEqual,
-                other => {
-                    return Err(bad(
+            let name = oci_name(&a.op());
+            let (_, op) = seccomp::OPERATORS
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| {
+                    bad(
                         format!("{field}.args[{j}].op"),
-                        format!("unknown operator {other:?}"),
-                    ))
-                }
-            };
+                        format!("unknown operator {name:?}"),
+                    )
+                })?;
             args.push(ArgCompare {
                 index: a.index() as u32,
                 value: a.value(),
@@ -800,7 +803,15 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
         architectures: s.architectures().iter().flatten().map(oci_name).collect(),
         flags: s.flags().iter().flatten().map(oci_name).collect(),
         syscalls,
+        listener_path: s.listener_path().clone(),
+        listener_metadata: s.listener_metadata().clone().unwrap_or_default(),
     };
+    if profile.notifies() && profile.listener_path.is_none() {
+        return Err(bad(
+            format!("{f}.listenerPath"),
+            "is required when an action is SCMP_ACT_NOTIFY",
+        ));
+    }
     // Compiled once here, so that every mistake is reported with the field.
     crate::seccomp::compile(&profile).map_err(|e| bad(f, e.to_string()))?;
     Ok(Some(profile))

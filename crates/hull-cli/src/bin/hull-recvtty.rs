@@ -12,7 +12,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 fn receive(listener: &UnixListener) -> Result<std::fs::File, String> {
     let (conn, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-    hull::console::receive_master(&conn)
+    hull::fdpass::receive_master(conn.as_fd())
         .map(std::fs::File::from)
         .map_err(|e| e.to_string())
 }

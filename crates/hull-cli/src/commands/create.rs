@@ -69,7 +69,7 @@ pub fn create(
         container.init_pid().unwrap_or(0)
     ));
     if let Some(path) = &args.pidfd_socket {
-        if let Err(e) = super::send_pidfd(path, container.init_pid().unwrap_or(0)) {
+        if let Err(e) = super::send_pidfd(path, &process) {
             let _ = container.destroy();
             return Err(e);
         }

@@ -180,7 +180,7 @@ fn exec(args: Args, root: &Path) -> CmdResult {
         write_pid_file(path, pid)?;
     }
     if let Some(path) = &args.pidfd_socket {
-        super::send_pidfd(path, pid)?;
+        super::send_pidfd(path, &process)?;
     }
     match blocked {
         None => Ok(0),

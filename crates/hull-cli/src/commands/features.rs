@@ -5,6 +5,7 @@ use serde_json::json;
 
 use hull::config::capability::NAMES as CAPABILITIES;
 use hull::config::hooks::KINDS as HOOKS;
+use hull::config::seccomp as seccomp_config;
 use hull::config::{mount_options, NamespaceKind};
 
 use super::CmdResult;
@@ -24,7 +25,14 @@ pub fn run(_: Args) -> CmdResult {
             "namespaces": namespaces,
             "capabilities": CAPABILITIES.as_slice(),
             "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true },
-            "seccomp": { "enabled": false },
+            "seccomp": {
+                "enabled": true,
+                "actions": seccomp_config::ACTIONS.map(|(name, _)| name),
+                "operators": seccomp_config::OPERATORS.map(|(name, _)| name),
+                "archs": hull::seccomp::ARCHITECTURES,
+                "knownFlags": hull::seccomp::FLAGS.map(|(name, _)| name),
+                "supportedFlags": hull::seccomp::supported_flags(),
+            },
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },

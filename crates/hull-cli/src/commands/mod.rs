@@ -132,31 +132,13 @@ fn pass_fds(process: &mut hull::Process, preserve: u32) {
 }
 
 /// `--pidfd-socket`: sends a pidfd of the container's process to the unix socket.
-fn send_pidfd(path: &Path, pid: i32) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
+fn send_pidfd(path: &Path, process: &hull::Process) -> Result<(), String> {
+    use std::os::fd::AsFd;
     let socket = std::os::unix::net::UnixStream::connect(path)
         .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))?;
-    // SAFETY: pidfd_open with integer arguments.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(format!(
-            "pidfd_open {pid}: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: a fresh descriptor nobody else owns.
-    let pidfd: std::os::fd::OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) };
-    let fds = [pidfd.as_raw_fd()];
-    let iov = [std::io::IoSlice::new(b"pidfd")];
-    nix::sys::socket::sendmsg::<()>(
-        socket.as_raw_fd(),
-        &iov,
-        &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
-        nix::sys::socket::MsgFlags::empty(),
-        None,
-    )
-    .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))?;
-    Ok(())
+    let pidfd = process.pidfd().map_err(|e| e.to_string())?;
+    hull::fdpass::send_fd(socket.as_fd(), b"pidfd", pidfd.as_fd())
+        .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))
 }
 
 /// A failing poststart or poststop hook is a warning, as the OCI spec asks: the

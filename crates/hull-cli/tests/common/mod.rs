@@ -1206,3 +1206,34 @@ pub fn host_ns(kind: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// Accepts one connection on `listener` and receives the message the runtime sends on
+/// it, with the descriptor attached (a pty master, a pidfd, a seccomp listener).
+pub fn accept_fd(listener: &std::os::unix::net::UnixListener) -> (Vec<u8>, std::os::fd::OwnedFd) {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    let len = msg.bytes;
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("no descriptor came with the message");
+    // SAFETY: received just now, owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    buf.truncate(len);
+    (buf, fd)
+}

@@ -1,5 +1,7 @@
 //! A container's seccomp profile (OCI `linux.seccomp`), in the library's own types.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// What the filter does with a syscall.
@@ -15,6 +17,31 @@ pub enum Action {
     Log,
     Notify,
 }
+
+/// The OCI action names and what each becomes, given the rule's errno (`errnoRet`, or
+/// the profile's default).
+pub const ACTIONS: [(&str, fn(u32) -> Action); 9] = [
+    ("SCMP_ACT_KILL", |_| Action::KillThread),
+    ("SCMP_ACT_KILL_THREAD", |_| Action::KillThread),
+    ("SCMP_ACT_KILL_PROCESS", |_| Action::KillProcess),
+    ("SCMP_ACT_TRAP", |_| Action::Trap),
+    ("SCMP_ACT_ERRNO", Action::Errno),
+    ("SCMP_ACT_TRACE", Action::Trace),
+    ("SCMP_ACT_ALLOW", |_| Action::Allow),
+    ("SCMP_ACT_LOG", |_| Action::Log),
+    ("SCMP_ACT_NOTIFY", |_| Action::Notify),
+];
+
+/// The OCI operator names.
+pub const OPERATORS: [(&str, CompareOp); 7] = [
+    ("SCMP_CMP_NE", CompareOp::NotEqual),
+    ("SCMP_CMP_LT", CompareOp::Less),
+    ("SCMP_CMP_LE", CompareOp::LessOrEqual),
+    ("SCMP_CMP_EQ", CompareOp::Equal),
+    ("SCMP_CMP_GE", CompareOp::GreaterEqual),
+    ("SCMP_CMP_GT", CompareOp::Greater),
+    ("SCMP_CMP_MASKED_EQ", CompareOp::MaskedEqual),
+];
 
 /// How an argument is compared (`SCMP_CMP_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,4 +81,16 @@ pub struct Seccomp {
     /// `SECCOMP_FILTER_FLAG_*` names.
     pub flags: Vec<String>,
     pub syscalls: Vec<SyscallRule>,
+    /// The unix socket of the seccomp agent that receives the notify listener of each
+    /// process (required when a rule's action is [`Action::Notify`]).
+    pub listener_path: Option<PathBuf>,
+    /// Opaque text passed to the agent with the listener.
+    pub listener_metadata: String,
+}
+
+impl Seccomp {
+    /// Whether some rule hands its syscalls to the agent.
+    pub fn notifies(&self) -> bool {
+        self.syscalls.iter().any(|r| r.action == Action::Notify)
+    }
 }

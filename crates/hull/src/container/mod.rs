@@ -270,14 +270,22 @@ impl Container {
         };
         // The runtime's hooks, when init stops for them before pivot_root.
         let template = self.state.oci(Status::Creating.as_str(), 0);
-        let hooks = self.state.config.hooks.clone();
-        let run_hooks = move |pid: i32| -> Result<String> {
+        let state_of = |pid: i32| {
             let mut state = template.clone();
             state["pid"] = pid.into();
-            let state = state.to_string();
+            state
+        };
+        let hooks = &self.state.config.hooks;
+        let run_hooks = |pid: i32| -> Result<String> {
+            let state = state_of(pid).to_string();
             hooks::run_all("prestart", &hooks.prestart, &state).map_err(Error::Hook)?;
             hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(Error::Hook)?;
             Ok(state)
+        };
+        let requests = spawn::Requests {
+            config: &self.state.config,
+            hooks: Some(&run_hooks),
+            state: &state_of,
         };
         spawn::spawn_init(
             &self.state.config,
@@ -285,7 +293,7 @@ impl Container {
             &self.state.cgroup,
             mounts,
             &fifo,
-            &run_hooks,
+            &requests,
         )
     }
 
@@ -308,7 +316,8 @@ impl Container {
             Some(sub) => self.state.cgroup.sub(sub)?,
             None => self.state.cgroup.clone(),
         };
-        let pid = join::spawn_exec(&self.state.config, process, &cgroup, init)?;
+        let state = self.state.oci(self.status().as_str(), self.state.init_pid);
+        let pid = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
         process.pid = Some(pid);
         Ok(())
     }

@@ -3,11 +3,8 @@
 //! opened, never from a path the image controls: CVE-2025-52565), and the master sent
 //! to the console socket with SCM_RIGHTS, as runc does.
 
-use std::io::IoSlice;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
-
-use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 
 use super::InitResult;
 use crate::process::Process;
@@ -86,16 +83,8 @@ pub fn setup(process: &Process) -> InitResult<OwnedFd> {
         .console_socket
         .as_ref()
         .ok_or("process.terminal needs a console socket")?;
-    let fds = [master.as_raw_fd()];
-    let iov = [IoSlice::new(b"/dev/ptmx")];
-    sendmsg::<()>(
-        socket.as_raw_fd(),
-        &iov,
-        &[ControlMessage::ScmRights(&fds)],
-        MsgFlags::empty(),
-        None,
-    )
-    .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
+    crate::fdpass::send_fd(socket.as_fd(), b"/dev/ptmx", master.as_fd())
+        .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
     Ok(slave)
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
             // A new session, to own the new controlling terminal.
             nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
         }
-        super::become_process(plan.process, plan.seccomp.as_ref())
+        super::become_process(plan.process, plan.seccomp.as_ref(), &chan)
     }));
     let prepared = super::ready_or_fail(chan, prepared, "exec");
     super::exec_or_exit(plan.process, prepared)

@@ -189,24 +189,37 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
     system::write_sysctls(config)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;
 
-    become_process(process, plan.seccomp.as_ref())
+    become_process(process, plan.seccomp.as_ref(), chan)
 }
 
 /// The steps init and exec share once inside the container: terminal, environment,
 /// limits, user and capabilities, program, working directory.
 ///
 /// The seccomp filter goes on while we still have CAP_SYS_ADMIN, unless the process
-/// gets no_new_privileges: then as late as that allows, after the user switch.
-pub(crate) fn become_process(process: &Process, seccomp: Option<&Filter>) -> InitResult<Prepared> {
+/// gets no_new_privileges: then as late as that allows, after the user switch. A
+/// notify listener goes to the parent (for the agent) at once, before any syscall the
+/// filter could hand to an agent that does not have it yet.
+pub(crate) fn become_process(
+    process: &Process,
+    seccomp: Option<&Filter>,
+    chan: &Channel,
+) -> InitResult<Prepared> {
     let tty = process
         .terminal
         .then(|| console::setup(process))
         .transpose()?;
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
-    let load = |f: &Filter| {
-        f.load()
-            .map_err(|e| format!("load the seccomp filter: {e}"))
+    let load = |f: &Filter| -> InitResult<()> {
+        let listener = f
+            .load()
+            .map_err(|e| format!("load the seccomp filter: {e}"))?;
+        if let Some(listener) = listener {
+            chan.send_with_fd(&Message::SeccompListener, listener.as_fd())
+                .and_then(|()| chan.expect("SeccompSent", Message::SeccompSent))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     };
     if let Some(filter) = seccomp.filter(|_| !process.no_new_privileges) {
         load(filter)?;

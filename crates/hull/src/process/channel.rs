@@ -3,7 +3,7 @@
 //! else is treated as broken, never trusted.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType};
 
@@ -27,6 +27,10 @@ pub enum Message {
     RunHooks,
     /// Parent -> child: hooks done; the container's state JSON, for the child's own hooks.
     HookState(String),
+    /// Child -> parent: the seccomp filter is loaded; its notify listener is attached.
+    SeccompListener,
+    /// Parent -> child: the listener went to the seccomp agent; go on.
+    SeccompSent,
 }
 
 const GO: u8 = 1;
@@ -36,6 +40,8 @@ const READY: u8 = 4;
 const FAILED: u8 = 5;
 const RUN_HOOKS: u8 = 6;
 const HOOK_STATE: u8 = 7;
+const SECCOMP_LISTENER: u8 = 8;
+const SECCOMP_SENT: u8 = 9;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -49,6 +55,8 @@ impl Message {
             }
             Message::Ready => vec![READY],
             Message::RunHooks => vec![RUN_HOOKS],
+            Message::SeccompListener => vec![SECCOMP_LISTENER],
+            Message::SeccompSent => vec![SECCOMP_SENT],
             Message::Failed(text) | Message::HookState(text) => {
                 let tag = if matches!(self, Message::Failed(_)) {
                     FAILED
@@ -73,6 +81,8 @@ impl Message {
             (Some(MAP_IDS), 1) => Ok(Message::MapIds),
             (Some(READY), 1) => Ok(Message::Ready),
             (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
+            (Some(SECCOMP_LISTENER), 1) => Ok(Message::SeccompListener),
+            (Some(SECCOMP_SENT), 1) => Ok(Message::SeccompSent),
             (Some(HOOK_STATE), _) => Ok(Message::HookState(
                 String::from_utf8_lossy(&buf[1..]).into_owned(),
             )),
@@ -126,6 +136,11 @@ impl Channel {
         Ok((Channel { fd: a }, Channel { fd: b }))
     }
 
+    /// Sends `msg` with `fd` attached.
+    pub fn send_with_fd(&self, msg: &Message, fd: BorrowedFd<'_>) -> Result<(), ChannelError> {
+        crate::fdpass::send_fd(self.fd.as_fd(), &msg.encode(), fd).map_err(ChannelError::Io)
+    }
+
     pub fn send(&self, msg: &Message) -> Result<(), ChannelError> {
         let buf = msg.encode();
         loop {
@@ -137,19 +152,19 @@ impl Channel {
         }
     }
 
+    /// Receives a message; a descriptor that came with it is closed.
     pub fn recv(&self) -> Result<Message, ChannelError> {
+        self.recv_with_fd().map(|(msg, _)| msg)
+    }
+
+    /// Receives a message and the descriptor attached to it, if any.
+    pub fn recv_with_fd(&self) -> Result<(Message, Option<OwnedFd>), ChannelError> {
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
-        let n = loop {
-            match socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_TRUNC) {
-                Ok(n) => break n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(ChannelError::Io(e.into())),
-            }
-        };
+        let (n, fd) = crate::fdpass::recv_fd(self.fd.as_fd(), &mut buf)?;
         match n {
             0 => Err(ChannelError::Closed),
             n if n > MAX_MESSAGE => Err(ChannelError::TooLarge),
-            n => Message::decode(&buf[..n]),
+            n => Ok((Message::decode(&buf[..n])?, fd)),
         }
     }
 
@@ -183,10 +198,31 @@ mod tests {
             Message::Failed("mount /proc: EPERM".into()),
             Message::RunHooks,
             Message::HookState("{\"id\":\"x\"}".into()),
+            Message::SeccompListener,
+            Message::SeccompSent,
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap(), m);
         }
+    }
+
+    #[test]
+    fn a_descriptor_travels_with_its_message() {
+        let (a, b) = Channel::pair().unwrap();
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        a.send_with_fd(&Message::SeccompListener, file.as_fd())
+            .unwrap();
+        let (msg, fd) = b.recv_with_fd().unwrap();
+        assert_eq!(msg, Message::SeccompListener);
+        let (ours, theirs) = (
+            nix::sys::stat::fstat(file.as_raw_fd()).unwrap(),
+            nix::sys::stat::fstat(fd.unwrap().as_raw_fd()).unwrap(),
+        );
+        assert_eq!((ours.st_dev, ours.st_ino), (theirs.st_dev, theirs.st_ino));
+        a.send(&Message::Go).unwrap();
+        let (msg, fd) = b.recv_with_fd().unwrap();
+        assert_eq!(msg, Message::Go);
+        assert!(fd.is_none());
     }
 
     #[test]

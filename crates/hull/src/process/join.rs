@@ -6,7 +6,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::channel::{Channel, Message};
-use super::spawn::{follow, start_time_of, Child};
+use super::spawn::{follow, start_time_of, Child, Requests};
 use super::Process;
 use crate::cgroups::Cgroup;
 use crate::config::Config;
@@ -21,6 +21,7 @@ pub(crate) fn spawn_exec(
     process: &Process,
     cgroup: &Cgroup,
     init_pidfd: OwnedFd,
+    state: serde_json::Value,
 ) -> Result<i32> {
     let namespaces = config
         .namespaces
@@ -60,6 +61,11 @@ pub(crate) fn spawn_exec(
     let child = Child { pid, reaped: false };
     let start_time = start_time_of(pid)?;
     parent_end.send(&Message::Go)?;
-    let (pid, _) = follow(&parent_end, child, start_time, None)?;
+    let requests = Requests {
+        config,
+        hooks: None,
+        state: &|_| state.clone(),
+    };
+    let (pid, _) = follow(&parent_end, child, start_time, &requests)?;
     Ok(pid)
 }

@@ -112,6 +112,16 @@ impl Process {
         wait_pid(pid)
     }
 
+    /// A pidfd of the process (`pidfd_open(2)`): a handle that cannot be confused with a
+    /// later process that reuses the pid.
+    pub fn pidfd(&self) -> Result<OwnedFd> {
+        let pid = self.pid.ok_or(Error::sys(
+            "pidfd_open",
+            std::io::Error::other("the process was not started"),
+        ))?;
+        crate::sys::pidfd_open(pid).map_err(|e| Error::sys("pidfd_open", e))
+    }
+
     /// Sends `signal` to the process.
     pub fn signal(&self, signal: i32) -> Result<()> {
         let pid = self.pid.ok_or(Error::sys(

@@ -2,7 +2,7 @@
 //! `clone3`, maps ids, places the child in its cgroup, and follows the child's setup
 //! over the channel until it is `Ready` (or reports why not).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 use super::channel::{Channel, ChannelError, Message};
@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::init::{self, InitPlan};
 use crate::procfs::Procfs;
 use crate::rootfs::CgroupMountPlan;
+use crate::seccomp::agent;
 use crate::sys::{self, Forked};
 
 /// A new process that is not yet ready; killed (and reaped, if it is our child) when
@@ -92,7 +93,7 @@ pub(crate) fn spawn_init(
     cgroup: &Cgroup,
     cgroup_mounts: CgroupMountPlan,
     fifo: &Path,
-    run_hooks: &dyn Fn(i32) -> Result<String>,
+    requests: &Requests<'_>,
 ) -> Result<(i32, u64)> {
     let fifo = std::fs::File::options()
         .read(true)
@@ -167,41 +168,57 @@ pub(crate) fn spawn_init(
             .map_err(|e| Error::sys("set oom_score_adj", e))?;
     }
     parent_end.send(&Message::Go)?;
-    follow(&parent_end, child, start_time, Some((config, run_hooks)))
+    follow(&parent_end, child, start_time, requests)
 }
 
-/// What init may ask of its parent during setup: id maps (for this config), and the
-/// runtime's hooks (returning the state JSON for init's own hooks).
-pub(super) type InitRequests<'a> = (&'a Config, &'a dyn Fn(i32) -> Result<String>);
+/// What a new process may ask of its parent during setup.
+pub(crate) struct Requests<'a> {
+    pub config: &'a Config,
+    /// Init only: the runtime's hooks, returning the state JSON for init's own hooks.
+    /// Init is also the only one that asks for id maps.
+    pub hooks: Option<&'a dyn Fn(i32) -> Result<String>>,
+    /// The container's state for a seccomp agent, given the new process's pid.
+    pub state: &'a dyn Fn(i32) -> serde_json::Value,
+}
 
-/// Follows a new process over the channel until it is `Ready`: writes id maps when it
-/// asks (with `config`), and takes over the grandchild of a second fork. Returns the
-/// ready process's pid and start time; kills it on any failure.
+/// Follows a new process over the channel until it is `Ready`: writes id maps, runs
+/// hooks and hands a seccomp listener to its agent when it asks, and takes over the
+/// grandchild of a second fork. Returns the ready process's pid and start time; kills
+/// it on any failure.
 pub(super) fn follow(
     chan: &Channel,
     mut child: Child,
     mut start_time: u64,
-    init: Option<InitRequests<'_>>,
+    requests: &Requests<'_>,
 ) -> Result<(i32, u64)> {
+    let init = requests.hooks;
     loop {
-        let sent = match chan.recv() {
-            Ok(Message::Ready) => break,
-            Ok(Message::MapIds) if init.is_some() => {
-                map_ids(init.expect("checked").0, child.pid)?;
+        let sent = match chan.recv_with_fd() {
+            Ok((Message::Ready, _)) => break,
+            Ok((Message::MapIds, _)) if init.is_some() => {
+                map_ids(requests.config, child.pid)?;
                 chan.send(&Message::Go)
             }
-            Ok(Message::RunHooks) if init.is_some() => {
-                let state = (init.expect("checked").1)(child.pid)?;
+            Ok((Message::RunHooks, _)) if init.is_some() => {
+                let state = init.expect("checked")(child.pid)?;
                 chan.send(&Message::HookState(state))
             }
-            Ok(Message::InitPid(pid)) if !child.reaped => {
+            Ok((Message::SeccompListener, Some(listener))) if requests.config.seccomp.is_some() => {
+                let profile = requests.config.seccomp.as_ref().expect("checked");
+                let state = (requests.state)(child.pid);
+                agent::send(profile, child.pid, state, listener.as_fd())?;
+                // Ours closes now: the agent's copy is the one that answers.
+                drop(listener);
+                chan.send(&Message::SeccompSent)
+            }
+            Ok((Message::InitPid(pid), _)) if !child.reaped => {
                 super::wait_pid(child.pid)?;
                 child = Child { pid, reaped: true };
                 start_time = start_time_of(pid)?;
                 chan.send(&Message::Go)
             }
-            Ok(Message::Failed(text)) => return Err(Error::Init(text)),
-            Ok(other) => {
+            Ok((Message::Failed(text), _)) => return Err(Error::Init(text)),
+            Ok((other, _)) => {
                 return Err(Error::Channel(ChannelError::Unexpected {
                     expected: "Ready",
                     got: other,

@@ -2,7 +2,10 @@
 //! the fork, and loaded by the container's process itself with `seccomp(2)` as late
 //! as the profile allows (the child only makes one syscall; no libseccomp there).
 
+pub(crate) mod agent;
+
 use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
@@ -16,6 +19,14 @@ pub struct Filter {
     program: Vec<libc::sock_filter>,
     flags: libc::c_ulong,
 }
+
+const FLAG_TSYNC: libc::c_ulong = 1;
+const FLAG_NEW_LISTENER: libc::c_ulong = 8;
+/// With TSYNC, report a thread that failed to sync as ESRCH: the kernel's condition
+/// for TSYNC and NEW_LISTENER together, since both would use the return value.
+const FLAG_TSYNC_ESRCH: libc::c_ulong = 16;
+/// Only meaningful (and only accepted by the kernel) with a notify listener.
+const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeccompError {
@@ -34,22 +45,75 @@ fn action(a: Action) -> Result<ScmpAction, SeccompError> {
         Action::Trace(t) => ScmpAction::Trace(t as u16),
         Action::Allow => ScmpAction::Allow,
         Action::Log => ScmpAction::Log,
-        Action::Notify => {
-            return Err(SeccompError::Invalid(
-                "SCMP_ACT_NOTIFY is not supported by this version of hull".into(),
-            ))
-        }
+        Action::Notify => ScmpAction::Notify,
     })
 }
 
+/// The OCI flag names a profile may ask for, and their `SECCOMP_FILTER_FLAG_*` bits.
+pub const FLAGS: [(&str, libc::c_ulong); 4] = [
+    ("SECCOMP_FILTER_FLAG_TSYNC", FLAG_TSYNC),
+    ("SECCOMP_FILTER_FLAG_LOG", 2),
+    ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4),
+    (
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        FLAG_WAIT_KILLABLE_RECV,
+    ),
+];
+
+/// The architectures a profile may name (libseccomp's, as runc accepts them).
+pub const ARCHITECTURES: [&str; 19] = [
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64",
+    "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",
+    "SCMP_ARCH_PARISC64",
+    "SCMP_ARCH_RISCV64",
+];
+
 fn flag(name: &str) -> Result<libc::c_ulong, SeccompError> {
-    Ok(match name {
-        "SECCOMP_FILTER_FLAG_TSYNC" => 1,
-        "SECCOMP_FILTER_FLAG_LOG" => 2,
-        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => 4,
-        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" => 32,
-        other => return Err(SeccompError::Invalid(format!("unknown flag {other:?}"))),
-    })
+    FLAGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bit)| *bit)
+        .ok_or_else(|| SeccompError::Invalid(format!("unknown flag {name:?}")))
+}
+
+/// The flags of [`FLAGS`] this kernel supports: `seccomp(2)` with a flag and no
+/// program fails with EFAULT when it knows the flag, EINVAL when not.
+pub fn supported_flags() -> Vec<&'static str> {
+    FLAGS
+        .iter()
+        .filter(|(_, bit)| {
+            let mut bits = *bit;
+            if bits == FLAG_WAIT_KILLABLE_RECV {
+                bits |= FLAG_NEW_LISTENER;
+            }
+            // SAFETY: a null program is never read: the call fails before using it.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    1 as libc::c_ulong,
+                    bits,
+                    std::ptr::null::<u8>(),
+                )
+            };
+            ret < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT)
+        })
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// Compiles `profile` for the native architecture and those it lists. Syscall names
@@ -59,9 +123,11 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
     // The process sets no_new_privs itself, when asked.
     ctx.set_ctl_nnp(false)?;
     for arch in &profile.architectures {
-        let arch: ScmpArch = arch
-            .parse()
-            .map_err(|_| SeccompError::Invalid(format!("unknown architecture {arch:?}")))?;
+        let arch: ScmpArch = ARCHITECTURES
+            .contains(&arch.as_str())
+            .then(|| arch.parse().ok())
+            .flatten()
+            .ok_or_else(|| SeccompError::Invalid(format!("unknown architecture {arch:?}")))?;
         ctx.add_arch(arch)?;
     }
     for rule in &profile.syscalls {
@@ -122,16 +188,26 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
             k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
         })
         .collect();
-    let flags = profile
+    let mut flags = profile
         .flags
         .iter()
         .try_fold(0, |acc, f| Ok::<_, SeccompError>(acc | flag(f)?))?;
+    if profile.notifies() {
+        flags |= FLAG_NEW_LISTENER;
+        if flags & FLAG_TSYNC != 0 {
+            flags |= FLAG_TSYNC_ESRCH;
+        }
+    } else {
+        // How notified syscalls wait: nothing to say without any (as libseccomp does).
+        flags &= !FLAG_WAIT_KILLABLE_RECV;
+    }
     Ok(Filter { program, flags })
 }
 
 impl Filter {
     /// Loads the filter on the calling process (`seccomp(SECCOMP_SET_MODE_FILTER)`).
-    pub fn load(&self) -> io::Result<()> {
+    /// Returns the notify listener when the profile hands syscalls to an agent.
+    pub fn load(&self) -> io::Result<Option<OwnedFd>> {
         let prog = libc::sock_fprog {
             len: self.program.len() as u16,
             filter: self.program.as_ptr() as *mut libc::sock_filter,
@@ -148,6 +224,33 @@ impl Filter {
         if ret < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(())
+        // SAFETY: with NEW_LISTENER the kernel returns a new descriptor we own.
+        Ok((self.flags & FLAG_NEW_LISTENER != 0)
+            .then(|| unsafe { OwnedFd::from_raw_fd(ret as RawFd) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_architecture_is_one_libseccomp_knows() {
+        for arch in ARCHITECTURES {
+            assert!(arch.parse::<ScmpArch>().is_ok(), "{arch}");
+        }
+    }
+
+    #[test]
+    fn the_kernel_supports_the_flags_this_host_needs() {
+        let supported = supported_flags();
+        assert!(
+            supported.contains(&"SECCOMP_FILTER_FLAG_TSYNC"),
+            "{supported:?}"
+        );
+        assert!(
+            supported.contains(&"SECCOMP_FILTER_FLAG_LOG"),
+            "{supported:?}"
+        );
     }
 }
