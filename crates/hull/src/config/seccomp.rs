@@ -18,9 +18,11 @@ pub enum Action {
     Notify,
 }
 
-/// The OCI action names and what each becomes, given the rule's errno (`errnoRet`, or
-/// the profile's default).
-pub const ACTIONS: [(&str, fn(u32) -> Action); 9] = [
+/// Makes an action from the rule's errno (`errnoRet`, or the profile's default).
+pub type MakeAction = fn(u32) -> Action;
+
+/// The OCI action names and what each becomes.
+pub const ACTIONS: [(&str, MakeAction); 9] = [
     ("SCMP_ACT_KILL", |_| Action::KillThread),
     ("SCMP_ACT_KILL_THREAD", |_| Action::KillThread),
     ("SCMP_ACT_KILL_PROCESS", |_| Action::KillProcess),
