@@ -301,3 +301,48 @@ fn every_flag_is_accepted_with_and_without_an_agent() {
     }
     case.finish();
 }
+
+/// ENOSYS, read from inside: podman's allowed syscalls cut off below setns, with a
+/// default of EPERM. unshare (listed nowhere, older than the cut) gets EPERM; setns
+/// (newer than everything the profile names) gets ENOSYS. Seen failing without hull's
+/// prologue: nsenter said "Operation not permitted". It also shows hull's own last
+/// steps under a profile older than close_range: seen failing with "close_range:
+/// Function not implemented" before they fell back to fcntl.
+#[test]
+fn syscalls_newer_than_the_profile_get_enosys_inside() {
+    let text = std::fs::read_to_string("/usr/share/containers/seccomp.json").unwrap();
+    let podman: Value = serde_json::from_str(&text).unwrap();
+    let nr = |name: &str| libseccomp::ScmpSyscall::from_name(name).map_or(-1, i32::from);
+    let cut = nr("setns");
+    let allowed: Vec<&str> = podman["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule["action"] == "SCMP_ACT_ALLOW")
+        .flat_map(|rule| rule["names"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .filter(|name| (0..cut).contains(&nr(name)) && *name != "unshare")
+        .collect();
+    let case = Case::new("seccomp_enosys");
+    let mut b = case.bundle("seccompenosys");
+    b.set(
+        "/linux/seccomp",
+        profile(json!([{ "names": allowed, "action": "SCMP_ACT_ALLOW" }])),
+    );
+    // Listing the native architecture matters to runc 1.1.5, which leaves it out of its
+    // prologue otherwise (and answers EPERM); hull always covers it.
+    b.set("/linux/seccomp/defaultAction", json!("SCMP_ACT_ERRNO"));
+    b.sh("unshare -u true 2>&1; nsenter -t 1 -u true 2>&1; true");
+    let out = case.run_container(&b);
+    out.ok();
+    let lines: Vec<&str> = out.out().lines().collect();
+    assert!(
+        lines[0].contains("Operation not permitted"),
+        "unshare:\n{out}"
+    );
+    assert!(
+        lines[1].contains("Function not implemented"),
+        "setns:\n{out}"
+    );
+    case.finish();
+}

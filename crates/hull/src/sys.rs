@@ -125,6 +125,10 @@ pub fn openat2(
 
 /// Marks every descriptor from `first` on close-on-exec, so that `execve` leaves the new
 /// program exactly the descriptors below `first` (CVE-2024-21626).
+///
+/// This runs under the container's seccomp filter, and a profile older than
+/// close_range (Linux 5.9) refuses it: then each descriptor listed in /proc/self/fd
+/// is marked with fcntl, which every profile allows.
 pub fn cloexec_from(first: RawFd) -> io::Result<()> {
     // SAFETY: close_range only flips flags on our own descriptor table.
     let ret = unsafe {
@@ -135,7 +139,22 @@ pub fn cloexec_from(first: RawFd) -> io::Result<()> {
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
-    check(ret).map(drop)
+    if ret == 0 {
+        return Ok(());
+    }
+    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd >= first)
+        .collect();
+    for fd in open {
+        // SAFETY: fcntl on our own descriptor table; the listing's own descriptor is
+        // closed by now (EBADF, ignored).
+        let ret = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        if ret < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EBADF) {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Closes every descriptor from 3 up except those in `keep`: a forked child drops

@@ -179,7 +179,7 @@ fn arrange_fds(process: &Process, tty: Option<&OwnedFd>) -> InitResult<()> {
             ));
         }
     }
-    sys::cloexec_from(first_free).map_err(|e| format!("close_range: {e}"))
+    sys::cloexec_from(first_free).map_err(|e| format!("mark descriptors close-on-exec: {e}"))
 }
 
 pub fn exec(

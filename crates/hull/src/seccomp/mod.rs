@@ -3,6 +3,7 @@
 //! as the profile allows (the child only makes one syscall; no libseccomp there).
 
 pub(crate) mod agent;
+mod enosys;
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -122,6 +123,7 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
     let mut ctx = ScmpFilterContext::new(action(profile.default_action)?)?;
     // The process sets no_new_privs itself, when asked.
     ctx.set_ctl_nnp(false)?;
+    let mut arches = vec![ScmpArch::native()];
     for arch in &profile.architectures {
         let arch: ScmpArch = ARCHITECTURES
             .contains(&arch.as_str())
@@ -129,6 +131,7 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
             .flatten()
             .ok_or_else(|| SeccompError::Invalid(format!("unknown architecture {arch:?}")))?;
         ctx.add_arch(arch)?;
+        arches.push(arch);
     }
     for rule in &profile.syscalls {
         let act = action(rule.action)?;
@@ -179,15 +182,13 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
         .and_then(|_| std::io::Read::read_to_end(&mut out, &mut bytes))
         .map_err(|e| SeccompError::Invalid(format!("read the compiled filter: {e}")))?;
     let size = std::mem::size_of::<libc::sock_filter>();
-    let program = bytes
-        .chunks_exact(size)
-        .map(|c| libc::sock_filter {
-            code: u16::from_ne_bytes([c[0], c[1]]),
-            jt: c[2],
-            jf: c[3],
-            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
-        })
-        .collect();
+    let mut program = enosys::prologue(profile, &arches);
+    program.extend(bytes.chunks_exact(size).map(|c| libc::sock_filter {
+        code: u16::from_ne_bytes([c[0], c[1]]),
+        jt: c[2],
+        jf: c[3],
+        k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+    }));
     let mut flags = profile
         .flags
         .iter()
@@ -233,12 +234,82 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::seccomp::SyscallRule;
 
     #[test]
     fn every_listed_architecture_is_one_libseccomp_knows() {
         for arch in ARCHITECTURES {
             assert!(arch.parse::<ScmpArch>().is_ok(), "{arch}");
         }
+    }
+
+    /// Loads the filter in a forked child, makes each syscall, and returns their errnos
+    /// (0 for anything but ENOSYS and EPERM), read back from the child's exit code.
+    fn errnos_under(profile: &Seccomp, calls: &[libc::c_long]) -> Vec<i32> {
+        let filter = compile(profile).unwrap();
+        // SAFETY: the child only makes raw syscalls and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let mut code = 0;
+            if filter.load().is_ok() {
+                for (i, nr) in calls.iter().enumerate() {
+                    // SAFETY: the syscalls get invalid arguments and fail or do nothing.
+                    let ret = unsafe { libc::syscall(*nr, -1, 0, 0) };
+                    let errno = io::Error::last_os_error().raw_os_error();
+                    let class = match (ret, errno) {
+                        (-1, Some(libc::ENOSYS)) => 1,
+                        (-1, Some(libc::EPERM)) => 2,
+                        _ => 3,
+                    };
+                    code |= class << (2 * i);
+                }
+            }
+            // SAFETY: leave the forked test process at once.
+            unsafe { libc::_exit(code) }
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let code = libc::WEXITSTATUS(status);
+        assert_ne!(code, 0, "the filter did not load");
+        (0..calls.len())
+            .map(|i| match (code >> (2 * i)) & 3 {
+                1 => libc::ENOSYS,
+                2 => libc::EPERM,
+                _ => 0,
+            })
+            .collect()
+    }
+
+    /// Seen failing without the prologue: the syscall above the profile got EPERM.
+    #[test]
+    fn syscalls_newer_than_the_profile_get_enosys() {
+        let mut profile = Seccomp {
+            default_action: Action::Errno(libc::EPERM as u32),
+            architectures: vec!["SCMP_ARCH_X86".into(), "SCMP_ARCH_X32".into()],
+            flags: vec![],
+            syscalls: vec![SyscallRule {
+                names: vec!["exit_group".into(), "exit".into(), "setns".into()],
+                action: Action::Allow,
+                args: vec![],
+            }],
+            listener_path: None,
+            listener_metadata: String::new(),
+        };
+        let (unshare, setns) = (libc::SYS_unshare, libc::SYS_setns);
+        let newer = setns + 100;
+        // Below the profile's largest: the default action; above: ENOSYS; listed: allowed
+        // (setns(-1) fails with EBADF, counted as "other").
+        assert_eq!(
+            errnos_under(&profile, &[unshare, newer, setns]),
+            [libc::EPERM, libc::ENOSYS, 0]
+        );
+        // A default action that lets unknown syscalls through needs no prologue.
+        profile.default_action = Action::Errno(libc::ENOSYS as u32);
+        assert_eq!(
+            errnos_under(&profile, &[unshare, newer]),
+            [libc::ENOSYS, libc::ENOSYS]
+        );
     }
 
     #[test]
