@@ -38,6 +38,7 @@ pub mod factory;
 pub mod fdpass;
 mod hooks;
 mod init;
+mod lsm;
 mod mountinfo;
 pub mod process;
 mod procfs;

@@ -163,40 +163,14 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .collect(),
         hooks: hooks(spec)?,
         seccomp: seccomp(linux)?,
+        mount_label: linux.mount_label().clone().filter(|l| !l.is_empty()),
     };
-    unsupported(spec)?;
     let process = process(
         spec.process()
             .as_ref()
             .ok_or_else(|| bad("process", "is required"))?,
     )?;
     Ok((config, process))
-}
-
-/// Fields hull does not implement yet: refused rather than ignored, since ignoring a
-/// security or resource setting would run the container with less isolation than asked.
-fn unsupported(spec: &oci::Spec) -> Result<()> {
-    if let Some(p) = spec.process() {
-        let lsm_enabled =
-            |f: &str| std::fs::read_to_string(f).is_ok_and(|s| s.trim() == "Y" || s.trim() == "1");
-        if p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty())
-            && lsm_enabled("/sys/module/apparmor/parameters/enabled")
-        {
-            return Err(bad(
-                "process.apparmorProfile",
-                "AppArmor profiles are not supported by this version of hull",
-            ));
-        }
-        if p.selinux_label().as_ref().is_some_and(|s| !s.is_empty())
-            && lsm_enabled("/sys/fs/selinux/enforce")
-        {
-            return Err(bad(
-                "process.selinuxLabel",
-                "SELinux labels are not supported by this version of hull",
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
@@ -908,6 +882,8 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         rlimits,
         no_new_privileges: p.no_new_privileges().unwrap_or(false),
         oom_score_adj: p.oom_score_adj(),
+        apparmor_profile: p.apparmor_profile().clone().filter(|s| !s.is_empty()),
+        selinux_label: p.selinux_label().clone().filter(|s| !s.is_empty()),
         terminal: p.terminal().unwrap_or(false),
         console_size: p
             .console_size()

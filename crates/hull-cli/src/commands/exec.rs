@@ -58,20 +58,16 @@ pub struct Args {
     /// Run in this existing sub-cgroup of the container.
     #[arg(long)]
     cgroup: Option<PathBuf>,
-    /// AppArmor profile (only where the host enables AppArmor).
+    /// AppArmor profile for the process (refused where the host does not run AppArmor).
     #[arg(long)]
     apparmor: Option<String>,
-    /// SELinux label (only where the host enables SELinux).
+    /// SELinux label for the process (refused where the host does not run SELinux).
     #[arg(long = "process-label")]
     process_label: Option<String>,
     pub id: String,
     /// The command and its arguments (without --process).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<String>,
-}
-
-fn lsm_enabled(file: &str) -> bool {
-    std::fs::read_to_string(file).is_ok_and(|s| matches!(s.trim(), "Y" | "1"))
 }
 
 /// The process from the command line, on top of the container's own.
@@ -138,12 +134,6 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
 }
 
 fn exec(args: Args, root: &Path) -> CmdResult {
-    if args.apparmor.is_some() && lsm_enabled("/sys/module/apparmor/parameters/enabled") {
-        return Err("exec: AppArmor profiles are not supported by this version of hull".into());
-    }
-    if args.process_label.is_some() && lsm_enabled("/sys/fs/selinux/enforce") {
-        return Err("exec: SELinux labels are not supported by this version of hull".into());
-    }
     let mut container = load(root, &args.id)?;
     let mut process = match &args.process {
         Some(path) => {
@@ -154,6 +144,12 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     };
     if args.no_new_privs {
         process.no_new_privileges = true;
+    }
+    if let Some(profile) = &args.apparmor {
+        process.apparmor_profile = Some(profile.clone());
+    }
+    if let Some(label) = &args.process_label {
+        process.selinux_label = Some(label.clone());
     }
     if args.tty {
         process.terminal = true;

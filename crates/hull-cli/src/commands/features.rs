@@ -33,8 +33,8 @@ pub fn run(_: Args) -> CmdResult {
                 "knownFlags": hull::seccomp::FLAGS.map(|(name, _)| name),
                 "supportedFlags": hull::seccomp::supported_flags(),
             },
-            "apparmor": { "enabled": false },
-            "selinux": { "enabled": false },
+            "apparmor": { "enabled": true },
+            "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
             "mountExtensions": { "idmap": { "enabled": false } }
         },

@@ -50,6 +50,9 @@ pub struct Config {
     pub annotations: BTreeMap<String, String>,
     pub hooks: hooks::Hooks,
     pub seccomp: Option<seccomp::Seccomp>,
+    /// The SELinux context of the filesystems hull mounts (where the host runs SELinux).
+    #[serde(default)]
+    pub mount_label: Option<String>,
 }
 
 impl Config {

@@ -220,6 +220,7 @@ impl Container {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
         }
+        crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
         let cgroup_path = self
             .state
@@ -310,6 +311,7 @@ impl Container {
             Status::Paused => return Err(Error::Paused(self.state.id.clone())),
             _ => return Err(self.not_running()),
         }
+        crate::lsm::check(None, process)?;
         let init = liveness::open(self.state.init_pid, self.state.init_start_time)
             .ok_or_else(|| self.not_running())?;
         let cgroup = match &opts.sub_cgroup {

@@ -210,6 +210,7 @@ pub(crate) fn become_process(
         .transpose()?;
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
+    crate::lsm::apply_on_exec(process)?;
     let load = |f: &Filter| -> InitResult<()> {
         let listener = f
             .load()

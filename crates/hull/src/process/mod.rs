@@ -48,6 +48,12 @@ pub struct Process {
     pub rlimits: Vec<Rlimit>,
     pub no_new_privileges: bool,
     pub oom_score_adj: Option<i32>,
+    /// The AppArmor profile the process runs under (where the host runs AppArmor).
+    #[serde(default)]
+    pub apparmor_profile: Option<String>,
+    /// The SELinux label the process runs with (where the host runs SELinux).
+    #[serde(default)]
+    pub selinux_label: Option<String>,
     /// Give the process a new pseudo-terminal as its stdio and controlling terminal
     /// (and `/dev/console`); its master goes over `console_socket`.
     pub terminal: bool,
@@ -96,6 +102,8 @@ impl Process {
             rlimits: self.rlimits.clone(),
             no_new_privileges: self.no_new_privileges,
             oom_score_adj: self.oom_score_adj,
+            apparmor_profile: self.apparmor_profile.clone(),
+            selinux_label: self.selinux_label.clone(),
             terminal: self.terminal,
             console_size: self.console_size,
             ..Process::default()

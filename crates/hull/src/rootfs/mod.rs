@@ -107,7 +107,13 @@ pub fn prepare(
 
     let mut dev_is_tmpfs = false;
     for m in &config.mounts {
-        mounts::mount_one(root.as_fd(), m, cgroups, in_userns)?;
+        mounts::mount_one(
+            root.as_fd(),
+            m,
+            cgroups,
+            in_userns,
+            config.mount_label.as_deref(),
+        )?;
         if m.destination == Path::new("/dev") {
             dev_is_tmpfs = !m.options.is_bind();
         }

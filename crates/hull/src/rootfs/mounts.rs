@@ -75,6 +75,7 @@ pub fn mount_one(
     m: &Mount,
     cgroups: &CgroupMountPlan,
     in_userns: bool,
+    mount_label: Option<&str>,
 ) -> Result<()> {
     if matches!(m.fstype.as_str(), "cgroup" | "cgroup2") {
         return mount_cgroup(root, m, cgroups);
@@ -104,7 +105,9 @@ pub fn mount_one(
         bind(&source, &target, o.flags & libc::MS_REC)
             .map_err(err("bind-mount onto", &m.destination))?;
     } else {
-        let data = CString::new(o.data.join(",")).unwrap_or_default();
+        let mut data = o.data.clone();
+        crate::lsm::label_mount_data(mount_label, &m.fstype, &mut data);
+        let data = CString::new(data.join(",")).unwrap_or_default();
         let flags = o.flags & !(libc::MS_BIND | libc::MS_REC);
         let result = mount(
             Some(&cstr(&source)),

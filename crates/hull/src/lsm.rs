@@ -1,0 +1,76 @@
+//! Linux security modules: a process's AppArmor profile or SELinux label, and the
+//! SELinux context of the filesystems hull mounts. Labels are written to the
+//! process's own attribute files through a verified procfs just before exec, so the
+//! kernel applies them at execve. A container that asks for a module the host does
+//! not run is refused: running it unconfined would be less isolation than asked (runc
+//! fails such a container too, only later).
+
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::process::Process;
+use crate::procfs::Procfs;
+
+fn apparmor_enabled() -> bool {
+    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|s| s.starts_with('Y'))
+}
+
+fn selinux_enabled() -> bool {
+    std::path::Path::new("/sys/fs/selinux/enforce").exists()
+}
+
+/// Refuses a profile or label this host cannot apply: the process's, and the
+/// container's mount label when `config` is given (at create).
+pub(crate) fn check(config: Option<&Config>, process: &Process) -> Result<(), ConfigError> {
+    if process.apparmor_profile.is_some() && !apparmor_enabled() {
+        return Err(ConfigError::new(
+            "process.apparmorProfile",
+            "AppArmor is not enabled on this host",
+        ));
+    }
+    if process.selinux_label.is_some() && !selinux_enabled() {
+        return Err(ConfigError::new(
+            "process.selinuxLabel",
+            "SELinux is not enabled on this host",
+        ));
+    }
+    if config.is_some_and(|c| c.mount_label.is_some()) && !selinux_enabled() {
+        return Err(ConfigError::new(
+            "linux.mountLabel",
+            "SELinux is not enabled on this host",
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the profile and label the process takes at exec. Runs in the process itself,
+/// inside the container, before its seccomp filter could refuse the writes.
+pub(crate) fn apply_on_exec(process: &Process) -> Result<(), String> {
+    if process.apparmor_profile.is_none() && process.selinux_label.is_none() {
+        return Ok(());
+    }
+    let proc = Procfs::open().map_err(|e| format!("open /proc: {e}"))?;
+    // By pid: /proc/self is a symlink, which the verified writes never follow.
+    let pid = std::process::id();
+    if let Some(profile) = &process.apparmor_profile {
+        let text = format!("exec {profile}");
+        proc.write(&format!("{pid}/attr/apparmor/exec"), text.as_bytes())
+            .or_else(|_| proc.write(&format!("{pid}/attr/exec"), text.as_bytes()))
+            .map_err(|e| format!("apply AppArmor profile {profile:?}: {e}"))?;
+    }
+    if let Some(label) = &process.selinux_label {
+        proc.write(&format!("{pid}/attr/exec"), label.as_bytes())
+            .map_err(|e| format!("set SELinux label {label:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// A mount's data with the container's SELinux mount label added, for the filesystems
+/// that take one (not procfs, sysfs or binds, which keep their own).
+pub(crate) fn label_mount_data(config_label: Option<&str>, fstype: &str, data: &mut Vec<String>) {
+    if let Some(label) = config_label {
+        if !matches!(fstype, "proc" | "sysfs" | "bind" | "cgroup" | "cgroup2") {
+            data.push(format!("context=\"{label}\""));
+        }
+    }
+}
