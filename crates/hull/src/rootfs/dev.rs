@@ -12,7 +12,7 @@ use super::resolve::{self, fd_path, Kind, Symlinks};
 use super::{err, mount, Result};
 use crate::config::Device;
 
-/// The devices every container gets when its `/dev` is a fresh tmpfs.
+/// The devices every container gets unless its `/dev` is a bind mount.
 fn default_devices() -> impl Iterator<Item = Device> {
     [
         ("null", 1, 3),
@@ -35,7 +35,7 @@ fn default_devices() -> impl Iterator<Item = Device> {
 }
 
 /// Creates the configured devices, plus the defaults (unless configured otherwise) when
-/// `/dev` is a fresh tmpfs. In a user namespace, where `mknod` is not allowed, the
+/// `with_defaults`. In a user namespace, where `mknod` is not allowed, the
 /// host's node is bound instead.
 pub fn create_devices(
     root: BorrowedFd<'_>,
@@ -129,14 +129,15 @@ pub fn create_links(root: BorrowedFd<'_>) -> Result<()> {
 }
 
 /// Opens the container's `/dev/null` and checks it really is the null device (char
-/// 1:3), so that masking never binds something the image put there instead.
+/// 1:3), so that masking never binds something the image put there instead. A
+/// symlinked `/dev` is followed inside the root; `/dev/null` itself is not followed.
 pub fn verified_dev_null(root: BorrowedFd<'_>) -> Result<OwnedFd> {
     let path = Path::new("/dev/null");
     let fd = resolve::open(
         root,
         path,
         OFlag::O_PATH | OFlag::O_NOFOLLOW,
-        Symlinks::Refuse,
+        Symlinks::InRoot,
     )
     .map_err(err("open", path))?;
     let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(err("stat", path))?;

@@ -105,7 +105,8 @@ pub fn prepare(
         .map(OwnedFd::from)
         .map_err(err("open rootfs", rootfs))?;
 
-    let mut dev_is_tmpfs = false;
+    // As runc: /dev gets the default nodes and links unless it is a bind mount.
+    let mut dev_is_bind = false;
     for m in &config.mounts {
         mounts::mount_one(
             root.as_fd(),
@@ -115,11 +116,11 @@ pub fn prepare(
             config.mount_label.as_deref(),
         )?;
         if m.destination == Path::new("/dev") {
-            dev_is_tmpfs = !m.options.is_bind();
+            dev_is_bind = m.options.is_bind();
         }
     }
-    dev::create_devices(root.as_fd(), &config.devices, dev_is_tmpfs, in_userns)?;
-    if dev_is_tmpfs {
+    dev::create_devices(root.as_fd(), &config.devices, !dev_is_bind, in_userns)?;
+    if !dev_is_bind {
         dev::create_links(root.as_fd())?;
     }
     // runc makes a missing working directory; so do we, inside the rootfs.

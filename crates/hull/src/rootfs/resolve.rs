@@ -62,13 +62,28 @@ pub fn open(
     sys::openat2(root, &relative(path)?, flags.bits(), 0, resolve)
 }
 
+/// How many dangling symlinks one creation follows, as the kernel's own limit.
+const MAX_LINKS: usize = 40;
+
 /// Opens `path` below `root` as an `O_PATH` handle, creating what is missing: parent
-/// directories always, the last component as `kind`.
+/// directories always, the last component as `kind`. A dangling symlink on the way
+/// (the image's, to a path that exists only on the host) is followed inside the root,
+/// and its target made there, as runc does.
 pub fn create(
     root: BorrowedFd<'_>,
     path: &Path,
     kind: Kind,
     symlinks: Symlinks,
+) -> io::Result<OwnedFd> {
+    create_following(root, path, kind, symlinks, MAX_LINKS)
+}
+
+fn create_following(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    kind: Kind,
+    symlinks: Symlinks,
+    links_left: usize,
 ) -> io::Result<OwnedFd> {
     let o_path = OFlag::O_PATH | OFlag::O_CLOEXEC;
     match open(root, path, o_path, symlinks) {
@@ -80,7 +95,7 @@ pub fn create(
     let (Some(parent_path), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(io::Error::from_raw_os_error(libc::ENOENT));
     };
-    let parent = create(root, parent_path, Kind::Dir, symlinks)?;
+    let parent = create_following(root, parent_path, Kind::Dir, symlinks, links_left)?;
     let made = if kind == Kind::File {
         nix::fcntl::openat(
             Some(parent.as_raw_fd()),
@@ -97,8 +112,21 @@ pub fn create(
         )
     };
     match made {
-        // Somebody else made it (or it is a dangling symlink: the open below says so).
-        Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+        Ok(()) => {}
+        // Somebody else made it, or it is a dangling symlink: make its target, which
+        // RESOLVE_IN_ROOT then finds inside the root.
+        Err(nix::errno::Errno::EEXIST) if symlinks == Symlinks::InRoot => {
+            if let Ok(target) = nix::fcntl::readlinkat(Some(parent.as_raw_fd()), name) {
+                if links_left == 0 {
+                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                // Relative targets start from the link's directory; `..` stays in the
+                // root (RESOLVE_IN_ROOT).
+                let target = parent_path.join(target);
+                create_following(root, &target, kind, symlinks, links_left - 1)?;
+            }
+        }
+        Err(nix::errno::Errno::EEXIST) => {}
         Err(e) => return Err(e.into()),
     }
     // Resolved again from the root, so that what we return obeys the same rules.
