@@ -8,7 +8,6 @@ use super::{exec, InitResult};
 use crate::cgroups::Joiner;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
-use crate::sys::{self, Forked};
 
 /// What the joining process needs, prepared by the parent before the fork.
 pub(crate) struct JoinPlan<'a> {
@@ -58,12 +57,5 @@ fn enter(plan: &JoinPlan<'_>, chan: &Channel) -> InitResult<()> {
             std::io::Error::last_os_error()
         ));
     }
-    match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
-        Forked::Parent(child) => {
-            let _ = chan.send(&Message::InitPid(child));
-            // SAFETY: this intermediate process has done its job.
-            unsafe { libc::_exit(0) }
-        }
-        Forked::Child => chan.expect("Go", Message::Go).map_err(|e| e.to_string()),
-    }
+    super::fork_into_namespaces(chan)
 }

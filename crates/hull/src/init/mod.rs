@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use crate::cgroups::Joiner;
 use crate::config::{Config, NamespaceKind};
 use crate::hooks;
-use crate::process::channel::{Channel, Message};
+use crate::process::channel::{Channel, ChannelError, Message};
 use crate::process::Process;
 use crate::rootfs::{self, CgroupMountPlan};
 use crate::seccomp::Filter;
@@ -131,6 +131,26 @@ pub(crate) fn exec_or_exit(process: &Process, (program, env, tty): Prepared) -> 
     exec::report(&err);
     // SAFETY: leave without running the parent's atexit handlers or destructors.
     unsafe { libc::_exit(127) }
+}
+
+/// Forks once more, for a pid or time namespace entered with setns/unshare, which only
+/// children enter. The intermediate process sends the child's pid with a pidfd it
+/// opened while the child was certainly its own (so the parent never signals a reused
+/// pid), and leaves; the child waits for the parent's word.
+pub(crate) fn fork_into_namespaces(chan: &Channel) -> InitResult<()> {
+    match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
+        sys::Forked::Parent(child) => {
+            let sent = sys::pidfd_open(child).map_err(ChannelError::Io).and_then(|pidfd| {
+                chan.send_with_fd(&Message::InitPid(child), pidfd.as_fd())
+            });
+            if let Err(e) = sent {
+                let _ = chan.send(&Message::Failed(format!("hand over the container's process: {e}")));
+            }
+            // SAFETY: this intermediate process has done its job.
+            unsafe { libc::_exit(0) }
+        }
+        sys::Forked::Child => chan.expect("Go", Message::Go).map_err(|e| e.to_string()),
+    }
 }
 
 /// Reports a setup failure to the parent (who prints it as its own) and exits.

@@ -15,7 +15,6 @@ use crate::config::{NamespaceKind, TimeOffset};
 use crate::procfs::Procfs;
 
 use crate::process::channel::{Channel, Message};
-use crate::sys::{self, Forked};
 
 pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
     for (kind, fd) in &plan.join {
@@ -47,14 +46,7 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
         write_time_offsets(&plan.config.time_offsets)?;
     }
     if plan.fork_again {
-        match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
-            Forked::Parent(child) => {
-                let _ = chan.send(&Message::InitPid(child));
-                // SAFETY: this intermediate process has done its job.
-                unsafe { libc::_exit(0) }
-            }
-            Forked::Child => chan.expect("Go", Message::Go).map_err(|e| e.to_string())?,
-        }
+        super::fork_into_namespaces(chan)?;
     }
     if plan.unshare & NamespaceKind::Cgroup.clone_flag() != 0 {
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)

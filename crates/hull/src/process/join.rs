@@ -58,7 +58,7 @@ pub(crate) fn spawn_exec(
     };
     drop(child_end);
     drop(plan);
-    let child = Child { pid, reaped: false };
+    let child = Child::forked(pid);
     let start_time = start_time_of(pid)?;
     parent_end.send(&Message::Go)?;
     let requests = Requests {

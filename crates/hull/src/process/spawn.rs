@@ -23,10 +23,28 @@ pub(super) struct Child {
     pub(super) pid: i32,
     /// Not ours to reap: the grandchild of a second fork, or one already reaped.
     pub(super) reaped: bool,
+    /// The grandchild of a second fork, which is not ours to reap either: signalled
+    /// through this pidfd, never by a pid that may have been reused.
+    pub(super) pidfd: Option<OwnedFd>,
+}
+
+impl Child {
+    /// Our own child, not reaped yet.
+    pub(super) fn forked(pid: i32) -> Child {
+        Child {
+            pid,
+            reaped: false,
+            pidfd: None,
+        }
+    }
 }
 
 impl Drop for Child {
     fn drop(&mut self) {
+        if let Some(pidfd) = &self.pidfd {
+            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            return;
+        }
         // A pid we reaped may already belong to someone else: never signal it.
         if self.pid <= 0 {
             return;
@@ -154,7 +172,7 @@ pub(crate) fn spawn_init(
     };
     drop(child_end);
     drop(plan);
-    let child = Child { pid, reaped: false };
+    let child = Child::forked(pid);
     // Read while the pid is certainly init's: our unreaped child (or, below, a
     // grandchild that waits for our word).
     let start_time = start_time_of(pid)?;
@@ -211,9 +229,15 @@ pub(super) fn follow(
                 drop(listener);
                 chan.send(&Message::SeccompSent)
             }
-            Ok((Message::InitPid(pid), _)) if !child.reaped => {
+            Ok((Message::InitPid(pid), Some(pidfd))) if !child.reaped => {
                 super::wait_pid(child.pid)?;
-                child = Child { pid, reaped: true };
+                // Reaped: the pid is free again, and must not be signalled (see Drop).
+                child.pid = 0;
+                child = Child {
+                    pid,
+                    reaped: true,
+                    pidfd: Some(pidfd),
+                };
                 start_time = start_time_of(pid)?;
                 chan.send(&Message::Go)
             }
@@ -231,6 +255,8 @@ pub(super) fn follow(
         }
     }
     let pid = child.pid;
+    // Ready: the process lives on without us; only its pidfd is closed.
+    drop(child.pidfd.take());
     std::mem::forget(child);
     Ok((pid, start_time))
 }
