@@ -157,3 +157,121 @@ fn init_dying_during_create_leaves_nothing() {
     case.assert_no_leaks();
     case.finish();
 }
+
+/// Mounts a tmpfs with `options` at `dir` for this test; unmounted at the end.
+fn scratch_fs(case: &Case, dir: &Path, options: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", options, "tmpfs", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "mount tmpfs at {}", dir.display());
+    let dir = dir.to_path_buf();
+    case.defer(move || unmount(&dir));
+}
+
+fn unmount(dir: &Path) {
+    let _ = std::process::Command::new("umount")
+        .arg("-l")
+        .arg(dir)
+        .status();
+}
+
+/// Uses up the inodes of the filesystem at `dir`.
+fn fill_inodes(dir: &Path) {
+    for n in 0.. {
+        if std::fs::File::create(dir.join(format!("filler{n}"))).is_err() {
+            return;
+        }
+    }
+}
+
+/// A rootfs on a read-only filesystem runs (it needs no writes with every mount point
+/// present) and stays read-only inside; a mount point it lacks is a clear error that
+/// leaves nothing.
+#[test]
+fn a_rootfs_on_a_read_only_filesystem() {
+    let case = Case::new("fs_readonly");
+    let fs_dir = case.dir.join("rofs");
+    scratch_fs(&case, &fs_dir, "size=32m");
+    let rootfs = fs_dir.join("rootfs");
+    build_rootfs(&rootfs);
+    let status = std::process::Command::new("mount")
+        .args(["-o", "remount,ro", fs_dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let mut b = case.bundle("rofsok");
+    b.set("/root/path", json!(rootfs));
+    b.set("/root/readonly", json!(false));
+    b.sh("touch /x 2>&1; echo rc=$?");
+    let out = case.run_container(&b);
+    out.ok();
+    assert!(out.out().contains("Read-only file system"), "{out}");
+
+    let mut missing = case.bundle("rofsmissing");
+    missing.set("/root/path", json!(rootfs));
+    missing.add_mount(json!({ "destination": "/newdir", "type": "tmpfs", "source": "tmpfs" }));
+    missing.write();
+    let out = case.run(&["create", "--bundle", missing.dir_str(), &missing.id]);
+    out.assert_bad_input(&["/newdir"]);
+    if is_hull() {
+        assert!(out.stderr.contains("Read-only file system"), "{out}");
+    }
+    case.finish();
+}
+
+/// A full filesystem, under the rootfs (a mount point to make) or under the state root
+/// (state.json and exec.fifo to make): one clear error, and nothing left.
+#[test]
+fn a_full_filesystem_fails_create_cleanly() {
+    let case = Case::new("fs_full");
+    let fs_dir = case.dir.join("fullfs");
+    scratch_fs(&case, &fs_dir, "size=32m,nr_inodes=2000");
+    let rootfs = fs_dir.join("rootfs");
+    build_rootfs(&rootfs);
+    fill_inodes(&fs_dir);
+    let mut b = case.bundle("fullrootfs");
+    b.set("/root/path", json!(rootfs));
+    b.add_mount(json!({ "destination": "/newdir", "type": "tmpfs", "source": "tmpfs" }));
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["/newdir"]);
+    if is_hull() {
+        assert!(out.stderr.contains("No space left"), "{out}");
+    }
+
+    // The state root itself full, then with one more inode free each round, so that
+    // create fails at each of its writes in turn, until it has room.
+    scratch_fs(&case, &case.root, "size=1m,nr_inodes=16");
+    fill_inodes(&case.root);
+    let state = case.bundle("fullstate");
+    state.write();
+    let mut failures = 0;
+    for free in 0..8 {
+        if free > 0 {
+            std::fs::remove_file(case.root.join(format!("filler{free}"))).unwrap();
+        }
+        let out = case.run(&["create", "--bundle", state.dir_str(), &state.id]);
+        if out.code == 0 {
+            case.run(&["delete", "--force", &state.id]).ok();
+            break;
+        }
+        failures += 1;
+        out.assert_bad_input(&["space"]);
+        let left: Vec<_> = std::fs::read_dir(&case.root)
+            .unwrap()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with("filler"))
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "left in the state root: {left:?}\n{out}");
+        assert!(
+            !cgroup_dirs(&state.id).iter().any(|d| d.exists()),
+            "a cgroup was left:\n{out}"
+        );
+    }
+    assert!(failures > 0, "the state root was never full");
+    case.finish();
+}

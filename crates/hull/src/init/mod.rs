@@ -140,11 +140,13 @@ pub(crate) fn exec_or_exit(process: &Process, (program, env, tty): Prepared) -> 
 pub(crate) fn fork_into_namespaces(chan: &Channel) -> InitResult<()> {
     match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
         sys::Forked::Parent(child) => {
-            let sent = sys::pidfd_open(child).map_err(ChannelError::Io).and_then(|pidfd| {
-                chan.send_with_fd(&Message::InitPid(child), pidfd.as_fd())
-            });
+            let sent = sys::pidfd_open(child)
+                .map_err(ChannelError::Io)
+                .and_then(|pidfd| chan.send_with_fd(&Message::InitPid(child), pidfd.as_fd()));
             if let Err(e) = sent {
-                let _ = chan.send(&Message::Failed(format!("hand over the container's process: {e}")));
+                let _ = chan.send(&Message::Failed(format!(
+                    "hand over the container's process: {e}"
+                )));
             }
             // SAFETY: this intermediate process has done its job.
             unsafe { libc::_exit(0) }
