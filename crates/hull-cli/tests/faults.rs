@@ -210,16 +210,22 @@ fn a_rootfs_on_a_read_only_filesystem() {
     out.ok();
     assert!(out.out().contains("Read-only file system"), "{out}");
 
-    let mut missing = case.bundle("rofsmissing");
-    missing.set("/root/path", json!(rootfs));
-    missing.add_mount(json!({ "destination": "/newdir", "type": "tmpfs", "source": "tmpfs" }));
-    missing.write();
-    let out = case.run(&["create", "--bundle", missing.dir_str(), &missing.id]);
+    mount_point_cannot_be_made(&case, "rofsmissing", &rootfs, "Read-only file system");
+    case.finish();
+}
+
+/// A container on `rootfs` with a mount point the rootfs lacks fails create with one
+/// line naming it and, for hull, `why`.
+fn mount_point_cannot_be_made(case: &Case, label: &str, rootfs: &Path, why: &str) {
+    let mut b = case.bundle(label);
+    b.set("/root/path", json!(rootfs));
+    b.add_mount(json!({ "destination": "/newdir", "type": "tmpfs", "source": "tmpfs" }));
+    b.write();
+    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
     out.assert_bad_input(&["/newdir"]);
     if is_hull() {
-        assert!(out.stderr.contains("Read-only file system"), "{out}");
+        assert!(out.stderr.contains(why), "{out}");
     }
-    case.finish();
 }
 
 /// A full filesystem, under the rootfs (a mount point to make) or under the state root
@@ -232,15 +238,7 @@ fn a_full_filesystem_fails_create_cleanly() {
     let rootfs = fs_dir.join("rootfs");
     build_rootfs(&rootfs);
     fill_inodes(&fs_dir);
-    let mut b = case.bundle("fullrootfs");
-    b.set("/root/path", json!(rootfs));
-    b.add_mount(json!({ "destination": "/newdir", "type": "tmpfs", "source": "tmpfs" }));
-    b.write();
-    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
-    out.assert_bad_input(&["/newdir"]);
-    if is_hull() {
-        assert!(out.stderr.contains("No space left"), "{out}");
-    }
+    mount_point_cannot_be_made(&case, "fullrootfs", &rootfs, "No space left");
 
     // The state root itself full, then with one more inode free each round, so that
     // create fails at each of its writes in turn, until it has room.
