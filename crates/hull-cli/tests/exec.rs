@@ -169,6 +169,38 @@ fn exec_with_a_process_file_and_detached() {
     case.finish();
 }
 
+/// A process file without capabilities gets the container's, as in runc: never the
+/// full set of the root that runs the runtime. Seen failing before hull filled them
+/// in: CapBnd was 000001fffeffffff.
+#[test]
+fn a_process_file_without_capabilities_gets_the_containers() {
+    let case = Case::new("exec_process_caps");
+    let mut b = case.bundle("execproccaps");
+    for set in ["bounding", "effective", "permitted"] {
+        b.caps(set, &["CAP_KILL", "CAP_CHOWN"]);
+    }
+    running(&case, &mut b);
+    let process = case.dir.join("process.json");
+    fs::write(
+        &process,
+        json!({
+            "args": ["/bin/sh", "-c", "grep -E '^Cap(Bnd|Eff)' /proc/self/status | tr -d '\\t' | tr : ="],
+            "cwd": "/",
+            "user": { "uid": 0, "gid": 0 }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = exec(&case, &b.id, &["--process", process.to_str().unwrap()]);
+    out.ok();
+    let kv = out.kv();
+    let want = format!("{:016x}", (1u64 << 5) | 1);
+    assert_eq!(kv["CapBnd"], want, "{out}");
+    assert_eq!(kv["CapEff"], want, "{out}");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
 #[test]
 fn exec_is_refused_when_paused_or_stopped() {
     let case = Case::new("exec_refused");

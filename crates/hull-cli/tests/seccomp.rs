@@ -239,6 +239,9 @@ fn notify_profiles_that_cannot_work_are_refused() {
         let mut sendmsg = profile(notify(json!(["sendmsg"])));
         sendmsg["listenerPath"] = json!("/tmp/agent.sock");
         case.assert_config_refused("sendmsg", "/linux/seccomp", sendmsg, &["sendmsg"]);
+        let mut relative = profile(notify(json!(["mkdir"])));
+        relative["listenerPath"] = json!("agent.sock");
+        case.assert_config_refused("relative", "/linux/seccomp", relative, &["absolute"]);
     }
     case.finish();
 }

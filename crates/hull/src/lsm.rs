@@ -34,11 +34,20 @@ pub(crate) fn check(config: Option<&Config>, process: &Process) -> Result<(), Co
             "SELinux is not enabled on this host",
         ));
     }
-    if config.is_some_and(|c| c.mount_label.is_some()) && !selinux_enabled() {
-        return Err(ConfigError::new(
-            "linux.mountLabel",
-            "SELinux is not enabled on this host",
-        ));
+    if let Some(label) = config.and_then(|c| c.mount_label.as_deref()) {
+        if !selinux_enabled() {
+            return Err(ConfigError::new(
+                "linux.mountLabel",
+                "SELinux is not enabled on this host",
+            ));
+        }
+        // It goes into mount data as context="...": a quote would end it early.
+        if label.contains('"') {
+            return Err(ConfigError::new(
+                "linux.mountLabel",
+                "must not contain '\"'",
+            ));
+        }
     }
     Ok(())
 }
@@ -54,8 +63,12 @@ pub(crate) fn apply_on_exec(process: &Process) -> Result<(), String> {
     let pid = std::process::id();
     if let Some(profile) = &process.apparmor_profile {
         let text = format!("exec {profile}");
+        // attr/apparmor/ since Linux 5.8; before, AppArmor owned attr/ itself.
         proc.write(&format!("{pid}/attr/apparmor/exec"), text.as_bytes())
-            .or_else(|_| proc.write(&format!("{pid}/attr/exec"), text.as_bytes()))
+            .or_else(|e| match e.raw_os_error() {
+                Some(libc::ENOENT) => proc.write(&format!("{pid}/attr/exec"), text.as_bytes()),
+                _ => Err(e),
+            })
             .map_err(|e| format!("apply AppArmor profile {profile:?}: {e}"))?;
     }
     if let Some(label) = &process.selinux_label {

@@ -786,6 +786,13 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
             "is required when an action is SCMP_ACT_NOTIFY",
         ));
     }
+    if profile
+        .listener_path
+        .as_ref()
+        .is_some_and(|p| !p.is_absolute())
+    {
+        return Err(bad(format!("{f}.listenerPath"), "must be an absolute path"));
+    }
     // Compiled once here, so that every mistake is reported with the field.
     crate::seccomp::compile(&profile).map_err(|e| bad(f, e.to_string()))?;
     Ok(Some(profile))

@@ -127,8 +127,9 @@ pub fn openat2(
 /// program exactly the descriptors below `first` (CVE-2024-21626).
 ///
 /// This runs under the container's seccomp filter, and a profile older than
-/// close_range (Linux 5.9) refuses it: then each descriptor listed in /proc/self/fd
-/// is marked with fcntl, which every profile allows.
+/// close_range (Linux 5.9) refuses it: then every descriptor number up to the hard
+/// limit is marked with fcntl, which every profile allows (the container's /proc
+/// cannot be trusted to list them).
 pub fn cloexec_from(first: RawFd) -> io::Result<()> {
     // SAFETY: close_range only flips flags on our own descriptor table.
     let ret = unsafe {
@@ -142,13 +143,12 @@ pub fn cloexec_from(first: RawFd) -> io::Result<()> {
     if ret == 0 {
         return Ok(());
     }
-    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|fd| *fd >= first)
-        .collect();
-    for fd in open {
-        // SAFETY: fcntl on our own descriptor table; the listing's own descriptor is
-        // closed by now (EBADF, ignored).
+    let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_err(io::Error::from)?;
+    // The kernel's own ceiling (fs.nr_open defaults to 2^20) bounds the loop.
+    let last = hard.min(1 << 20) as RawFd;
+    for fd in first..last {
+        // SAFETY: fcntl on our own descriptor table; a number not open is EBADF.
         let ret = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
         if ret < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EBADF) {
             return Err(io::Error::last_os_error());

@@ -20,7 +20,8 @@ use crate::hooks;
 
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
-use crate::process::{join, spawn, ExitStatus, Process};
+use crate::process::spawn::{self, Spawned};
+use crate::process::{join, ExitStatus, Process};
 use crate::rootfs::CgroupMountPlan;
 use crate::sys;
 
@@ -248,7 +249,7 @@ impl Container {
     }
 
     /// Makes the cgroup, applies its limits, and starts init.
-    fn spawn(&mut self, layout: &Layout, process: &Process) -> Result<(i32, u64)> {
+    fn spawn(&mut self, layout: &Layout, process: &Process) -> Result<Spawned> {
         self.state.cgroup.create()?;
         let config = &self.state.config;
         self.state
@@ -302,6 +303,10 @@ impl Container {
     /// cgroup and every namespace of init, and takes its own user, capabilities and
     /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
     ///
+    /// What `process` leaves unset is the container's, as in runc: its init's
+    /// capabilities (never the full set of the caller), AppArmor profile and SELinux
+    /// label; these are filled into `process`.
+    ///
     /// This forks the calling process (see the crate docs on threads); the new process
     /// is the caller's grandchild, so waiting for it needs a child subreaper.
     pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
@@ -311,6 +316,16 @@ impl Container {
             Status::Paused => return Err(Error::Paused(self.state.id.clone())),
             _ => return Err(self.not_running()),
         }
+        let init = &self.state.init_process;
+        if process.capabilities.is_none() {
+            process.capabilities = init.capabilities;
+        }
+        if process.apparmor_profile.is_none() {
+            process.apparmor_profile.clone_from(&init.apparmor_profile);
+        }
+        if process.selinux_label.is_none() {
+            process.selinux_label.clone_from(&init.selinux_label);
+        }
         crate::lsm::check(None, process)?;
         let init = liveness::open(self.state.init_pid, self.state.init_start_time)
             .ok_or_else(|| self.not_running())?;
@@ -319,8 +334,9 @@ impl Container {
             None => self.state.cgroup.clone(),
         };
         let state = self.state.oci(self.status().as_str(), self.state.init_pid);
-        let pid = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
-        process.pid = Some(pid);
+        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
+        process.pid = Some(spawned.pid);
+        process.pidfd = Some(spawned.pidfd);
         Ok(())
     }
 
@@ -334,8 +350,10 @@ impl Container {
         let _ = self.state.save(&self.dir);
     }
 
-    fn record_init(&mut self, (pid, start_time): (i32, u64), process: &mut Process) -> Result<()> {
+    fn record_init(&mut self, init: Spawned, process: &mut Process) -> Result<()> {
+        let (pid, start_time) = (init.pid, init.start_time);
         process.pid = Some(pid);
+        process.pidfd = Some(init.pidfd);
         self.state.init_pid = pid;
         self.state.init_start_time = start_time;
         self.state.created = state::now_rfc3339();

@@ -219,8 +219,7 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
 ///
 /// The seccomp filter goes on while we still have CAP_SYS_ADMIN, unless the process
 /// gets no_new_privileges: then as late as that allows, after the user switch. A
-/// notify listener goes to the parent (for the agent) at once, before any syscall the
-/// filter could hand to an agent that does not have it yet.
+/// notify listener goes to the parent (for the agent) with the very next syscall.
 pub(crate) fn become_process(
     process: &Process,
     seccomp: Option<&Filter>,
@@ -239,7 +238,6 @@ pub(crate) fn become_process(
             .map_err(|e| format!("load the seccomp filter: {e}"))?;
         if let Some(listener) = listener {
             chan.send_with_fd(&Message::SeccompListener, listener.as_fd())
-                .and_then(|()| chan.expect("SeccompSent", Message::SeccompSent))
                 .map_err(|e| e.to_string())?;
         }
         Ok(())

@@ -27,10 +27,10 @@ pub enum Message {
     RunHooks,
     /// Parent -> child: hooks done; the container's state JSON, for the child's own hooks.
     HookState(String),
-    /// Child -> parent: the seccomp filter is loaded; its notify listener is attached.
+    /// Child -> parent: the seccomp filter is loaded; its notify listener is attached,
+    /// for the profile's agent. The child goes on at once: a notified syscall waits
+    /// until the agent, which gets the listener next, answers it.
     SeccompListener,
-    /// Parent -> child: the listener went to the seccomp agent; go on.
-    SeccompSent,
 }
 
 const GO: u8 = 1;
@@ -41,7 +41,6 @@ const FAILED: u8 = 5;
 const RUN_HOOKS: u8 = 6;
 const HOOK_STATE: u8 = 7;
 const SECCOMP_LISTENER: u8 = 8;
-const SECCOMP_SENT: u8 = 9;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -56,7 +55,6 @@ impl Message {
             Message::Ready => vec![READY],
             Message::RunHooks => vec![RUN_HOOKS],
             Message::SeccompListener => vec![SECCOMP_LISTENER],
-            Message::SeccompSent => vec![SECCOMP_SENT],
             Message::Failed(text) | Message::HookState(text) => {
                 let tag = if matches!(self, Message::Failed(_)) {
                     FAILED
@@ -82,7 +80,6 @@ impl Message {
             (Some(READY), 1) => Ok(Message::Ready),
             (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
             (Some(SECCOMP_LISTENER), 1) => Ok(Message::SeccompListener),
-            (Some(SECCOMP_SENT), 1) => Ok(Message::SeccompSent),
             (Some(HOOK_STATE), _) => Ok(Message::HookState(
                 String::from_utf8_lossy(&buf[1..]).into_owned(),
             )),
@@ -199,7 +196,6 @@ mod tests {
             Message::RunHooks,
             Message::HookState("{\"id\":\"x\"}".into()),
             Message::SeccompListener,
-            Message::SeccompSent,
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap(), m);

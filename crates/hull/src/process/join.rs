@@ -6,7 +6,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::channel::{Channel, Message};
-use super::spawn::{follow, start_time_of, Child, Requests};
+use super::spawn::{follow, start_time_of, Child, Requests, Spawned};
 use super::Process;
 use crate::cgroups::Cgroup;
 use crate::config::Config;
@@ -22,7 +22,7 @@ pub(crate) fn spawn_exec(
     cgroup: &Cgroup,
     init_pidfd: OwnedFd,
     state: serde_json::Value,
-) -> Result<i32> {
+) -> Result<Spawned> {
     let namespaces = config
         .namespaces
         .iter()
@@ -66,6 +66,5 @@ pub(crate) fn spawn_exec(
         hooks: None,
         state: &|_| state.clone(),
     };
-    let (pid, _) = follow(&parent_end, child, start_time, &requests)?;
-    Ok(pid)
+    follow(&parent_end, child, start_time, &requests)
 }

@@ -76,6 +76,10 @@ pub struct Process {
     /// Set by hull once the process runs: its pid in the caller's pid namespace.
     #[serde(skip)]
     pub pid: Option<i32>,
+    /// Set by hull once the process runs: a pidfd on it, opened while the process was
+    /// certainly the one hull made.
+    #[serde(skip)]
+    pub(crate) pidfd: Option<OwnedFd>,
 }
 
 impl Process {
@@ -120,27 +124,25 @@ impl Process {
         wait_pid(pid)
     }
 
-    /// A pidfd of the process (`pidfd_open(2)`): a handle that cannot be confused with a
-    /// later process that reuses the pid.
+    /// A pidfd of the process: a handle that cannot be confused with a later process
+    /// that reuses the pid (a copy of the one hull took when it made the process).
     pub fn pidfd(&self) -> Result<OwnedFd> {
-        let pid = self.pid.ok_or(Error::sys(
-            "pidfd_open",
+        let pidfd = self.pidfd.as_ref().ok_or(Error::sys(
+            "pidfd",
             std::io::Error::other("the process was not started"),
         ))?;
-        crate::sys::pidfd_open(pid).map_err(|e| Error::sys("pidfd_open", e))
+        pidfd.try_clone().map_err(|e| Error::sys("dup pidfd", e))
     }
 
-    /// Sends `signal` to the process.
+    /// Sends `signal` to the process, through its pidfd (never to a process that
+    /// reused its pid).
     pub fn signal(&self, signal: i32) -> Result<()> {
-        let pid = self.pid.ok_or(Error::sys(
+        let pidfd = self.pidfd.as_ref().ok_or(Error::sys(
             "signal",
             std::io::Error::other("the process was not started"),
         ))?;
-        // SAFETY: plain kill(2).
-        if unsafe { libc::kill(pid, signal) } < 0 {
-            return Err(Error::sys("kill", std::io::Error::last_os_error()));
-        }
-        Ok(())
+        crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), signal)
+            .map_err(|e| Error::sys("pidfd_send_signal", e))
     }
 }
 

@@ -112,7 +112,7 @@ pub(crate) fn spawn_init(
     cgroup_mounts: CgroupMountPlan,
     fifo: &Path,
     requests: &Requests<'_>,
-) -> Result<(i32, u64)> {
+) -> Result<Spawned> {
     let fifo = std::fs::File::options()
         .read(true)
         .custom_flags(libc::O_PATH)
@@ -201,14 +201,13 @@ pub(crate) struct Requests<'a> {
 
 /// Follows a new process over the channel until it is `Ready`: writes id maps, runs
 /// hooks and hands a seccomp listener to its agent when it asks, and takes over the
-/// grandchild of a second fork. Returns the ready process's pid and start time; kills
-/// it on any failure.
+/// grandchild of a second fork. Returns the ready process; kills it on any failure.
 pub(super) fn follow(
     chan: &Channel,
     mut child: Child,
     mut start_time: u64,
     requests: &Requests<'_>,
-) -> Result<(i32, u64)> {
+) -> Result<Spawned> {
     let init = requests.hooks;
     loop {
         let sent = match chan.recv_with_fd() {
@@ -227,7 +226,7 @@ pub(super) fn follow(
                 agent::send(profile, child.pid, state, listener.as_fd())?;
                 // Ours closes now: the agent's copy is the one that answers.
                 drop(listener);
-                chan.send(&Message::SeccompSent)
+                Ok(())
             }
             Ok((Message::InitPid(pid), Some(pidfd))) if !child.reaped => {
                 super::wait_pid(child.pid)?;
@@ -254,11 +253,27 @@ pub(super) fn follow(
             return Err(vanished(&mut child, e));
         }
     }
+    // Ready: the process lives on without us, held by a pidfd: the grandchild's, or
+    // one opened now on our own child, which cannot have been reaped yet.
+    let pidfd = match child.pidfd.take() {
+        Some(pidfd) => pidfd,
+        None => sys::pidfd_open(child.pid).map_err(|e| Error::sys("pidfd_open", e))?,
+    };
     let pid = child.pid;
-    // Ready: the process lives on without us; only its pidfd is closed.
-    drop(child.pidfd.take());
     std::mem::forget(child);
-    Ok((pid, start_time))
+    Ok(Spawned {
+        pid,
+        start_time,
+        pidfd,
+    })
+}
+
+/// A process that is ready: its pid (in the caller's pid namespace), start time, and a
+/// pidfd on it.
+pub(crate) struct Spawned {
+    pub pid: i32,
+    pub start_time: u64,
+    pub pidfd: OwnedFd,
 }
 
 /// The error for a channel that broke: if the new process is gone, say how it went.
