@@ -122,9 +122,7 @@ pub fn mount_one(
             Err(e) if in_userns && m.fstype == "sysfs" && e.raw_os_error() == Some(libc::EPERM) => {
                 bind(Path::new("/sys"), &target, libc::MS_REC)
                     .map_err(err("bind-mount /sys onto", &m.destination))?;
-                if flags & libc::MS_RDONLY != 0 {
-                    make_readonly(root, &m.destination)?;
-                }
+                set_bind_attrs(root, &m.destination, o.attrs.set)?;
             }
             other => other.map_err(err("mount", &m.destination))?,
         }
@@ -216,8 +214,8 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
             .unwrap_or_default();
         mount_hierarchy("", &host, &target, flags, plan.own_namespace)
             .map_err(err("mount cgroup2 on", &m.destination))?;
-        if !plan.own_namespace && flags & libc::MS_RDONLY != 0 {
-            make_readonly(root, &m.destination)?;
+        if !plan.own_namespace {
+            set_bind_attrs(root, &m.destination, m.options.attrs.set)?;
         }
         return Ok(());
     }
@@ -239,8 +237,8 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
             .map_err(err("create", &sub))?;
         mount_hierarchy(key, host, &fd_path(&fd), flags, plan.own_namespace)
             .map_err(err("mount cgroup on", &sub))?;
-        if !plan.own_namespace && flags & libc::MS_RDONLY != 0 {
-            make_readonly(root, &sub)?;
+        if !plan.own_namespace {
+            set_bind_attrs(root, &sub, m.options.attrs.set)?;
         }
         // Co-mounted controllers (cpu,cpuacct) are reachable under each name.
         if key.contains(',') {
@@ -303,8 +301,12 @@ fn mount_hierarchy(
     )
 }
 
-/// Makes the mount at `path` read-only, for binds that `mount(2)` cannot make so.
-fn make_readonly(root: BorrowedFd<'_>, path: &Path) -> Result<()> {
+/// Sets `attrs` (`MOUNT_ATTR_*`: ro, nosuid, nodev, noexec, ...) on the bind mount at
+/// `path` and below it: the flags that `mount(2)` ignores on a bind.
+fn set_bind_attrs(root: BorrowedFd<'_>, path: &Path, attrs: u64) -> Result<()> {
+    if attrs == 0 {
+        return Ok(());
+    }
     let fd = resolve::open(
         root,
         path,
@@ -312,5 +314,5 @@ fn make_readonly(root: BorrowedFd<'_>, path: &Path) -> Result<()> {
         Symlinks::Refuse,
     )
     .map_err(err("reopen mount point", path))?;
-    sys::mount_setattr(fd.as_fd(), attr::RDONLY, 0, true).map_err(err("make read-only", path))
+    sys::mount_setattr(fd.as_fd(), attrs, 0, true).map_err(err("set mount attributes on", path))
 }
