@@ -541,3 +541,62 @@ fn a_symlink_into_proc_is_no_mount_destination() {
     }
     case.finish();
 }
+
+/// `tmpcopyup` (podman's `--tmpfs` and `--read-only` ask for it): the tmpfs starts with a
+/// copy of what it covers (files, directories, symlinks, fifos, with modes and owners),
+/// writes stay in the tmpfs, and `ro` still holds afterwards. Seen failing before hull
+/// implemented it: `mounts[..].options: mount option "tmpcopyup" is not supported`. runc
+/// 1.1.5 fails it on the fifo ("lchown .../fifo: no such file or directory").
+#[test]
+fn tmpcopyup_copies_what_the_tmpfs_covers() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let case = Case::new("tmpcopyup");
+    let mut b = case.bundle("tmpcopyup");
+    let under = b.rootfs.join("var/lib/app");
+    fs::create_dir_all(under.join("sub")).unwrap();
+    fs::write(under.join("file"), "from the image").unwrap();
+    fs::set_permissions(under.join("file"), fs::Permissions::from_mode(0o604)).unwrap();
+    std::os::unix::fs::chown(under.join("file"), Some(1000), Some(1000)).unwrap();
+    fs::write(under.join("sub/deep"), "deep").unwrap();
+    symlink("../../../etc/passwd", under.join("link")).unwrap();
+    nix::unistd::mkfifo(
+        &under.join("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    b.set("/root/readonly", json!(false));
+    b.add_mount(
+        json!({ "destination": "/var/lib/app", "type": "tmpfs", "source": "tmpfs",
+                        "options": ["nosuid", "nodev", "tmpcopyup"] }),
+    );
+    b.add_mount(
+        json!({ "destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                        "options": ["ro", "tmpcopyup"] }),
+    );
+    b.sh("cd /var/lib/app && cat file && echo && stat -c '%a %u:%g' file && cat sub/deep && echo && \
+          readlink link && test -p fifo && echo fifo=yes && echo new > made && \
+          grep -c root /etc/passwd && (touch /etc/x 2>&1 || true) && \
+          grep -E ' /var/lib/app | /etc ' /proc/self/mountinfo | awk '{print $5, $9}'");
+    let out = case.run_container(&b);
+    out.ok();
+    let lines: Vec<&str> = out.out().lines().collect();
+    assert_eq!(
+        &lines[..5],
+        [
+            "from the image",
+            "604 1000:1000",
+            "deep",
+            "../../../etc/passwd",
+            "fifo=yes"
+        ],
+        "{out}"
+    );
+    assert_eq!(lines[5], "1", "{out}");
+    assert!(lines[6].contains("Read-only file system"), "{out}");
+    assert!(
+        lines[7..].contains(&"/var/lib/app tmpfs") && lines[7..].contains(&"/etc tmpfs"),
+        "{out}"
+    );
+    assert!(!under.join("made").exists(), "the write reached the image");
+    case.finish();
+}

@@ -44,6 +44,9 @@ pub struct MountOptions {
     pub recursive_attrs: AttrChange,
     /// Everything the kernel does not know as a flag: handed to the filesystem.
     pub data: Vec<String>,
+    /// `tmpcopyup` (runc's): a tmpfs starts with a copy of what it covers.
+    #[serde(default)]
+    pub copy_up: bool,
 }
 
 impl MountOptions {
@@ -58,6 +61,7 @@ enum Opt {
     Flag(u64, bool, u64),
     Propagation(u64),
     Recursive(u64, bool),
+    CopyUp,
 }
 
 /// Every option hull knows, and what it does (also what `features` lists).
@@ -119,6 +123,7 @@ const OPTIONS: &[(&str, Opt)] = {
         ("rrelatime", Recursive(attr::ATIME_MASK, false)),
         ("rnosymfollow", Recursive(attr::NOSYMFOLLOW, true)),
         ("rsymfollow", Recursive(attr::NOSYMFOLLOW, false)),
+        ("tmpcopyup", CopyUp),
     ]
 };
 
@@ -148,7 +153,7 @@ fn change(c: &mut AttrChange, bit: u64, on: bool) {
 }
 
 /// Parses an OCI mount's `options`. Unknown words go to the filesystem as data, as
-/// runc does; `tmpcopyup` and `idmap` are refused until hull implements them.
+/// runc does; `idmap` is refused until hull implements it.
 pub fn parse(options: &[String]) -> Result<MountOptions, String> {
     let mut out = MountOptions::default();
     for opt in options {
@@ -165,7 +170,8 @@ pub fn parse(options: &[String]) -> Result<MountOptions, String> {
             }
             Some(Opt::Propagation(p)) => out.propagation.push(p),
             Some(Opt::Recursive(a, on)) => change(&mut out.recursive_attrs, a, on),
-            None if matches!(opt.as_str(), "tmpcopyup" | "idmap" | "ridmap") => {
+            Some(Opt::CopyUp) => out.copy_up = true,
+            None if matches!(opt.as_str(), "idmap" | "ridmap") => {
                 return Err(format!("mount option {opt:?} is not supported"));
             }
             None => out.data.push(opt.clone()),
@@ -215,6 +221,7 @@ mod tests {
 
     #[test]
     fn unsupported_options_are_refused() {
-        assert!(parse(&["tmpcopyup".to_string()]).is_err());
+        assert!(parse(&["idmap".to_string()]).is_err());
+        assert!(parse(&["tmpcopyup".to_string()]).unwrap().copy_up);
     }
 }

@@ -2,6 +2,7 @@
 //! root propagation, the rootfs bind, every configured mount, `/dev`, `pivot_root`,
 //! and after it the masked and read-only paths and the read-only root.
 
+mod copy_up;
 mod dev;
 mod mounts;
 mod pivot;

@@ -108,7 +108,21 @@ pub fn mount_one(
         let mut data = o.data.clone();
         crate::lsm::label_mount_data(mount_label, &m.fstype, &mut data);
         let data = CString::new(data.join(",")).unwrap_or_default();
-        let flags = o.flags & !(libc::MS_BIND | libc::MS_REC);
+        let mut flags = o.flags & !(libc::MS_BIND | libc::MS_REC);
+        // What the tmpfs will cover, kept open to copy from once it is mounted (which
+        // it must be writable for).
+        let copy_from = (o.copy_up && m.fstype == "tmpfs")
+            .then(|| {
+                flags &= !libc::MS_RDONLY;
+                resolve::open(
+                    dest.as_fd(),
+                    Path::new("."),
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+                    Symlinks::Refuse,
+                )
+            })
+            .transpose()
+            .map_err(err("open for tmpcopyup", &m.destination))?;
         let result = mount(
             Some(&cstr(&source)),
             &target,
@@ -125,6 +139,15 @@ pub fn mount_one(
                 set_bind_attrs(root, &m.destination, o.attrs.set)?;
             }
             other => other.map_err(err("mount", &m.destination))?,
+        }
+        if let Some(below) = copy_from {
+            let tmpfs = reopen(root, m)?;
+            super::copy_up::copy_tree(below.as_fd(), tmpfs.as_fd())
+                .map_err(err("copy up what the tmpfs covers at", &m.destination))?;
+            if o.flags & libc::MS_RDONLY != 0 {
+                sys::mount_setattr(tmpfs.as_fd(), attr::RDONLY, 0, false)
+                    .map_err(err("make read-only", &m.destination))?;
+            }
         }
     }
     finish(root, m)
