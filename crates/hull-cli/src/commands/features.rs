@@ -38,7 +38,10 @@ pub fn run(_: Args) -> CmdResult {
             "intelRdt": { "enabled": false },
             "mountExtensions": { "idmap": { "enabled": false } }
         },
-        "annotations": { "dev.hull.version": env!("CARGO_PKG_VERSION") }
+        "annotations": {
+            "dev.hull.version": env!("CARGO_PKG_VERSION"),
+            "io.github.seccomp.libseccomp.version": hull::seccomp::library_version(),
+        }
     });
     let text = serde_json::to_string_pretty(&features).map_err(|e| e.to_string())?;
     println!("{text}");

@@ -92,6 +92,13 @@ fn flag(name: &str) -> Result<libc::c_ulong, SeccompError> {
         .ok_or_else(|| SeccompError::Invalid(format!("unknown flag {name:?}")))
 }
 
+/// The version of the libseccomp hull compiles profiles with (`major.minor.micro`).
+pub fn library_version() -> Option<String> {
+    libseccomp::ScmpVersion::current()
+        .ok()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+}
+
 /// The flags of [`FLAGS`] this kernel supports: `seccomp(2)` with a flag and no
 /// program fails with EFAULT when it knows the flag, EINVAL when not.
 pub fn supported_flags() -> Vec<&'static str> {
