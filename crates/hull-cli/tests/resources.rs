@@ -303,16 +303,10 @@ fn assert_refused(name: &str, pointer: &str, value: Value, keywords: &[&str]) {
 #[test]
 fn impossible_limits_are_refused_and_leave_nothing() {
     // (name, field, value, keywords, whether runc 1.1.5 accepts it anyway: it takes a
-    // zero memory limit and a negative pids limit as "no limit", and ignores an "x" in
-    // a device rule's access; hull refuses them as the impossible values they are.)
+    // negative pids limit as "no limit", and ignores an "x" in a device rule's access;
+    // hull refuses them as the impossible values they are. A zero is "not set" for both:
+    // zero_resources_are_left_unset.)
     let cases = [
-        (
-            "mem_zero",
-            "/linux/resources/memory",
-            json!({ "limit": 0 }),
-            &["memory.limit"][..],
-            true,
-        ),
         (
             "pids_neg",
             "/linux/resources/pids",
@@ -368,4 +362,35 @@ fn a_v2_only_key_on_v1_is_refused() {
         json!({ "memory.high": "1G" }),
         &["unified"],
     );
+}
+
+/// Zero means "not set", as runc reads it: Docker sends `cpu.shares: 0` and
+/// `blockIO.weight: 0` with every container. The cgroup keeps its defaults. Seen
+/// failing with Docker before: "linux.resources.cpu.shares: 0 is outside 2..262144".
+#[test]
+fn zero_resources_are_left_unset() {
+    let case = Case::new("zero_resources");
+    let mut b = case.bundle("zeroresources");
+    b.set(
+        "/linux/resources",
+        json!({
+            "memory": { "limit": 0, "reservation": 0, "swap": 0, "disableOOMKiller": false },
+            "cpu": { "shares": 0, "quota": 0, "period": 0, "realtimeRuntime": 0, "realtimePeriod": 0 },
+            "blockIO": { "weight": 0, "leafWeight": 0 },
+            "pids": { "limit": 0 }
+        }),
+    );
+    b.args(&["sleep", "30"]);
+    case.create(&b);
+    assert_eq!(read(v1("cpu", &b.id).join("cpu.shares")), "1024");
+    assert_eq!(read(v1("cpu", &b.id).join("cpu.cfs_quota_us")), "-1");
+    assert_eq!(read(v1("pids", &b.id).join("pids.max")), "max");
+    assert_eq!(
+        read(v1("memory", &b.id).join("memory.limit_in_bytes")),
+        read(PathBuf::from(
+            "/sys/fs/cgroup/memory/hull-test/memory.limit_in_bytes"
+        ))
+    );
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
 }

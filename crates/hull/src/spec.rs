@@ -430,7 +430,7 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
 
 /// A limit that must be positive, or -1 for "unlimited".
 fn limit(field: &str, v: Option<i64>) -> Result<Option<i64>> {
-    match v {
+    match unless_zero(v) {
         Some(n) if n == -1 || n > 0 => Ok(Some(n)),
         Some(n) => Err(bad(
             field,
@@ -438,6 +438,12 @@ fn limit(field: &str, v: Option<i64>) -> Result<Option<i64>> {
         )),
         None => Ok(None),
     }
+}
+
+/// A zero leaves a resource unset, as runc reads it: engines send `shares: 0` or
+/// `weight: 0` for "not given" (Docker does).
+fn unless_zero<T: Default + PartialEq>(v: Option<T>) -> Option<T> {
+    v.filter(|x| *x != T::default())
 }
 
 /// A cpu or memory-node list such as `0-3,5`.
@@ -514,12 +520,17 @@ fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
         check_list(&format!("{f}.cpus"), c.cpus())?;
         check_list(&format!("{f}.mems"), c.mems())?;
         out.cpu = resources::Cpu {
-            shares: in_range(&format!("{f}.shares"), c.shares(), 2, 262_144)?,
+            shares: in_range(&format!("{f}.shares"), unless_zero(c.shares()), 2, 262_144)?,
             quota: limit(&format!("{f}.quota"), c.quota())?,
             burst: c.burst(),
-            period: in_range(&format!("{f}.period"), c.period(), 1000, 1_000_000)?,
-            realtime_runtime: c.realtime_runtime(),
-            realtime_period: c.realtime_period(),
+            period: in_range(
+                &format!("{f}.period"),
+                unless_zero(c.period()),
+                1000,
+                1_000_000,
+            )?,
+            realtime_runtime: unless_zero(c.realtime_runtime()),
+            realtime_period: unless_zero(c.realtime_period()),
             cpus: c.cpus().clone().filter(|s| !s.is_empty()),
             mems: c.mems().clone().filter(|s| !s.is_empty()),
             idle: in_range(&format!("{f}.idle"), c.idle(), 0, 1)?,
@@ -538,14 +549,29 @@ fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
                 Ok(WeightDevice {
                     major: d.major(),
                     minor: d.minor(),
-                    weight: in_range(&format!("{f}.weightDevice"), d.weight(), 10, 1000)?,
-                    leaf_weight: in_range(&format!("{f}.weightDevice"), d.leaf_weight(), 10, 1000)?,
+                    weight: in_range(
+                        &format!("{f}.weightDevice"),
+                        unless_zero(d.weight()),
+                        10,
+                        1000,
+                    )?,
+                    leaf_weight: in_range(
+                        &format!("{f}.weightDevice"),
+                        unless_zero(d.leaf_weight()),
+                        10,
+                        1000,
+                    )?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         out.block_io = BlockIo {
-            weight: in_range(&format!("{f}.weight"), b.weight(), 10, 1000)?,
-            leaf_weight: in_range(&format!("{f}.leafWeight"), b.leaf_weight(), 10, 1000)?,
+            weight: in_range(&format!("{f}.weight"), unless_zero(b.weight()), 10, 1000)?,
+            leaf_weight: in_range(
+                &format!("{f}.leafWeight"),
+                unless_zero(b.leaf_weight()),
+                10,
+                1000,
+            )?,
             weight_devices,
             throttle_read_bps: throttles(
                 &format!("{f}.throttleReadBpsDevice"),
