@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use std::collections::BTreeMap;
+use std::fs;
 
 /// The `Key:\tvalue` lines of the container's /proc/self/status (read by `cat`, a child of
 /// the init shell, which inherits everything checked here).
@@ -323,5 +324,48 @@ fn no_new_privileges() {
     let mut b = case.bundle("nnp_off");
     b.no_new_privileges(false);
     assert_eq!(proc_status(&case, &mut b)["NoNewPrivs"], "0");
+    case.finish();
+}
+
+/// Every capability asked for: granted when the runtime holds them all; where it does
+/// not (this sandbox withholds CAP_SYS_RESOURCE), one error line naming the ones it
+/// lacks (it printed a raw `CapSets { effective: 274877906943, ... }` before).
+#[test]
+fn capabilities_the_runtime_lacks_are_named() {
+    let case = Case::new("caps_lacking");
+    let mut b = case.bundle("capslacking");
+    let last: usize = fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let all: Vec<&str> = CAPS[..=last.min(CAPS.len() - 1)].to_vec();
+    for set in ["bounding", "effective", "permitted"] {
+        b.caps(set, &all);
+    }
+    b.args(&["true"]);
+    let held = fs::read_to_string("/proc/self/status").unwrap();
+    let bounding = held
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap();
+    let lacking: Vec<&str> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bounding & (1 << i) == 0)
+        .map(|(_, n)| *n)
+        .collect();
+    let out = case.run_container(&b);
+    if lacking.is_empty() {
+        out.ok();
+    } else {
+        out.assert_bad_input(&["capabilit", "caps"]);
+        if is_hull() {
+            for cap in &lacking {
+                assert!(out.stderr.contains(cap), "{cap} not named:\n{out}");
+            }
+        }
+    }
     case.finish();
 }

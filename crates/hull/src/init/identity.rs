@@ -91,7 +91,20 @@ fn apply(caps: Capabilities, known: u64) -> InitResult<()> {
         permitted: caps.permitted.0 & known,
         inheritable: caps.inheritable.0 & known,
     };
-    sys::capset(sets).map_err(|e| format!("capset {sets:?}: {e}"))?;
+    sys::capset(sets).map_err(|e| {
+        // Nothing can gain a capability it does not hold: name the ones asked for that
+        // the runtime itself lacks (a sandbox that withholds some, say).
+        let held = sys::capget().map(|c| c.permitted).unwrap_or(u64::MAX);
+        let missing = CapSet(sets.permitted & !held);
+        if missing.0 == 0 {
+            return format!("set capabilities: {e}");
+        }
+        let names: Vec<&str> = missing.names().collect();
+        format!(
+            "set capabilities: hull itself does not hold {}, which the process asks for",
+            names.join(", ")
+        )
+    })?;
     sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0)
         .map_err(|e| format!("clear ambient capabilities: {e}"))?;
     for cap in (0..64).filter(|c| CapSet(caps.ambient.0 & known).contains(*c)) {
