@@ -205,3 +205,46 @@ fn run_in_the_foreground_relays_the_callers_terminal() {
     assert_eq!(status.code(), Some(4));
     case.finish();
 }
+
+/// An engine's shim (containerd's, under Docker's `run -t`) reads `create`'s output
+/// through a pipe until EOF, and only then calls `start`. With a terminal, init must
+/// hold nothing of the caller's stdio while it waits, or that EOF never comes. Seen
+/// failing: `docker run -it` hung with init holding the pipe as fds 1 and 2.
+#[test]
+fn a_terminal_container_holds_nothing_of_creates_stdio() {
+    use std::process::{Command, Stdio};
+    let case = Case::new("tty_stdio");
+    let mut b = case.bundle("ttystdio");
+    b.set("/process/terminal", json!(true));
+    b.args(&["true"]);
+    b.write();
+    let socket = case.dir.join("console.sock");
+    let _listener = UnixListener::bind(&socket).unwrap();
+    let mut child = Command::new(runtime())
+        .arg("--root")
+        .arg(&case.root)
+        .args(["create", "--bundle", b.dir_str(), "--console-socket"])
+        .arg(&socket)
+        .arg(&b.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stdout.read_to_end(&mut all);
+        let _ = done_tx.send(());
+    });
+    assert!(child.wait().unwrap().success(), "create failed");
+    let eof = done_rx.recv_timeout(Duration::from_secs(10));
+    assert_eq!(case.status(&b.id), "created");
+    assert!(
+        eof.is_ok(),
+        "create's stdout never reached EOF: init holds it"
+    );
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}

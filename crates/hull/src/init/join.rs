@@ -32,7 +32,13 @@ impl JoinPlan<'_> {
 /// The joining child's entry point; never returns.
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        super::first_steps(plan.fds(), &chan, cgroup, born_in_cgroup)?;
+        super::first_steps(
+            plan.fds(),
+            plan.process.terminal,
+            &chan,
+            cgroup,
+            born_in_cgroup,
+        )?;
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;

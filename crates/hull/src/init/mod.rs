@@ -63,7 +63,13 @@ pub(crate) fn run(
     chan: Channel,
 ) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        first_steps(plan.fds(), &chan, cgroup, born_in_cgroup)?;
+        first_steps(
+            plan.fds(),
+            plan.process.terminal,
+            &chan,
+            cgroup,
+            born_in_cgroup,
+        )?;
         prepare(&mut plan, &chan)
     }));
     let prepared = ready_or_fail(chan, prepared, "init");
@@ -82,6 +88,7 @@ pub(crate) fn run(
 /// The first steps of every process hull puts in a container (init and exec).
 pub(crate) fn first_steps(
     mut keep: Vec<RawFd>,
+    terminal: bool,
     chan: &Channel,
     cgroup: Joiner,
     born_in_cgroup: bool,
@@ -95,9 +102,28 @@ pub(crate) fn first_steps(
     keep.push(chan.as_fd().as_raw_fd());
     keep.extend(cgroup.fds());
     sys::close_all_except(&mut keep).map_err(|e| format!("close inherited descriptors: {e}"))?;
+    if terminal {
+        release_stdio(&keep)?;
+    }
     // Into the cgroup before anything else, so all we do is accounted there; then the
     // handles on the host's cgroup files go.
     cgroup.join(born_in_cgroup).map_err(|e| e.to_string())
+}
+
+/// With a terminal, the pty becomes the process's stdio at exec; until then it holds
+/// none of the caller's. Those may be pipes whose reader waits for their end: an
+/// engine's shim reads `create`'s output until EOF, and init lives on until `start`
+/// (Docker's `run -t` hung on it).
+fn release_stdio(keep: &[RawFd]) -> InitResult<()> {
+    let null = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| format!("open /dev/null: {e}"))?;
+    for fd in (0..=2).filter(|fd| !keep.contains(fd)) {
+        nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("dup2 to fd {fd}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The end of setup, for init and exec alike: a failure goes to the parent (which
