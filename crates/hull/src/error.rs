@@ -96,7 +96,7 @@ pub enum Error {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
-    #[error(transparent)]
+    #[error("linux.seccomp: {0}")]
     Seccomp(#[from] crate::seccomp::SeccompError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]

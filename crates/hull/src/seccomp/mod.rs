@@ -31,9 +31,9 @@ const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeccompError {
-    #[error("linux.seccomp: {0}")]
+    #[error("{0}")]
     Invalid(String),
-    #[error("linux.seccomp: libseccomp: {0}")]
+    #[error("libseccomp: {0}")]
     Library(#[from] libseccomp::error::SeccompError),
 }
 
@@ -140,7 +140,7 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
         ctx.add_arch(arch)?;
         arches.push(arch);
     }
-    for rule in &profile.syscalls {
+    for (r, rule) in profile.syscalls.iter().enumerate() {
         let act = action(rule.action)?;
         if act == action(profile.default_action)? {
             // libseccomp refuses rules that change nothing.
@@ -167,14 +167,27 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
                 ScmpArgCompare::new(a.index, op, datum)
             })
             .collect();
+        // libseccomp takes one comparison per argument in a rule. Several on the same
+        // argument mean "any of them", as runc reads them: one rule each.
+        let same_argument = (0..6).any(|i| rule.args.iter().filter(|a| a.index == i).count() > 1);
+        let groups: Vec<&[ScmpArgCompare]> = if same_argument {
+            cmps.chunks(1).collect()
+        } else {
+            vec![&cmps[..]]
+        };
         for name in &rule.names {
             let Ok(syscall) = ScmpSyscall::from_name(name) else {
                 continue;
             };
-            if cmps.is_empty() {
-                ctx.add_rule(act, syscall)?;
-            } else {
-                ctx.add_rule_conditional(act, syscall, &cmps)?;
+            for group in &groups {
+                let added = if group.is_empty() {
+                    ctx.add_rule(act, syscall)
+                } else {
+                    ctx.add_rule_conditional(act, syscall, group)
+                };
+                added.map_err(|e| {
+                    SeccompError::Invalid(format!("syscalls[{r}] ({name}): libseccomp: {e}"))
+                })?;
             }
         }
     }
@@ -241,7 +254,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::seccomp::SyscallRule;
+    use crate::config::seccomp::{ArgCompare, CompareOp, SyscallRule};
 
     #[test]
     fn every_listed_architecture_is_one_libseccomp_knows() {
@@ -252,16 +265,16 @@ mod tests {
 
     /// Loads the filter in a forked child, makes each syscall, and returns their errnos
     /// (0 for anything but ENOSYS and EPERM), read back from the child's exit code.
-    fn errnos_under(profile: &Seccomp, calls: &[libc::c_long]) -> Vec<i32> {
+    fn errnos_under(profile: &Seccomp, calls: &[(libc::c_long, libc::c_long)]) -> Vec<i32> {
         let filter = compile(profile).unwrap();
         // SAFETY: the child only makes raw syscalls and exits.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             let mut code = 0;
             if filter.load().is_ok() {
-                for (i, nr) in calls.iter().enumerate() {
-                    // SAFETY: the syscalls get invalid arguments and fail or do nothing.
-                    let ret = unsafe { libc::syscall(*nr, -1, 0, 0) };
+                for (i, (nr, arg)) in calls.iter().enumerate() {
+                    // SAFETY: the syscalls get arguments that fail or change nothing.
+                    let ret = unsafe { libc::syscall(*nr, *arg, 0, 0) };
                     let errno = io::Error::last_os_error().raw_os_error();
                     let class = match (ret, errno) {
                         (-1, Some(libc::ENOSYS)) => 1,
@@ -308,14 +321,52 @@ mod tests {
         // Below the profile's largest: the default action; above: ENOSYS; listed: allowed
         // (setns(-1) fails with EBADF, counted as "other").
         assert_eq!(
-            errnos_under(&profile, &[unshare, newer, setns]),
+            errnos_under(&profile, &[(unshare, -1), (newer, -1), (setns, -1)]),
             [libc::EPERM, libc::ENOSYS, 0]
         );
         // A default action that lets unknown syscalls through needs no prologue.
         profile.default_action = Action::Errno(libc::ENOSYS as u32);
         assert_eq!(
-            errnos_under(&profile, &[unshare, newer]),
+            errnos_under(&profile, &[(unshare, -1), (newer, -1)]),
             [libc::ENOSYS, libc::ENOSYS]
+        );
+    }
+
+    /// Several comparisons on one argument mean "any of them" (runc's reading, and the
+    /// runtime-tools default profile's personality rule); libseccomp refuses them in one
+    /// rule. Seen failing: "Invalid input to the libseccomp API".
+    #[test]
+    fn comparisons_on_one_argument_are_alternatives() {
+        let cmp = |value| ArgCompare {
+            index: 0,
+            value,
+            value_two: 0,
+            op: CompareOp::Equal,
+        };
+        let profile = Seccomp {
+            default_action: Action::Errno(libc::EPERM as u32),
+            architectures: vec![],
+            flags: vec![],
+            syscalls: vec![
+                SyscallRule {
+                    names: vec!["exit_group".into(), "exit".into()],
+                    action: Action::Allow,
+                    args: vec![],
+                },
+                SyscallRule {
+                    names: vec!["personality".into()],
+                    action: Action::Allow,
+                    args: vec![cmp(0), cmp(8), cmp(0xffff_ffff)],
+                },
+            ],
+            listener_path: None,
+            listener_metadata: String::new(),
+        };
+        let p = libc::SYS_personality;
+        // 0xffffffff only queries; 4 is no listed value.
+        assert_eq!(
+            errnos_under(&profile, &[(p, 0xffff_ffff), (p, 4)]),
+            [0, libc::EPERM]
         );
     }
 
