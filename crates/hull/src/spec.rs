@@ -90,9 +90,6 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
     let namespaces = namespaces(linux)?;
     let has = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k);
     let new = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k && n.path.is_none());
-    if !has(NamespaceKind::Mount) {
-        return Err(bad("linux.namespaces", "a mount namespace is required"));
-    }
     if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has(NamespaceKind::Uts) {
         return Err(bad(
             "hostname",

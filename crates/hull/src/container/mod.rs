@@ -236,6 +236,9 @@ impl Container {
         cgroup.check_unused()?;
         self.state.cgroup = cgroup;
         self.state.init_process = process.describe();
+        if self.state.config.namespace(NamespaceKind::Mount).is_none() {
+            self.state.rootfs_mounts_before = Some(mounts_at(&self.state.config.rootfs)?);
+        }
         // Saved before anything exists on the host, so that `delete` can find and clean
         // whatever a crash from here on leaves behind.
         self.state.save(&self.dir)?;
@@ -333,8 +336,25 @@ impl Container {
             Some(sub) => self.state.cgroup.sub(sub)?,
             None => self.state.cgroup.clone(),
         };
+        // Without a mount namespace to join, the process takes init's root instead,
+        // opened while the pidfd shows init still alive (so the pid is still its).
+        let root = match self.state.config.namespace(NamespaceKind::Mount) {
+            Some(_) => None,
+            None => {
+                let path = PathBuf::from(format!("/proc/{}/root", self.state.init_pid));
+                let root = fs::File::options()
+                    .read(true)
+                    .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                    .open(&path)
+                    .map_err(|e| Error::io("open", &path, e))?;
+                if liveness::wait_exit(&init, 0) {
+                    return Err(self.not_running());
+                }
+                Some(root.into())
+            }
+        };
         let state = self.state.oci(self.status().as_str(), self.state.init_pid);
-        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
+        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, root, state)?;
         process.pid = Some(spawned.pid);
         process.pidfd = Some(spawned.pidfd);
         Ok(())
@@ -345,6 +365,7 @@ impl Container {
     fn undo_start(&mut self) {
         let _ = self.state.cgroup.kill_all(Duration::from_secs(5));
         let _ = self.state.cgroup.remove();
+        let _ = self.detach_rootfs_mounts();
         let _ = fs::remove_file(self.dir.join(EXEC_FIFO));
         self.state.cgroup = Cgroup::default();
         let _ = self.state.save(&self.dir);
@@ -500,6 +521,7 @@ impl Container {
         let cgroup: &Cgroup = &self.state.cgroup;
         cgroup.kill_all(Duration::from_secs(5))?;
         cgroup.remove()?;
+        self.detach_rootfs_mounts()?;
         fs::remove_dir_all(&self.dir).or_else(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Ok(())
@@ -513,6 +535,24 @@ impl Container {
         }
         let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
         hooks::run_all("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
+    }
+
+    /// Without a mount namespace of its own, the container's mounts were made in ours,
+    /// all below one bind of the rootfs onto itself: detach that (and with it the rest),
+    /// leaving whatever was mounted at the rootfs before.
+    fn detach_rootfs_mounts(&self) -> Result<()> {
+        let Some(before) = self.state.rootfs_mounts_before else {
+            return Ok(());
+        };
+        let rootfs = &self.state.config.rootfs;
+        for _ in 0..8 {
+            if mounts_at(rootfs)? <= before {
+                return Ok(());
+            }
+            nix::mount::umount2(rootfs, nix::mount::MntFlags::MNT_DETACH)
+                .map_err(|e| Error::io("unmount", rootfs, e.into()))?;
+        }
+        Ok(())
     }
 
     /// Waits for init to exit, if the caller is its parent or a subreaper above it.
@@ -534,4 +574,10 @@ impl Container {
             status: self.status().as_str(),
         }
     }
+}
+
+/// How many mounts sit at `path` in the caller's mount namespace.
+fn mounts_at(path: &Path) -> Result<usize> {
+    let mounts = crate::mountinfo::read_self().map_err(|e| Error::sys("read mountinfo", e))?;
+    Ok(mounts.iter().filter(|m| m.mount_point == path).count())
 }

@@ -36,6 +36,11 @@ pub struct State {
     pub init_process: Process,
     /// Where init's stdin, stdout and stderr pointed (for checkpoint/restore).
     pub external_descriptors: Vec<String>,
+    /// For a container without a mount namespace of its own, whose mounts are made in
+    /// the runtime's: how many mounts were at the rootfs before it started. `delete`
+    /// detaches those stacked on top since.
+    #[serde(default)]
+    pub rootfs_mounts_before: Option<usize>,
 }
 
 impl State {
@@ -51,6 +56,7 @@ impl State {
             config,
             init_process: Process::default(),
             external_descriptors: Vec::new(),
+            rootfs_mounts_before: None,
         }
     }
 

@@ -19,12 +19,16 @@ pub(crate) struct JoinPlan<'a> {
     pub namespaces: u64,
     /// The container's seccomp filter, compiled by the parent.
     pub seccomp: Option<crate::seccomp::Filter>,
+    /// Init's root directory, for a container without a mount namespace of its own:
+    /// there is no namespace to join, only a chroot.
+    pub root: Option<OwnedFd>,
 }
 
 impl JoinPlan<'_> {
     fn fds(&self) -> Vec<RawFd> {
         let mut fds: Vec<RawFd> = self.process.held_fds().collect();
         fds.push(self.init.as_raw_fd());
+        fds.extend(self.root.as_ref().map(|fd| fd.as_raw_fd()));
         fds
     }
 }
@@ -42,6 +46,12 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;
+        if let Some(root) = &plan.root {
+            nix::unistd::fchdir(root.as_raw_fd())
+                .and_then(|()| nix::unistd::chroot("."))
+                .and_then(|()| nix::unistd::chdir("/"))
+                .map_err(|e| format!("chroot into the container's root: {e}"))?;
+        }
         if plan.process.terminal {
             // A new session, to own the new controlling terminal.
             nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
@@ -56,8 +66,11 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
 /// time) namespace takes effect for children only. The intermediate process reports
 /// the child's pid and leaves.
 fn enter(plan: &JoinPlan<'_>, chan: &Channel) -> InitResult<()> {
-    // SAFETY: setns on a pidfd we own, with namespace flags only.
-    if unsafe { libc::setns(plan.init.as_raw_fd(), plan.namespaces as libc::c_int) } < 0 {
+    // SAFETY: setns on a pidfd we own, with namespace flags only (none: nothing to
+    // join, and setns would refuse).
+    if plan.namespaces != 0
+        && unsafe { libc::setns(plan.init.as_raw_fd(), plan.namespaces as libc::c_int) } < 0
+    {
         return Err(format!(
             "join the container's namespaces: {}",
             std::io::Error::last_os_error()

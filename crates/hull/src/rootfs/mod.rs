@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
 
-use crate::config::{mount_options::attr, Config};
+use crate::config::{mount_options::attr, Config, NamespaceKind};
 use crate::sys;
 
 pub use mounts::CgroupMountPlan;
@@ -84,14 +84,17 @@ pub fn prepare(
 ) -> Result<Mounted> {
     let rootfs = &config.rootfs;
     let root_c = cstr(rootfs);
+    let own_namespace = config.namespace(NamespaceKind::Mount).is_some();
     // Nothing we mount below may propagate back to the host.
     let propagation = config
         .root_propagation
         .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
-    mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
-        .map_err(err("set propagation of", Path::new("/")))?;
-    if propagation & libc::MS_SHARED != 0 {
-        pivot::make_parent_private(rootfs)?;
+    if own_namespace {
+        mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
+            .map_err(err("set propagation of", Path::new("/")))?;
+        if propagation & libc::MS_SHARED != 0 {
+            pivot::make_parent_private(rootfs)?;
+        }
     }
     // pivot_root needs the rootfs to be a mount point.
     mount(
@@ -102,6 +105,12 @@ pub fn prepare(
         None,
     )
     .map_err(err("bind-mount the rootfs", rootfs))?;
+    if !own_namespace {
+        // Our mounts are the host's here: none may reach a peer of the host's mounts,
+        // and delete detaches them all with this one bind.
+        mount(None, &root_c, None, libc::MS_PRIVATE | libc::MS_REC, None)
+            .map_err(err("make private", rootfs))?;
+    }
     let root = std::fs::File::open(rootfs)
         .map(OwnedFd::from)
         .map_err(err("open rootfs", rootfs))?;
@@ -139,7 +148,11 @@ pub struct Mounted {
 
 /// Makes the prepared rootfs the process's `/` (pivot_root, or MS_MOVE + chroot).
 pub fn enter(config: &Config, mounted: Mounted) -> Result<()> {
-    if config.no_pivot_root {
+    if config.namespace(NamespaceKind::Mount).is_none() {
+        // In the host's mount namespace, pivot_root or MS_MOVE would move the host's
+        // own root: chroot is all there is (as runc).
+        pivot::chroot_into(&config.rootfs)
+    } else if config.no_pivot_root {
         pivot::move_root(&config.rootfs)
     } else {
         pivot::pivot_root(mounted.root, mounted.propagation)

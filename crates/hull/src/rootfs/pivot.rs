@@ -44,6 +44,13 @@ pub fn move_root(rootfs: &Path) -> Result<()> {
     nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
 }
 
+/// Without a mount namespace of its own: just chroot into the rootfs.
+pub fn chroot_into(rootfs: &Path) -> Result<()> {
+    nix::unistd::chdir(rootfs).map_err(err("chdir to", rootfs))?;
+    nix::unistd::chroot(".").map_err(err("chroot to", rootfs))?;
+    nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
+}
+
 /// `pivot_root` refuses a new root whose parent mount is shared; with a shared root
 /// propagation asked for, make just that parent private.
 pub fn make_parent_private(rootfs: &Path) -> Result<()> {
