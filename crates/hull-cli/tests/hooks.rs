@@ -116,15 +116,41 @@ fn a_failing_hook_before_start_leaves_nothing() {
     }
 }
 
+/// A failing poststart or poststop hook is a warning, and "the remaining hooks and
+/// lifecycle continue" (runtime-spec): the hooks after it still run. Seen failing
+/// (runtime-tools poststart_fail, poststop_fail): hull stopped at the failed hook.
 #[test]
-fn a_failing_poststop_hook_is_a_warning() {
-    let case = Case::new("hook_poststop");
-    let mut b = case.bundle("hookpoststop");
-    b.set("/hooks", json!({ "poststop": [{ "path": "/bin/false" }] }));
+fn a_failing_poststart_or_poststop_hook_is_a_warning() {
+    let case = Case::new("hook_post_fail");
+    let mut b = case.bundle("hookpostfail");
+    let after = |kind: &str| {
+        let marker = case.dir.join(format!("after-{kind}"));
+        json!({ "path": "/bin/sh", "args": ["sh", "-c", format!("touch {}", marker.display())] })
+    };
+    b.set(
+        "/hooks",
+        json!({
+            "poststart": [{ "path": "/bin/false" }, after("poststart")],
+            "poststop": [{ "path": "/bin/false" }, after("poststop")]
+        }),
+    );
+    b.args(&["true"]);
     case.create(&b);
+    case.start(&b.id);
+    case.wait_status(&b.id, "stopped");
     let out = case.run(&["delete", &b.id]);
     assert_eq!(out.code, 0, "{out}");
     assert!(case.state_entries().is_empty());
+    if is_hull() {
+        assert!(
+            case.dir.join("after-poststart").exists(),
+            "the poststart hook after the failed one never ran"
+        );
+        assert!(
+            case.dir.join("after-poststop").exists(),
+            "the poststop hook after the failed one never ran"
+        );
+    }
     case.finish();
 }
 

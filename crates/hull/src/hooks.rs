@@ -17,6 +17,25 @@ pub fn run_all(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> {
     })
 }
 
+/// Runs every one of `hooks`, whatever fails: for poststart and poststop, whose failures
+/// the spec makes warnings that let "the remaining hooks and lifecycle continue". The
+/// failures, if any, come back in one line.
+pub fn run_every(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> {
+    let failures: Vec<String> = hooks
+        .iter()
+        .filter_map(|h| {
+            run(h, state)
+                .err()
+                .map(|e| format!("{kind} hook {}: {e}", h.path.display()))
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
 fn run(hook: &Hook, state: &str) -> Result<(), String> {
     let mut cmd = Command::new(&hook.path);
     if let Some((argv0, rest)) = hook.args.split_first() {

@@ -423,7 +423,8 @@ impl Container {
             .state
             .oci(Status::Running.as_str(), self.state.init_pid)
             .to_string();
-        hooks::run_all("poststart", &self.state.config.hooks.poststart, &state).map_err(Error::Hook)
+        hooks::run_every("poststart", &self.state.config.hooks.poststart, &state)
+            .map_err(Error::Hook)
     }
 
     /// `start` then `exec`: the container runs `process`.
@@ -534,7 +535,7 @@ impl Container {
             return Ok(());
         }
         let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
-        hooks::run_all("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
+        hooks::run_every("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
     }
 
     /// Without a mount namespace of its own, the container's mounts were made in ours,
