@@ -349,3 +349,26 @@ fn syscalls_newer_than_the_profile_get_enosys_inside() {
     );
     case.finish();
 }
+
+/// A profile may refuse what hull's own last steps would use: getcwd here (runtime-tools'
+/// linux_seccomp). hull checks the working directory before the filter goes on, so the
+/// program still runs. Seen failing before: "cwd / is outside the container" (runc
+/// 1.1.5 fails it too).
+#[test]
+fn a_profile_refusing_getcwd_still_runs() {
+    let case = Case::new("seccomp_getcwd");
+    let mut b = case.bundle("seccompgetcwd");
+    b.set(
+        "/linux/seccomp",
+        profile(json!([{ "names": ["getcwd"], "action": "SCMP_ACT_ERRNO" }])),
+    );
+    b.set("/process/cwd", json!("/tmp"));
+    b.sh("echo ran in $PWD");
+    let out = case.run_container(&b);
+    if is_hull() {
+        out.ok();
+        // The shell learns its directory through getcwd: refused, so $PWD stays empty.
+        assert_eq!(out.out(), "ran in", "{out}");
+    }
+    case.finish();
+}

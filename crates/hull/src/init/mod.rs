@@ -258,6 +258,9 @@ pub(crate) fn become_process(
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
     crate::lsm::apply_on_exec(process)?;
+    // Before the filter, which may refuse getcwd (runtime-tools' linux_seccomp does),
+    // and still as root, as runc enters it.
+    exec::enter_cwd(&process.cwd)?;
     let load = |f: &Filter| -> InitResult<()> {
         let listener = f
             .load()
@@ -276,6 +279,5 @@ pub(crate) fn become_process(
         load(filter)?;
     }
     let program = exec::find_program(process, &env)?;
-    exec::enter_cwd(&process.cwd)?;
     Ok((program, env, tty))
 }
