@@ -12,7 +12,7 @@ use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
 
-use crate::config::seccomp::{Action, CompareOp, Seccomp};
+use crate::config::seccomp::{Action, CompareOp, Seccomp, SyscallRule};
 
 /// A compiled filter: `struct sock_filter` instructions and `seccomp(2)` flags.
 #[derive(Debug, Clone)]
@@ -124,6 +124,38 @@ pub fn supported_flags() -> Vec<&'static str> {
         .collect()
 }
 
+/// The comparison sets a rule becomes. libseccomp takes one comparison per argument in a
+/// rule; several on one argument mean "any of them" (runc's reading, for the
+/// `personality` rule of Docker's profile), while different arguments must all hold.
+/// So: one rule per choice of one comparison for each argument. (runc makes every
+/// comparison a rule of its own then, which drops the other arguments' conditions.)
+fn alternatives(rule: &SyscallRule, cmps: &[ScmpArgCompare]) -> Vec<Vec<ScmpArgCompare>> {
+    let mut out: Vec<Vec<ScmpArgCompare>> = vec![Vec::new()];
+    for index in 0..6 {
+        let choices: Vec<&ScmpArgCompare> = rule
+            .args
+            .iter()
+            .zip(cmps)
+            .filter(|(a, _)| a.index == index)
+            .map(|(_, c)| c)
+            .collect();
+        if choices.is_empty() {
+            continue;
+        }
+        out = out
+            .iter()
+            .flat_map(|set| {
+                choices.iter().map(move |c| {
+                    let mut next = set.clone();
+                    next.push(**c);
+                    next
+                })
+            })
+            .collect();
+    }
+    out
+}
+
 /// Compiles `profile` for the native architecture and those it lists. Syscall names
 /// this libseccomp does not know are skipped, as runc does.
 pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
@@ -167,19 +199,13 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
                 ScmpArgCompare::new(a.index, op, datum)
             })
             .collect();
-        // libseccomp takes one comparison per argument in a rule. Several on the same
-        // argument mean "any of them", as runc reads them: one rule each.
-        let same_argument = (0..6).any(|i| rule.args.iter().filter(|a| a.index == i).count() > 1);
-        let groups: Vec<&[ScmpArgCompare]> = if same_argument {
-            cmps.chunks(1).collect()
-        } else {
-            vec![&cmps[..]]
-        };
+        let groups = alternatives(rule, &cmps);
         for name in &rule.names {
             let Ok(syscall) = ScmpSyscall::from_name(name) else {
                 continue;
             };
             for group in &groups {
+                let group = &group[..];
                 let added = if group.is_empty() {
                     ctx.add_rule(act, syscall)
                 } else {
@@ -254,7 +280,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::seccomp::{ArgCompare, CompareOp, SyscallRule};
+    use crate::config::seccomp::ArgCompare;
 
     #[test]
     fn every_listed_architecture_is_one_libseccomp_knows() {
@@ -368,6 +394,41 @@ mod tests {
             errnos_under(&profile, &[(p, 0xffff_ffff), (p, 4)]),
             [0, libc::EPERM]
         );
+    }
+
+    /// Alternatives on one argument, and a condition on another that must still hold
+    /// with each (runc, splitting every comparison into a rule of its own, would allow
+    /// getpriority(1, 0) here).
+    #[test]
+    fn conditions_on_other_arguments_still_hold() {
+        let cmp = |index, value| ArgCompare {
+            index,
+            value,
+            value_two: 0,
+            op: CompareOp::Equal,
+        };
+        let profile = Seccomp {
+            default_action: Action::Errno(libc::EPERM as u32),
+            architectures: vec![],
+            flags: vec![],
+            syscalls: vec![
+                SyscallRule {
+                    names: vec!["exit_group".into(), "exit".into()],
+                    action: Action::Allow,
+                    args: vec![],
+                },
+                SyscallRule {
+                    names: vec!["getpriority".into()],
+                    action: Action::Allow,
+                    args: vec![cmp(0, 0), cmp(1, 0), cmp(1, 1)],
+                },
+            ],
+            listener_path: None,
+            listener_metadata: String::new(),
+        };
+        let g = libc::SYS_getpriority;
+        // (which, who): PRIO_PROCESS of ourselves is allowed; PRIO_PGRP is not.
+        assert_eq!(errnos_under(&profile, &[(g, 0), (g, 1)]), [0, libc::EPERM]);
     }
 
     #[test]
