@@ -90,6 +90,19 @@ fn no_namespaces_at_all_share_every_one_with_the_host() {
     exec.ok();
     assert_eq!(exec.out(), "/in-rootfs");
     case.run(&["delete", "--force", &held.id]).ok();
+
+    // The host's own / as the rootfs: every mount would land on the host. Refused.
+    if is_hull() {
+        let mut host_root = case.bundle("nsnonehostroot");
+        for (kind, _) in KINDS {
+            host_root.remove_namespace(kind);
+        }
+        host_root.unset("/hostname");
+        host_root.set("/root/path", serde_json::json!("/"));
+        host_root.write();
+        let out = case.run(&["create", "--bundle", host_root.dir_str(), &host_root.id]);
+        out.assert_bad_input(&["host's own"]);
+    }
     case.finish();
 }
 

@@ -237,7 +237,7 @@ impl Container {
         self.state.cgroup = cgroup;
         self.state.init_process = process.describe();
         if self.state.config.namespace(NamespaceKind::Mount).is_none() {
-            self.state.rootfs_mounts_before = Some(mounts_at(&self.state.config.rootfs)?);
+            self.state.rootfs_mounts_before = Some(mounts_at(&self.state.config.rootfs)?.len());
         }
         // Saved before anything exists on the host, so that `delete` can find and clean
         // whatever a crash from here on leaves behind.
@@ -373,6 +373,10 @@ impl Container {
 
     fn record_init(&mut self, init: Spawned, process: &mut Process) -> Result<()> {
         let (pid, start_time) = (init.pid, init.start_time);
+        if self.state.rootfs_mounts_before.is_some() {
+            // Init made its bind of the rootfs on top of what was there.
+            self.state.rootfs_mount_id = mounts_at(&self.state.config.rootfs)?.last().copied();
+        }
         process.pid = Some(pid);
         process.pidfd = Some(init.pidfd);
         self.state.init_pid = pid;
@@ -540,18 +544,30 @@ impl Container {
 
     /// Without a mount namespace of its own, the container's mounts were made in ours,
     /// all below one bind of the rootfs onto itself: detach that (and with it the rest),
-    /// leaving whatever was mounted at the rootfs before.
+    /// leaving whatever was mounted at the rootfs before. Known by its id once the
+    /// container ran; after a failed start, by what was stacked on top since.
     fn detach_rootfs_mounts(&self) -> Result<()> {
+        let rootfs = &self.state.config.rootfs;
+        let detach = || {
+            nix::mount::umount2(rootfs, nix::mount::MntFlags::MNT_DETACH)
+                .map_err(|e| Error::io("unmount", rootfs, e.into()))
+        };
+        if let Some(id) = self.state.rootfs_mount_id {
+            // Only while it is the top one: a mount stacked on it since is not ours to
+            // take down with it.
+            return match mounts_at(rootfs)?.last() {
+                Some(&top) if top == id => detach(),
+                _ => Ok(()),
+            };
+        }
         let Some(before) = self.state.rootfs_mounts_before else {
             return Ok(());
         };
-        let rootfs = &self.state.config.rootfs;
         for _ in 0..8 {
-            if mounts_at(rootfs)? <= before {
+            if mounts_at(rootfs)?.len() <= before {
                 return Ok(());
             }
-            nix::mount::umount2(rootfs, nix::mount::MntFlags::MNT_DETACH)
-                .map_err(|e| Error::io("unmount", rootfs, e.into()))?;
+            detach()?;
         }
         Ok(())
     }
@@ -577,8 +593,12 @@ impl Container {
     }
 }
 
-/// How many mounts sit at `path` in the caller's mount namespace.
-fn mounts_at(path: &Path) -> Result<usize> {
+/// The ids of the mounts at `path` in the caller's mount namespace, bottom to top.
+fn mounts_at(path: &Path) -> Result<Vec<u64>> {
     let mounts = crate::mountinfo::read_self().map_err(|e| Error::sys("read mountinfo", e))?;
-    Ok(mounts.iter().filter(|m| m.mount_point == path).count())
+    Ok(mounts
+        .iter()
+        .filter(|m| m.mount_point == path)
+        .map(|m| m.id)
+        .collect())
 }

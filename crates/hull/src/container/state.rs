@@ -37,10 +37,13 @@ pub struct State {
     /// Where init's stdin, stdout and stderr pointed (for checkpoint/restore).
     pub external_descriptors: Vec<String>,
     /// For a container without a mount namespace of its own, whose mounts are made in
-    /// the runtime's: how many mounts were at the rootfs before it started. `delete`
-    /// detaches those stacked on top since.
+    /// the runtime's: how many mounts were at the rootfs before it started (a failed
+    /// start detaches those stacked on top since), and the id of the bind of the rootfs
+    /// that holds all its mounts once it runs (what `delete` detaches).
     #[serde(default)]
     pub rootfs_mounts_before: Option<usize>,
+    #[serde(default)]
+    pub rootfs_mount_id: Option<u64>,
 }
 
 impl State {
@@ -57,6 +60,7 @@ impl State {
             init_process: Process::default(),
             external_descriptors: Vec::new(),
             rootfs_mounts_before: None,
+            rootfs_mount_id: None,
         }
     }
 

@@ -89,6 +89,12 @@ pub fn prepare(
     let propagation = config
         .root_propagation
         .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
+    if !own_namespace && rootfs.parent().is_none() {
+        // Every mount would land on the host's own tree, and delete would detach its root.
+        return Err(err("refuse rootfs", rootfs)(io::Error::other(
+            "without a mount namespace its mounts would be the host's own",
+        )));
+    }
     if own_namespace {
         mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
             .map_err(err("set propagation of", Path::new("/")))?;
@@ -125,6 +131,12 @@ pub fn prepare(
             in_userns,
             config.mount_label.as_deref(),
         )?;
+        if !own_namespace {
+            // A bind of a shared host mount joins the host's peer group: make it, and
+            // all else below the rootfs, private before anything goes below it.
+            mount(None, &root_c, None, libc::MS_PRIVATE | libc::MS_REC, None)
+                .map_err(err("make private", rootfs))?;
+        }
         if m.destination == Path::new("/dev") {
             dev_is_bind = m.options.is_bind();
         }
