@@ -110,10 +110,16 @@ pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
 
 /// Changes to the working directory and makes sure it is inside the container: a
 /// descriptor leaked from the host could otherwise make it a way out.
-pub fn enter_cwd(cwd: &Path) -> InitResult<()> {
-    nix::unistd::chdir(cwd).map_err(|e| format!("chdir to cwd {}: {e}", cwd.display()))?;
+/// `Ok(false)` when the directory is not reachable yet (EACCES: root may not pass a
+/// root-squashed or user-only directory that the process's own user can): try again
+/// after the user switch.
+pub fn enter_cwd(cwd: &Path, may_wait: bool) -> InitResult<bool> {
+    match nix::unistd::chdir(cwd) {
+        Err(nix::errno::Errno::EACCES) if may_wait => return Ok(false),
+        other => other.map_err(|e| format!("chdir to cwd {}: {e}", cwd.display()))?,
+    }
     match nix::unistd::getcwd() {
-        Ok(p) if p.is_absolute() => Ok(()),
+        Ok(p) if p.is_absolute() => Ok(true),
         _ => Err(format!("cwd {} is outside the container", cwd.display())),
     }
 }

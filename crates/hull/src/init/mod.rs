@@ -259,8 +259,8 @@ pub(crate) fn become_process(
     identity::set_rlimits(&process.rlimits)?;
     crate::lsm::apply_on_exec(process)?;
     // Before the filter, which may refuse getcwd (runtime-tools' linux_seccomp does),
-    // and still as root, as runc enters it.
-    exec::enter_cwd(&process.cwd)?;
+    // and still as root, as runc enters it; as the user if root may not.
+    let in_cwd = exec::enter_cwd(&process.cwd, true)?;
     let load = |f: &Filter| -> InitResult<()> {
         let listener = f
             .load()
@@ -275,6 +275,9 @@ pub(crate) fn become_process(
         load(filter)?;
     }
     identity::switch(process)?;
+    if !in_cwd {
+        exec::enter_cwd(&process.cwd, false)?;
+    }
     if let Some(filter) = seccomp.filter(|_| process.no_new_privileges) {
         load(filter)?;
     }

@@ -24,6 +24,17 @@ fn open_at(dir: BorrowedFd<'_>, name: &CStr, flags: OFlag, mode: u32) -> io::Res
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Whether `fd` is still the entry `st` described (not swapped since).
+fn same_file(fd: &OwnedFd, st: &FileStat) -> io::Result<()> {
+    let now = stat::fstat(fd.as_raw_fd())?;
+    if (now.st_dev, now.st_ino, now.st_mode & libc::S_IFMT)
+        != (st.st_dev, st.st_ino, st.st_mode & libc::S_IFMT)
+    {
+        return Err(io::Error::other("changed while being copied"));
+    }
+    Ok(())
+}
+
 /// Owner, mode and times of `name` in `dir` as in `st` (the mode last: a chown clears
 /// set-id bits).
 fn keep_metadata(dir: BorrowedFd<'_>, name: &CStr, st: &FileStat, is_link: bool) -> io::Result<()> {
@@ -55,20 +66,37 @@ fn keep_metadata(dir: BorrowedFd<'_>, name: &CStr, st: &FileStat, is_link: bool)
     Ok(())
 }
 
+/// How deep a copied tree may go: an image's /run or /tmp is shallow, and a deeper one
+/// is refused rather than allowed to exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
 /// Copies the contents of directory `from` into directory `to`.
 pub fn copy_tree(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
-    let mut entries = Dir::openat(
-        Some(from.as_raw_fd()),
-        ".",
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    let names: Vec<_> = entries
-        .iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_owned())
-        .filter(|n| n.to_bytes() != b"." && n.to_bytes() != b"..")
-        .collect();
+    copy_below(from, to, MAX_DEPTH)
+}
+
+fn copy_below(from: BorrowedFd<'_>, to: BorrowedFd<'_>, depth_left: usize) -> io::Result<()> {
+    let Some(depth_left) = depth_left.checked_sub(1) else {
+        return Err(io::Error::other(format!(
+            "more than {MAX_DEPTH} directories deep"
+        )));
+    };
+    let names = {
+        let mut entries = Dir::openat(
+            Some(from.as_raw_fd()),
+            ".",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut names = Vec::new();
+        for entry in entries.iter() {
+            let name = entry?.file_name().to_owned();
+            if name.to_bytes() != b"." && name.to_bytes() != b".." {
+                names.push(name);
+            }
+        }
+        names
+    };
     for name in &names {
         let st = stat::fstatat(
             Some(from.as_raw_fd()),
@@ -82,11 +110,15 @@ pub fn copy_tree(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
                 stat::mkdirat(to_raw, name.as_c_str(), Mode::from_bits_truncate(0o700))?;
                 let dir_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY;
                 let src = open_at(from, name, dir_flags, 0)?;
+                same_file(&src, &st)?;
                 let dst = open_at(to, name, dir_flags, 0)?;
-                copy_tree(src.as_fd(), dst.as_fd())?;
+                copy_below(src.as_fd(), dst.as_fd(), depth_left)?;
             }
             SFlag::S_IFREG => {
-                let src = open_at(from, name, OFlag::O_RDONLY, 0)?;
+                // Non-blocking and checked: a fifo swapped in must not hang us, nor a
+                // device be read.
+                let src = open_at(from, name, OFlag::O_RDONLY | OFlag::O_NONBLOCK, 0)?;
+                same_file(&src, &st)?;
                 let dst = open_at(
                     to,
                     name,

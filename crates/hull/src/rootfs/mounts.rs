@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resolve::{self, fd_path, Kind, Symlinks};
 use super::{cstr, err, mount, Result};
-use crate::config::mount_options::attr;
+use crate::config::mount_options::{attr, AttrChange};
 use crate::config::Mount;
 use crate::sys;
 
@@ -136,12 +136,21 @@ pub fn mount_one(
             Err(e) if in_userns && m.fstype == "sysfs" && e.raw_os_error() == Some(libc::EPERM) => {
                 bind(Path::new("/sys"), &target, libc::MS_REC)
                     .map_err(err("bind-mount /sys onto", &m.destination))?;
-                set_bind_attrs(root, &m.destination, o.attrs.set)?;
+                set_bind_attrs(root, &m.destination, o.attrs)?;
             }
             other => other.map_err(err("mount", &m.destination))?,
         }
         if let Some(below) = copy_from {
             let tmpfs = reopen(root, m)?;
+            // Reached by path again: it must be a tmpfs (ours), not what a swapped path
+            // component leads to.
+            let on_tmpfs = nix::sys::statfs::fstatfs(&tmpfs)
+                .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
+            if !on_tmpfs {
+                return Err(err("copy up into", &m.destination)(io::Error::other(
+                    "the mount point no longer leads to the new tmpfs",
+                )));
+            }
             super::copy_up::copy_tree(below.as_fd(), tmpfs.as_fd())
                 .map_err(err("copy up what the tmpfs covers at", &m.destination))?;
             if o.flags & libc::MS_RDONLY != 0 {
@@ -238,7 +247,7 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
         mount_hierarchy("", &host, &target, flags, plan.own_namespace)
             .map_err(err("mount cgroup2 on", &m.destination))?;
         if !plan.own_namespace {
-            set_bind_attrs(root, &m.destination, m.options.attrs.set)?;
+            set_bind_attrs(root, &m.destination, m.options.attrs)?;
         }
         return Ok(());
     }
@@ -261,7 +270,7 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
         mount_hierarchy(key, host, &fd_path(&fd), flags, plan.own_namespace)
             .map_err(err("mount cgroup on", &sub))?;
         if !plan.own_namespace {
-            set_bind_attrs(root, &sub, m.options.attrs.set)?;
+            set_bind_attrs(root, &sub, m.options.attrs)?;
         }
         // Co-mounted controllers (cpu,cpuacct) are reachable under each name.
         if key.contains(',') {
@@ -326,8 +335,8 @@ fn mount_hierarchy(
 
 /// Sets `attrs` (`MOUNT_ATTR_*`: ro, nosuid, nodev, noexec, ...) on the bind mount at
 /// `path` and below it: the flags that `mount(2)` ignores on a bind.
-fn set_bind_attrs(root: BorrowedFd<'_>, path: &Path, attrs: u64) -> Result<()> {
-    if attrs == 0 {
+fn set_bind_attrs(root: BorrowedFd<'_>, path: &Path, attrs: AttrChange) -> Result<()> {
+    if attrs.is_empty() {
         return Ok(());
     }
     let fd = resolve::open(
@@ -337,5 +346,7 @@ fn set_bind_attrs(root: BorrowedFd<'_>, path: &Path, attrs: u64) -> Result<()> {
         Symlinks::Refuse,
     )
     .map_err(err("reopen mount point", path))?;
-    sys::mount_setattr(fd.as_fd(), attrs, 0, true).map_err(err("set mount attributes on", path))
+    // The clear bits too: an atime mode is only taken with the whole atime field cleared.
+    sys::mount_setattr(fd.as_fd(), attrs.set, attrs.clear, true)
+        .map_err(err("set mount attributes on", path))
 }
