@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A running container (`sleep 60`) and its init's pid.
 fn running(case: &Case, b: &mut Bundle) -> i64 {
@@ -123,24 +123,28 @@ fn exec_flags_are_seen_inside() {
     case.finish();
 }
 
+/// `exec --process` with `process` written to a file.
+fn exec_process_file(case: &Case, id: &str, process: Value) -> Output {
+    let path = case.dir.join("process.json");
+    fs::write(&path, process.to_string()).unwrap();
+    exec(case, id, &["--process", path.to_str().unwrap()])
+}
+
 #[test]
 fn exec_with_a_process_file_and_detached() {
     let case = Case::new("exec_process");
     let mut b = case.bundle("execproc");
     running(&case, &mut b);
-    let process = case.dir.join("process.json");
-    fs::write(
-        &process,
+    let out = exec_process_file(
+        &case,
+        &b.id,
         json!({
             "args": ["sh", "-c", "echo from-file $X"],
             "env": ["PATH=/bin", "X=42"],
             "cwd": "/",
             "user": { "uid": 0, "gid": 0 }
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let out = exec(&case, &b.id, &["--process", process.to_str().unwrap()]);
+        }),
+    );
     out.ok();
     assert_eq!(out.out(), "from-file 42");
     let pid_file = case.dir.join("exec.pid");
@@ -180,18 +184,15 @@ fn a_process_file_without_capabilities_gets_the_containers() {
         b.caps(set, &["CAP_KILL", "CAP_CHOWN"]);
     }
     running(&case, &mut b);
-    let process = case.dir.join("process.json");
-    fs::write(
-        &process,
+    let out = exec_process_file(
+        &case,
+        &b.id,
         json!({
             "args": ["/bin/sh", "-c", "grep -E '^Cap(Bnd|Eff)' /proc/self/status | tr -d '\\t' | tr : ="],
             "cwd": "/",
             "user": { "uid": 0, "gid": 0 }
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let out = exec(&case, &b.id, &["--process", process.to_str().unwrap()]);
+        }),
+    );
     out.ok();
     let kv = out.kv();
     let want = format!("{:016x}", (1u64 << 5) | 1);

@@ -26,8 +26,7 @@ pub(crate) struct JoinPlan<'a> {
 
 impl JoinPlan<'_> {
     fn fds(&self) -> Vec<RawFd> {
-        let mut fds: Vec<RawFd> = self.process.held_fds().collect();
-        fds.push(self.init.as_raw_fd());
+        let mut fds = vec![self.init.as_raw_fd()];
         fds.extend(self.root.as_ref().map(|fd| fd.as_raw_fd()));
         fds
     }
@@ -36,13 +35,7 @@ impl JoinPlan<'_> {
 /// The joining child's entry point; never returns.
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        super::first_steps(
-            plan.fds(),
-            plan.process.terminal,
-            &chan,
-            cgroup,
-            born_in_cgroup,
-        )?;
+        super::first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;

@@ -46,10 +46,9 @@ pub(crate) struct InitPlan<'a> {
 }
 
 impl InitPlan<'_> {
-    /// The descriptors init needs.
+    /// The descriptors init needs beyond the process's own.
     fn fds(&self) -> Vec<RawFd> {
-        let mut fds: Vec<RawFd> = self.process.held_fds().collect();
-        fds.push(self.fifo.as_raw_fd());
+        let mut fds = vec![self.fifo.as_raw_fd()];
         fds.extend(self.join.iter().map(|(_, fd)| fd.as_raw_fd()));
         fds
     }
@@ -63,13 +62,7 @@ pub(crate) fn run(
     chan: Channel,
 ) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        first_steps(
-            plan.fds(),
-            plan.process.terminal,
-            &chan,
-            cgroup,
-            born_in_cgroup,
-        )?;
+        first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
         prepare(&mut plan, &chan)
     }));
     let prepared = ready_or_fail(chan, prepared, "init");
@@ -85,10 +78,11 @@ pub(crate) fn run(
     exec_or_exit(plan.process, prepared)
 }
 
-/// The first steps of every process hull puts in a container (init and exec).
+/// The first steps of every process hull puts in a container (init and exec); `keep`
+/// holds the descriptors it needs beyond the process's own.
 pub(crate) fn first_steps(
+    process: &Process,
     mut keep: Vec<RawFd>,
-    terminal: bool,
     chan: &Channel,
     cgroup: Joiner,
     born_in_cgroup: bool,
@@ -99,10 +93,11 @@ pub(crate) fn first_steps(
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
     // Keep only what the plan needs: in particular not the parent's flock on the
     // container, which `start` must be able to take while init waits for it.
+    keep.extend(process.held_fds());
     keep.push(chan.as_fd().as_raw_fd());
     keep.extend(cgroup.fds());
     sys::close_all_except(&mut keep).map_err(|e| format!("close inherited descriptors: {e}"))?;
-    if terminal {
+    if process.terminal {
         release_stdio(&keep)?;
     }
     // Into the cgroup before anything else, so all we do is accounted there; then the

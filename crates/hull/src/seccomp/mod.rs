@@ -361,33 +361,36 @@ mod tests {
     /// Several comparisons on one argument mean "any of them" (runc's reading, and the
     /// runtime-tools default profile's personality rule); libseccomp refuses them in one
     /// rule. Seen failing: "Invalid input to the libseccomp API".
-    #[test]
-    fn comparisons_on_one_argument_are_alternatives() {
-        let cmp = |value| ArgCompare {
-            index: 0,
-            value,
-            value_two: 0,
-            op: CompareOp::Equal,
+    /// EPERM for everything but exit and `name` when each of `equal` (argument, value)
+    /// holds as the rule's comparisons say.
+    fn allowing_only(name: &str, equal: &[(u32, u64)]) -> Seccomp {
+        let args = equal
+            .iter()
+            .map(|&(index, value)| ArgCompare {
+                index,
+                value,
+                value_two: 0,
+                op: CompareOp::Equal,
+            })
+            .collect();
+        let allow = |names: &[&str], args| SyscallRule {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            action: Action::Allow,
+            args,
         };
-        let profile = Seccomp {
+        Seccomp {
             default_action: Action::Errno(libc::EPERM as u32),
             architectures: vec![],
             flags: vec![],
-            syscalls: vec![
-                SyscallRule {
-                    names: vec!["exit_group".into(), "exit".into()],
-                    action: Action::Allow,
-                    args: vec![],
-                },
-                SyscallRule {
-                    names: vec!["personality".into()],
-                    action: Action::Allow,
-                    args: vec![cmp(0), cmp(8), cmp(0xffff_ffff)],
-                },
-            ],
+            syscalls: vec![allow(&["exit_group", "exit"], vec![]), allow(&[name], args)],
             listener_path: None,
             listener_metadata: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn comparisons_on_one_argument_are_alternatives() {
+        let profile = allowing_only("personality", &[(0, 0), (0, 8), (0, 0xffff_ffff)]);
         let p = libc::SYS_personality;
         // 0xffffffff only queries; 4 is no listed value.
         assert_eq!(
@@ -401,31 +404,7 @@ mod tests {
     /// getpriority(1, 0) here).
     #[test]
     fn conditions_on_other_arguments_still_hold() {
-        let cmp = |index, value| ArgCompare {
-            index,
-            value,
-            value_two: 0,
-            op: CompareOp::Equal,
-        };
-        let profile = Seccomp {
-            default_action: Action::Errno(libc::EPERM as u32),
-            architectures: vec![],
-            flags: vec![],
-            syscalls: vec![
-                SyscallRule {
-                    names: vec!["exit_group".into(), "exit".into()],
-                    action: Action::Allow,
-                    args: vec![],
-                },
-                SyscallRule {
-                    names: vec!["getpriority".into()],
-                    action: Action::Allow,
-                    args: vec![cmp(0, 0), cmp(1, 0), cmp(1, 1)],
-                },
-            ],
-            listener_path: None,
-            listener_metadata: String::new(),
-        };
+        let profile = allowing_only("getpriority", &[(0, 0), (1, 0), (1, 1)]);
         let g = libc::SYS_getpriority;
         // (which, who): PRIO_PROCESS of ourselves is allowed; PRIO_PGRP is not.
         assert_eq!(errnos_under(&profile, &[(g, 0), (g, 1)]), [0, libc::EPERM]);
