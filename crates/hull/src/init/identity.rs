@@ -1,6 +1,7 @@
 //! Who the container's process is: resource limits, groups, uid/gid, the five
 //! capability sets and no_new_privileges. Ids are used as numbers only (CVE-2016-3697);
-//! inheritable and ambient capabilities are empty unless configured (CVE-2022-29162).
+//! a capability set holds only what is configured: none when nothing is, never an
+//! inheritable or ambient one unasked (CVE-2022-29162).
 
 use super::InitResult;
 use crate::config::{CapSet, Capabilities, Rlimit};
@@ -43,22 +44,22 @@ fn last_cap() -> usize {
     lo
 }
 
-/// Switches to the process's user, groups and capabilities.
+/// Switches to the process's user, groups and capabilities. A process without
+/// capabilities configured gets none at all (an exec's were filled in from init's by
+/// then): every set, the bounding set too, is exactly what the process asks for.
 pub fn switch(process: &crate::process::Process) -> InitResult<()> {
     let user = &process.user;
-    let caps = process.capabilities;
+    let caps = process.capabilities.unwrap_or_default();
     let last_cap = last_cap();
     let known = (1u64 << (last_cap + 1)).wrapping_sub(1);
-    if let Some(caps) = caps {
-        for cap in 0..=last_cap {
-            if !caps.bounding.contains(cap) {
-                sys::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0)
-                    .map_err(|e| format!("drop capability {cap} from the bounding set: {e}"))?;
-            }
+    for cap in 0..=last_cap {
+        if !caps.bounding.contains(cap) {
+            sys::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0)
+                .map_err(|e| format!("drop capability {cap} from the bounding set: {e}"))?;
         }
-        // Keep the permitted set across the uid change; it is set exactly below.
-        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).map_err(|e| format!("set keepcaps: {e}"))?;
     }
+    // Keep the permitted set across the uid change; it is set exactly below.
+    sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).map_err(|e| format!("set keepcaps: {e}"))?;
     let gids: Vec<nix::unistd::Gid> = user.additional_gids.iter().map(|g| (*g).into()).collect();
     if let Err(e) = nix::unistd::setgroups(&gids) {
         // In a user namespace with setgroups denied only an empty list is possible.
@@ -70,14 +71,8 @@ pub fn switch(process: &crate::process::Process) -> InitResult<()> {
     nix::unistd::setresgid(gid, gid, gid).map_err(|e| format!("setgid {}: {e}", user.gid))?;
     let uid = nix::unistd::Uid::from_raw(user.uid);
     nix::unistd::setresuid(uid, uid, uid).map_err(|e| format!("setuid {}: {e}", user.uid))?;
-
-    match caps {
-        Some(caps) => {
-            sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).map_err(|e| format!("clear keepcaps: {e}"))?;
-            apply(caps, known)?;
-        }
-        None => clear_inheritable()?,
-    }
+    sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).map_err(|e| format!("clear keepcaps: {e}"))?;
+    apply(caps, known)?;
     if process.no_new_privileges {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
             .map_err(|e| format!("set no_new_privs: {e}"))?;
@@ -117,14 +112,4 @@ fn apply(caps: Capabilities, known: u64) -> InitResult<()> {
         );
     }
     Ok(())
-}
-
-/// With no capabilities configured: keep what the kernel gives the user, but never
-/// pass inheritable or ambient capabilities on.
-fn clear_inheritable() -> InitResult<()> {
-    let mut current = sys::capget().map_err(|e| format!("capget: {e}"))?;
-    current.inheritable = 0;
-    sys::capset(current).map_err(|e| format!("capset: {e}"))?;
-    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0)
-        .map_err(|e| format!("clear ambient capabilities: {e}"))
 }

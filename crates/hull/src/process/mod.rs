@@ -42,8 +42,9 @@ pub struct Process {
     /// Working directory inside the container; made if missing.
     pub cwd: PathBuf,
     pub user: User,
-    /// The five capability sets; `None` leaves root's capabilities as they are (but
-    /// never inheritable or ambient ones).
+    /// The five capability sets. `None` is least privilege: no capability at all for
+    /// a container's init; for a process run in a running container
+    /// ([`crate::Container::exec_process`]), the capabilities of the container's init.
     pub capabilities: Option<Capabilities>,
     pub rlimits: Vec<Rlimit>,
     pub no_new_privileges: bool,
