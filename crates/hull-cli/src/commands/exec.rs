@@ -22,10 +22,10 @@ pub struct Args {
     /// Environment variables to add or override (KEY=value).
     #[arg(short, long)]
     env: Vec<String>,
-    /// uid[:gid], numeric.
+    /// uid[:gid], numeric; without a gid the container's.
     #[arg(short, long)]
     user: Option<String>,
-    /// Further group ids.
+    /// Further group ids, beside the container's.
     #[arg(short = 'g', long = "additional-gids")]
     additional_gids: Vec<u32>,
     /// Capabilities to add.
@@ -93,18 +93,25 @@ fn from_flags(args: &Args, base: Process) -> Result<Process, String> {
         p.cwd.clone_from(cwd);
     }
     if let Some(user) = &args.user {
-        // Numbers only: a name would have to be looked up in the container's files.
-        let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
-        p.user.uid = uid
-            .parse()
-            .map_err(|_| format!("--user {user:?}: uid[:gid] must be numbers"))?;
-        p.user.gid = gid
-            .parse()
-            .map_err(|_| format!("--user {user:?}: uid[:gid] must be numbers"))?;
+        // Numbers only: a name would have to be looked up in the container's files. A
+        // uid alone keeps the container's group, as in runc (never root's group).
+        let number = |s: &str| {
+            s.parse()
+                .map_err(|_| format!("--user {user:?}: uid[:gid] must be numbers"))
+        };
+        let (uid, gid) = match user.split_once(':') {
+            Some((uid, gid)) => (uid, Some(gid)),
+            None => (user.as_str(), None),
+        };
+        p.user.uid = number(uid)?;
+        if let Some(gid) = gid {
+            p.user.gid = number(gid)?;
+        }
     }
-    if !args.additional_gids.is_empty() {
-        p.user.additional_gids.clone_from(&args.additional_gids);
-    }
+    // Added to the container's groups, as runc does.
+    p.user
+        .additional_gids
+        .extend_from_slice(&args.additional_gids);
     if !args.cap.is_empty() {
         let add = CapSet::from_names(args.cap.iter().map(String::as_str))
             .map_err(|c| format!("--cap {c:?}: unknown capability"))?;
