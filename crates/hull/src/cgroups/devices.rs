@@ -1,12 +1,13 @@
 //! Device access rules: the container's rules in order, then the devices every
-//! container may use (as runc allows them) and one allow rule per device node it gets.
-//! On cgroup v1 they go to the `devices` controller after a "deny all"; on v2 they are
+//! container may use, exactly runc's list and nothing more. A node from `linux.devices`
+//! is only made, not allowed: its access is the rules' business, as in runc. On cgroup
+//! v1 the rules go to the `devices` controller after a "deny all"; on v2 they are
 //! compiled into an eBPF program (see `ebpf`), where anything unmatched is denied.
 
 use std::path::Path;
 
 use super::{ebpf, write_file, CgroupError};
-use crate::config::{Device, DeviceRule};
+use crate::config::DeviceRule;
 
 fn allow(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> DeviceRule {
     DeviceRule {
@@ -18,8 +19,9 @@ fn allow(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> De
     }
 }
 
-/// Devices a container may always use: mknod of anything (opening is what is
-/// controlled), null, zero, full, random, urandom, tty, console, ptmx and the ptys.
+/// Devices a container may always use (runc's list): mknod of anything (opening is
+/// what is controlled), null, zero, full, random, urandom, tty, ptmx, tun and the ptys.
+/// Not the host's console (5:1): a terminal is a pty (136:N) bound over /dev/console.
 fn always_allowed() -> Vec<DeviceRule> {
     let mut rules = vec![allow('c', None, None, "m"), allow('b', None, None, "m")];
     for (major, minor) in [
@@ -29,8 +31,8 @@ fn always_allowed() -> Vec<DeviceRule> {
         (1, 8),
         (1, 9),
         (5, 0),
-        (5, 1),
         (5, 2),
+        (10, 200),
     ] {
         rules.push(allow('c', Some(major), Some(minor), "rwm"));
     }
@@ -38,27 +40,9 @@ fn always_allowed() -> Vec<DeviceRule> {
     rules
 }
 
-/// The whole list, in order: configured rules, defaults, configured device nodes.
-pub fn effective_rules(rules: &[DeviceRule], nodes: &[Device]) -> Vec<DeviceRule> {
-    let nodes = nodes.iter().filter_map(|d| {
-        let kind = match d.kind {
-            libc::S_IFCHR => 'c',
-            libc::S_IFBLK => 'b',
-            _ => return None,
-        };
-        Some(allow(
-            kind,
-            Some(d.major as i64),
-            Some(d.minor as i64),
-            "rwm",
-        ))
-    });
-    rules
-        .iter()
-        .cloned()
-        .chain(always_allowed())
-        .chain(nodes)
-        .collect()
+/// The whole list, in order: the configured rules, then the defaults.
+pub fn effective_rules(rules: &[DeviceRule]) -> Vec<DeviceRule> {
+    rules.iter().cloned().chain(always_allowed()).collect()
 }
 
 /// v1: deny everything, then write each rule to `devices.allow` or `devices.deny`.
