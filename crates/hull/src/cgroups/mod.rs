@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::config::resources::Resources;
-use crate::config::{Device, DeviceRule};
+use crate::config::DeviceRule;
 use crate::mountinfo;
 
 mod apply;
@@ -306,11 +306,10 @@ impl Cgroup {
         }
     }
 
-    /// Applies device access rules: the configured ones, then the defaults and one allow
-    /// rule per device node the container gets; everything else is denied. v1 uses the
-    /// devices controller, v2 an eBPF program.
-    pub fn apply_devices(&self, rules: &[DeviceRule], nodes: &[Device]) -> Result<()> {
-        let rules = devices::effective_rules(rules, nodes);
+    /// Applies device access rules: the configured ones, then runc's defaults;
+    /// everything else is denied. v1 uses the devices controller, v2 an eBPF program.
+    pub fn apply_devices(&self, rules: &[DeviceRule]) -> Result<()> {
+        let rules = devices::effective_rules(rules);
         match (self.paths.get("devices"), self.unified()) {
             (Some(dir), _) => devices::apply_v1(dir, &rules),
             (None, Some(dir)) => devices::apply_v2(dir, &rules),
@@ -405,15 +404,17 @@ impl Cgroup {
         }
     }
 
-    /// Refuses a cgroup that already exists with processes in it, or frozen: it would
-    /// not be the container's alone (and delete would kill what is not the container's).
+    /// Refuses a cgroup that already exists with processes anywhere in its subtree, or
+    /// frozen: it would not be the container's alone, and what kills or removes the
+    /// container's cgroup later must never reach a process the host put there.
     pub fn check_unused(&self) -> Result<()> {
         for path in self.paths.values() {
-            let procs = path.join("cgroup.procs");
-            if fs::read_to_string(&procs).is_ok_and(|p| !p.trim().is_empty()) {
+            let mut pids = std::collections::BTreeSet::new();
+            collect_pids(path, &mut pids)?;
+            if !pids.is_empty() {
                 return Err(CgroupError::InUse {
                     path: path.clone(),
-                    why: "it has processes",
+                    why: "processes are in it or below it",
                 });
             }
         }
@@ -426,16 +427,28 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Makes the directories (parents too).
+    /// Makes the directories hull is to make (see [`Cgroup::made`]), with their
+    /// parents. A directory that appeared since [`Layout::cgroup_for`] looked is
+    /// somebody else's: refused, never taken over.
     pub fn create(&self) -> Result<()> {
         for (key, path) in &self.paths {
-            if key.split(',').any(|c| c == "cpuset") {
-                create_cpuset(path)?;
-            } else {
-                fs::create_dir_all(path).map_err(|source| CgroupError::Create {
-                    path: path.clone(),
-                    source,
-                })?;
+            let cpuset = key.split(',').any(|c| c == "cpuset");
+            if let Some(parent) = path.parent() {
+                ensure_dir(parent, cpuset)?;
+            }
+            if !self.made.contains(path) {
+                continue;
+            }
+            match make_dir(path, cpuset) {
+                Err(CgroupError::Create { source, .. })
+                    if source.kind() == io::ErrorKind::AlreadyExists =>
+                {
+                    return Err(CgroupError::InUse {
+                        path: path.clone(),
+                        why: "somebody else made it while the container was being created",
+                    })
+                }
+                other => other?,
             }
         }
         Ok(())
@@ -568,6 +581,14 @@ fn remove_tree(path: &Path) -> Result<()> {
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(2));
             }
+            // Still there: a process that is not the container's (somebody moved it in),
+            // which hull neither kills nor removes from under.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                return Err(CgroupError::InUse {
+                    path: path.into(),
+                    why: "processes that are not the container's are still in it",
+                })
+            }
             Err(source) => {
                 return Err(CgroupError::Remove {
                     path: path.into(),
@@ -578,19 +599,34 @@ fn remove_tree(path: &Path) -> Result<()> {
     }
 }
 
-/// cgroup v1 cpuset: a new cgroup starts with no cpus and no memory nodes, and no
-/// process can join it; each level we make gets its parent's.
-fn create_cpuset(path: &Path) -> Result<()> {
+/// Makes `path` and its missing parents; what exists already is fine.
+fn ensure_dir(path: &Path, cpuset: bool) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
-        create_cpuset(parent)?;
+        ensure_dir(parent, cpuset)?;
     }
+    match make_dir(path, cpuset) {
+        Err(CgroupError::Create { source, .. })
+            if source.kind() == io::ErrorKind::AlreadyExists =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Makes one cgroup directory. cgroup v1 cpuset: a new cgroup starts with no cpus and
+/// no memory nodes, and no process can join it; it gets its parent's.
+fn make_dir(path: &Path, cpuset: bool) -> Result<()> {
     fs::create_dir(path).map_err(|source| CgroupError::Create {
         path: path.into(),
         source,
     })?;
+    if !cpuset {
+        return Ok(());
+    }
     for file in ["cpuset.cpus", "cpuset.mems"] {
         let own = path.join(file);
         if read_file(&own)?.trim().is_empty() {

@@ -255,9 +255,7 @@ impl Container {
     fn spawn(&mut self, layout: &Layout, process: &Process) -> Result<Spawned> {
         self.state.cgroup.create()?;
         let config = &self.state.config;
-        self.state
-            .cgroup
-            .apply_devices(&config.cgroup.devices, &config.devices)?;
+        self.state.cgroup.apply_devices(&config.cgroup.devices)?;
         self.state.cgroup.set(&config.cgroup.resources)?;
 
         let fifo = self.dir.join(EXEC_FIFO);
@@ -363,7 +361,7 @@ impl Container {
     /// A failed start leaves nothing on the host: init is gone (the spawn killed it),
     /// and so are its cgroup and exec.fifo. The container stays registered, stopped.
     fn undo_start(&mut self) {
-        let _ = self.state.cgroup.kill_all(Duration::from_secs(5));
+        let _ = self.kill_all();
         let _ = self.state.cgroup.remove();
         let _ = self.detach_rootfs_mounts();
         let _ = fs::remove_file(self.dir.join(EXEC_FIFO));
@@ -518,14 +516,8 @@ impl Container {
     /// Kills everything in the container, removes its cgroup and its state (the seed's
     /// `Destroy`). A container that is already gone is not an error.
     pub fn destroy(self) -> Result<()> {
-        if let Some(pidfd) = liveness::open(self.state.init_pid, self.state.init_start_time) {
-            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
-            liveness::wait_exit(&pidfd, 5000);
-        }
-        // Without a pid namespace of its own, init's death does not take the others along.
-        let cgroup: &Cgroup = &self.state.cgroup;
-        cgroup.kill_all(Duration::from_secs(5))?;
-        cgroup.remove()?;
+        self.kill_all()?;
+        self.state.cgroup.remove()?;
         self.detach_rootfs_mounts()?;
         fs::remove_dir_all(&self.dir).or_else(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -568,6 +560,31 @@ impl Container {
                 return Ok(());
             }
             detach()?;
+        }
+        Ok(())
+    }
+
+    /// Ends every process of the container and waits (bounded) for them to be gone.
+    /// With a pid namespace of its own, init's death ends the whole namespace (the
+    /// kernel kills and reaps every member before init is gone), so nothing else is
+    /// signalled: a process somebody else put in the cgroup is not the container's to
+    /// kill. Without one, the cgroup is what tells the container's processes, as in runc.
+    fn kill_all(&self) -> Result<()> {
+        if let Some(pidfd) = liveness::open(self.state.init_pid, self.state.init_start_time) {
+            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            // A frozen init dies only once thawed.
+            if self.state.cgroup.is_frozen() {
+                self.state.cgroup.freeze(false)?;
+            }
+            liveness::wait_exit(&pidfd, 5000);
+        }
+        let own_pid_namespace = self
+            .state
+            .config
+            .namespace(NamespaceKind::Pid)
+            .is_some_and(|n| n.path.is_none());
+        if !own_pid_namespace {
+            self.state.cgroup.kill_all(Duration::from_secs(5))?;
         }
         Ok(())
     }
