@@ -40,7 +40,9 @@ fn reopen(root: BorrowedFd<'_>, m: &Mount) -> Result<OwnedFd> {
     .map_err(err("reopen mount point", &m.destination))
 }
 
-/// Applies what `mount(2)` could not: attributes of a bind, and propagation.
+/// Applies what `mount(2)` could not: attributes of a bind, recursive attributes (`rro`,
+/// `rnosuid`, ...) over the mount and everything below it, and propagation. Every kind
+/// of mount ends here: an attribute is applied or the mount fails, never dropped.
 fn finish(root: BorrowedFd<'_>, m: &Mount) -> Result<()> {
     let o = &m.options;
     if o.propagation.is_empty()
@@ -249,7 +251,7 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
         if !plan.own_namespace {
             set_bind_attrs(root, &m.destination, m.options.attrs)?;
         }
-        return Ok(());
+        return finish(root, m);
     }
     mount(
         Some(&c"tmpfs".into()),
@@ -300,7 +302,8 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
         sys::mount_setattr(fd.as_fd(), attr::RDONLY, 0, false)
             .map_err(err("make read-only", &m.destination))?;
     }
-    Ok(())
+    // Recursive attributes reach every hierarchy below; propagation as asked.
+    finish(root, m)
 }
 
 /// Mounts one hierarchy on `target`: a fresh cgroup filesystem in the container's own
