@@ -15,9 +15,34 @@ struct Logger {
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
 
-pub fn init(path: Option<&Path>, json: bool, debug: bool) {
-    let file = path.and_then(|p| File::options().create(true).append(true).open(p).ok());
+/// Sets logging up. The log file is appended to, made if missing, and never reached
+/// through a symlink (it may be in a directory a container shares), except the
+/// caller's own descriptors (`/dev/stderr`, `/proc/self/fd/2`, ...). A log that cannot
+/// be opened is an error, as in runc; errors still reach stderr.
+pub fn init(path: Option<&Path>, json: bool, debug: bool) -> Result<(), String> {
+    let (file, opened) = match path.map(open).transpose() {
+        Ok(file) => (file, Ok(())),
+        Err(e) => (None, Err(e)),
+    };
     let _ = LOGGER.set(Logger { file, json, debug });
+    opened
+}
+
+fn open(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let callers_own = ["/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/"]
+        .iter()
+        .any(|p| path.to_str().is_some_and(|s| s.starts_with(p)));
+    let nofollow = if callers_own { 0 } else { libc::O_NOFOLLOW };
+    File::options()
+        .create(true)
+        .append(true)
+        .custom_flags(nofollow | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => format!("--log {}: is a symlink", path.display()),
+            _ => format!("--log {}: {e}", path.display()),
+        })
 }
 
 fn write(level: &str, msg: &str) {

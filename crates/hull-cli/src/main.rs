@@ -49,8 +49,11 @@ fn main() -> ExitCode {
     }
     // Before we open anything ourselves: descriptors handed to the container must be
     // the caller's, never one of ours that took a free number.
-    let preserved = commands::check_preserved_fds(&cli.command);
-    log::init(cli.log.as_deref(), cli.log_format == "json", cli.debug);
+    let preserved = commands::check_preserved_fds(&cli.command).and(log::init(
+        cli.log.as_deref(),
+        cli.log_format == "json",
+        cli.debug,
+    ));
     if let Err(message) = preserved {
         log::error(&message);
         return ExitCode::from(1);

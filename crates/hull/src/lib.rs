@@ -43,6 +43,7 @@ mod mountinfo;
 pub mod process;
 mod procfs;
 pub mod rootfs;
+pub mod safe_file;
 pub mod sealed;
 pub mod seccomp;
 pub mod spec;

@@ -163,10 +163,9 @@ fn load(root: &Path, id: &str) -> Result<hull::Container, String> {
     factory(root)?.load(id).map_err(|e| e.to_string())
 }
 
-/// Writes `pid` to `path` atomically (a reader never sees an empty file).
+/// Writes `pid` to `path` atomically (a reader never sees an empty file), never
+/// through a symlink planted there (the directory may be shared with a container).
 fn write_pid_file(path: &Path, pid: i32) -> Result<(), String> {
-    let tmp = path.with_extension("hull-tmp");
-    std::fs::write(&tmp, pid.to_string())
-        .and_then(|()| std::fs::rename(&tmp, path))
+    hull::safe_file::replace(path, pid.to_string().as_bytes(), 0o644)
         .map_err(|e| format!("write pid file {}: {e}", path.display()))
 }

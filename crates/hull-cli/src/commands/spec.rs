@@ -17,11 +17,20 @@ pub struct Args {
 
 pub fn run(args: Args) -> CmdResult {
     let path = args.bundle.join("config.json");
-    if path.exists() {
-        return Err(format!("{} exists: remove it first", path.display()));
-    }
     let text =
         serde_json::to_string_pretty(&default_spec(args.rootless)).map_err(|e| e.to_string())?;
-    std::fs::write(&path, text + "\n").map_err(|e| format!("write {}: {e}", path.display()))?;
+    // A new file only: never over an existing one, nor through a symlink.
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{} exists: remove it first", path.display())
+            }
+            _ => format!("write {}: {e}", path.display()),
+        })?;
+    std::io::Write::write_all(&mut file, (text + "\n").as_bytes())
+        .map_err(|e| format!("write {}: {e}", path.display()))?;
     Ok(0)
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -36,14 +35,6 @@ pub struct State {
     pub init_process: Process,
     /// Where init's stdin, stdout and stderr pointed (for checkpoint/restore).
     pub external_descriptors: Vec<String>,
-    /// For a container without a mount namespace of its own, whose mounts are made in
-    /// the runtime's: how many mounts were at the rootfs before it started (a failed
-    /// start detaches those stacked on top since), and the id of the bind of the rootfs
-    /// that holds all its mounts once it runs (what `delete` detaches).
-    #[serde(default)]
-    pub rootfs_mounts_before: Option<usize>,
-    #[serde(default)]
-    pub rootfs_mount_id: Option<u64>,
 }
 
 impl State {
@@ -59,8 +50,6 @@ impl State {
             config,
             init_process: Process::default(),
             external_descriptors: Vec::new(),
-            rootfs_mounts_before: None,
-            rootfs_mount_id: None,
         }
     }
 
@@ -89,13 +78,9 @@ impl State {
     }
 
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join(".state.json.tmp");
         let path = dir.join(STATE_FILE);
         let data = serde_json::to_vec(self).map_err(|e| Error::io("serialize", &path, e.into()))?;
-        fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&data))
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| Error::io("rename into", &path, e))
+        crate::safe_file::replace(&path, &data, 0o600).map_err(|e| Error::io("write", &path, e))
     }
 }
 
