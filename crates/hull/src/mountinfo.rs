@@ -6,8 +6,6 @@ use std::path::PathBuf;
 /// One line of mountinfo, the fields hull uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountEntry {
-    /// The mount's id (field 1), unique while it exists.
-    pub id: u64,
     /// The path inside the filesystem that is mounted (field 4).
     pub root: PathBuf,
     pub mount_point: PathBuf,
@@ -52,7 +50,6 @@ pub fn parse(text: &str) -> Vec<MountEntry> {
                 .map(str::to_string)
                 .collect();
             Some(MountEntry {
-                id: left.first()?.parse().ok()?,
                 root: unescape(left.get(3)?).into(),
                 mount_point: unescape(left.get(4)?).into(),
                 fstype,

@@ -77,31 +77,12 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         .root()
         .as_ref()
         .ok_or_else(|| bad("root", "is required"))?;
-    let rootfs = bundle.join(root.path());
-    let rootfs = rootfs
+    let bundle = bundle
         .canonicalize()
-        .map_err(|e| bad("root.path", format!("rootfs {}: {e}", rootfs.display())))?;
-    if !rootfs.is_dir() {
-        return Err(bad(
-            "root.path",
-            format!("rootfs {} is not a directory", rootfs.display()),
-        ));
-    }
+        .unwrap_or_else(|_| bundle.to_path_buf());
+    let rootfs = rootfs_path(&bundle.join(root.path()))?;
     let namespaces = namespaces(linux)?;
-    let has = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k);
     let new = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k && n.path.is_none());
-    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has(NamespaceKind::Uts) {
-        return Err(bad(
-            "hostname",
-            "setting the hostname needs a UTS namespace",
-        ));
-    }
-    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty()) && !has(NamespaceKind::Uts) {
-        return Err(bad(
-            "domainname",
-            "setting the domainname needs a UTS namespace",
-        ));
-    }
     let uid_mappings = id_maps("linux.uidMappings", linux.uid_mappings())?;
     let gid_mappings = id_maps("linux.gidMappings", linux.gid_mappings())?;
     if new(NamespaceKind::User) && (uid_mappings.is_empty() || gid_mappings.is_empty()) {
@@ -129,15 +110,12 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         .unwrap_or_default()
         .into_iter()
         .collect();
-    for key in sysctl.keys() {
-        check_sysctl(key, &has)?;
-    }
     let config = Config {
         rootfs,
         readonly_rootfs: root.readonly().unwrap_or(false),
         no_pivot_root: false,
         root_propagation: root_propagation(linux)?,
-        mounts: mounts(spec, bundle)?,
+        mounts: mounts(spec, &bundle)?,
         devices: devices(linux)?,
         hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
         domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
@@ -149,9 +127,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         masked_paths: absolute_paths("linux.maskedPaths", linux.masked_paths())?,
         readonly_paths: absolute_paths("linux.readonlyPaths", linux.readonly_paths())?,
         cgroup: cgroup(linux)?,
-        bundle: bundle
-            .canonicalize()
-            .unwrap_or_else(|_| bundle.to_path_buf()),
+        bundle: bundle.clone(),
         annotations: spec
             .annotations()
             .clone()
@@ -168,6 +144,42 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .ok_or_else(|| bad("process", "is required"))?,
     )?;
     Ok((config, process))
+}
+
+/// The rootfs as an absolute path without `.` or `..`, which must be a directory and
+/// no symlink, nor reached through one (as runc refuses it): the container must never
+/// run in wherever a link points. Init opens it once more, refusing symlinks again.
+fn rootfs_path(path: &Path) -> Result<PathBuf> {
+    let mut clean = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            std::path::Component::Normal(n) => clean.push(n),
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            _ => {}
+        }
+    }
+    let real = clean
+        .canonicalize()
+        .map_err(|e| bad("root.path", format!("rootfs {}: {e}", clean.display())))?;
+    if real != clean {
+        return Err(bad(
+            "root.path",
+            format!(
+                "rootfs {} is a symlink, or a path through one (to {})",
+                clean.display(),
+                real.display()
+            ),
+        ));
+    }
+    if !real.is_dir() {
+        return Err(bad(
+            "root.path",
+            format!("rootfs {} is not a directory", real.display()),
+        ));
+    }
+    Ok(real)
 }
 
 fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
@@ -245,40 +257,6 @@ fn time_offsets(linux: &oci::Linux) -> Result<BTreeMap<String, TimeOffset>> {
         );
     }
     Ok(out)
-}
-
-/// Sysctls a container may set: those its own namespaces scope (as runc allows).
-fn check_sysctl(key: &str, has: &dyn Fn(NamespaceKind) -> bool) -> Result<()> {
-    const IPC: [&str; 8] = [
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    ];
-    let field = format!("linux.sysctl.{key}");
-    let need = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
-        NamespaceKind::Ipc
-    } else if key.starts_with("net.") {
-        NamespaceKind::Network
-    } else if key == "kernel.hostname" || key == "kernel.domainname" {
-        NamespaceKind::Uts
-    } else {
-        return Err(bad(
-            field,
-            "not a namespaced sysctl: a container may not change it",
-        ));
-    };
-    if key.contains("..") || key.contains('/') {
-        return Err(bad(field, "invalid sysctl name"));
-    }
-    if !has(need) {
-        return Err(bad(field, format!("needs a {} namespace", need.oci_name())));
-    }
-    Ok(())
 }
 
 fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {

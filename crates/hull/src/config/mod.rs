@@ -8,6 +8,7 @@ pub mod hooks;
 pub mod mount_options;
 pub mod resources;
 pub mod seccomp;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! once through its pidfd), fork into the pid namespace, become the process's user, and
 //! exec. Shares its last steps with init.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::{exec, InitResult};
 use crate::cgroups::Joiner;
@@ -19,37 +19,21 @@ pub(crate) struct JoinPlan<'a> {
     pub namespaces: u64,
     /// The container's seccomp filter, compiled by the parent.
     pub seccomp: Option<crate::seccomp::Filter>,
-    /// Init's root directory, for a container without a mount namespace of its own:
-    /// there is no namespace to join, only a chroot.
-    pub root: Option<OwnedFd>,
-}
-
-impl JoinPlan<'_> {
-    fn fds(&self) -> Vec<RawFd> {
-        let mut fds = vec![self.init.as_raw_fd()];
-        fds.extend(self.root.as_ref().map(|fd| fd.as_raw_fd()));
-        fds
-    }
 }
 
 /// The joining child's entry point; never returns.
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        super::first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
+        let keep = vec![plan.init.as_raw_fd()];
+        let proc = super::first_steps(plan.process, keep, &chan, cgroup, born_in_cgroup)?;
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;
-        if let Some(root) = &plan.root {
-            nix::unistd::fchdir(root.as_raw_fd())
-                .and_then(|()| nix::unistd::chroot("."))
-                .and_then(|()| nix::unistd::chdir("/"))
-                .map_err(|e| format!("chroot into the container's root: {e}"))?;
-        }
         if plan.process.terminal {
             // A new session, to own the new controlling terminal.
             nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
         }
-        super::become_process(plan.process, plan.seccomp.as_ref(), &chan)
+        super::become_process(plan.process, plan.seccomp.as_ref(), false, &proc, &chan)
     }));
     let prepared = super::ready_or_fail(chan, prepared, "exec");
     super::exec_or_exit(plan.process, prepared)

@@ -21,7 +21,6 @@ pub(crate) fn spawn_exec(
     process: &Process,
     cgroup: &Cgroup,
     init_pidfd: OwnedFd,
-    init_root: Option<OwnedFd>,
     state: serde_json::Value,
 ) -> Result<Spawned> {
     let namespaces = config
@@ -38,7 +37,6 @@ pub(crate) fn spawn_exec(
             .as_ref()
             .map(crate::seccomp::compile)
             .transpose()?,
-        root: init_root,
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;

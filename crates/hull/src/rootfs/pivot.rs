@@ -34,19 +34,13 @@ pub fn pivot_root(new_root: OwnedFd, propagation: u64) -> Result<()> {
     Ok(())
 }
 
-/// `--no-pivot`: move the rootfs over `/` and chroot into it (for a rootfs on the
-/// initramfs, where `pivot_root` is impossible).
-pub fn move_root(rootfs: &Path) -> Result<()> {
-    nix::unistd::chdir(rootfs).map_err(err("chdir to", rootfs))?;
-    mount(Some(&cstr(rootfs)), &c"/".into(), None, libc::MS_MOVE, None)
+/// `--no-pivot`: move the rootfs (the mount `new_root` is the root of) over `/` and
+/// chroot into it (for a rootfs on the initramfs, where `pivot_root` is impossible).
+pub fn move_root(new_root: OwnedFd) -> Result<()> {
+    let rootfs = Path::new("rootfs");
+    nix::unistd::fchdir(new_root.as_raw_fd()).map_err(err("chdir to", rootfs))?;
+    mount(Some(&c".".into()), &c"/".into(), None, libc::MS_MOVE, None)
         .map_err(err("move rootfs onto", Path::new("/")))?;
-    nix::unistd::chroot(".").map_err(err("chroot to", rootfs))?;
-    nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
-}
-
-/// Without a mount namespace of its own: just chroot into the rootfs.
-pub fn chroot_into(rootfs: &Path) -> Result<()> {
-    nix::unistd::chdir(rootfs).map_err(err("chdir to", rootfs))?;
     nix::unistd::chroot(".").map_err(err("chroot to", rootfs))?;
     nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
 }

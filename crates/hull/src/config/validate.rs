@@ -1,0 +1,263 @@
+//! What a [`Config`] may ask for, checked before anything of the container exists,
+//! whether the config came from config.json or from a program embedding the library:
+//!
+//! - a setting scoped to a namespace (a sysctl, the hostname, the domain name) needs
+//!   that namespace to be the container's own: a new one, or one joined by path that
+//!   is not the runtime's own (which is the host's);
+//! - without a mount namespace of its own the container shares the host's filesystem
+//!   as it is: nothing may be mounted, masked, made read-only or created there, and
+//!   the root can only be the host's `/` (a chroot is no isolation: a process with
+//!   CAP_SYS_CHROOT leaves it).
+//!
+//! Every refusal names the OCI field.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use super::{Config, NamespaceKind};
+use crate::error::ConfigError;
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+/// Checks `config` against the rules above; the namespaces joined by path are compared
+/// with the calling process's own.
+pub fn check(config: &Config) -> Result<()> {
+    check_with(config, &runtime_namespace)
+}
+
+/// Checks `config`, asking `is_runtimes(kind, path)` whether the namespace file at
+/// `path` is the runtime's own namespace of that kind.
+fn check_with(
+    config: &Config,
+    is_runtimes: &dyn Fn(NamespaceKind, &Path) -> Result<bool>,
+) -> Result<()> {
+    let owns = |kind: NamespaceKind| -> Result<bool> {
+        match config.namespace(kind) {
+            None => Ok(false),
+            Some(ns) => match &ns.path {
+                None => Ok(true),
+                Some(path) => Ok(!is_runtimes(kind, path)?),
+            },
+        }
+    };
+    let needs = |field: String, kind: NamespaceKind| -> Result<()> {
+        if owns(kind)? {
+            return Ok(());
+        }
+        let why = match config.namespace(kind) {
+            Some(_) => format!(
+                "the {} namespace joined by path is the runtime's own (the host's)",
+                kind.oci_name()
+            ),
+            None => format!(
+                "needs a {} namespace of the container's own",
+                kind.oci_name()
+            ),
+        };
+        Err(ConfigError::new(field, why))
+    };
+    if config.hostname.is_some() {
+        needs("hostname".into(), NamespaceKind::Uts)?;
+    }
+    if config.domainname.is_some() {
+        needs("domainname".into(), NamespaceKind::Uts)?;
+    }
+    for key in config.sysctl.keys() {
+        needs(format!("linux.sysctl.{key}"), sysctl_namespace(key)?)?;
+    }
+    if config.namespace(NamespaceKind::Mount).is_none() {
+        host_filesystem(config)?;
+    }
+    Ok(())
+}
+
+/// Without a mount namespace: everything that would change the host's mounts or files.
+fn host_filesystem(config: &Config) -> Result<()> {
+    let refuse = |field: &str, what: &str| {
+        Err(ConfigError::new(
+            field,
+            format!("without a mount namespace {what} on the host itself"),
+        ))
+    };
+    if config.rootfs != Path::new("/") {
+        return refuse(
+            "root.path",
+            "the container can only run in the host's own / (a chroot is no isolation): \
+             it would chroot",
+        );
+    }
+    if !config.mounts.is_empty() {
+        return refuse("mounts", "they would be mounted");
+    }
+    if !config.masked_paths.is_empty() {
+        return refuse("linux.maskedPaths", "they would be masked");
+    }
+    if !config.readonly_paths.is_empty() {
+        return refuse("linux.readonlyPaths", "they would be made read-only");
+    }
+    if config.readonly_rootfs {
+        return refuse("root.readonly", "/ would be made read-only");
+    }
+    if !config.devices.is_empty() {
+        return refuse("linux.devices", "they would be made");
+    }
+    if config.root_propagation.is_some() {
+        return refuse("linux.rootfsPropagation", "it would be changed");
+    }
+    Ok(())
+}
+
+/// The namespace that scopes a sysctl a container may set (as runc allows them);
+/// anything else is the whole host's.
+fn sysctl_namespace(key: &str) -> Result<NamespaceKind> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let field = format!("linux.sysctl.{key}");
+    if key.contains("..") || key.contains('/') {
+        return Err(ConfigError::new(field, "invalid sysctl name"));
+    }
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        Ok(NamespaceKind::Ipc)
+    } else if key.starts_with("net.") {
+        Ok(NamespaceKind::Network)
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        Ok(NamespaceKind::Uts)
+    } else {
+        Err(ConfigError::new(
+            field,
+            "not a namespaced sysctl: a container may not change it",
+        ))
+    }
+}
+
+/// Whether the namespace file at `path` is the calling process's own of `kind`
+/// (the same namespace: same device and inode as `/proc/self/ns/<kind>`).
+fn runtime_namespace(kind: NamespaceKind, path: &Path) -> Result<bool> {
+    let id = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| (m.dev(), m.ino()))
+            .map_err(|e| {
+                ConfigError::new(
+                    "linux.namespaces",
+                    format!("{} namespace {}: {e}", kind.oci_name(), p.display()),
+                )
+            })
+    };
+    let own = Path::new("/proc/self/ns").join(kind.proc_name());
+    Ok(id(path)? == id(&own)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Mount, Namespace};
+    use std::path::PathBuf;
+
+    fn with(kinds: &[(NamespaceKind, Option<&str>)]) -> Config {
+        Config {
+            rootfs: PathBuf::from("/bundle/rootfs"),
+            namespaces: kinds
+                .iter()
+                .map(|(kind, path)| Namespace {
+                    kind: *kind,
+                    path: path.map(PathBuf::from),
+                })
+                .collect(),
+            ..Config::default()
+        }
+    }
+
+    /// "/host/*" paths stand for the runtime's own namespaces.
+    fn check(config: &Config) -> Result<()> {
+        check_with(config, &|_, path| Ok(path.starts_with("/host")))
+    }
+
+    fn field(r: Result<()>) -> String {
+        r.expect_err("refused").field
+    }
+
+    #[test]
+    fn namespaced_settings_need_the_containers_own_namespace() {
+        use NamespaceKind::*;
+        let mut c = with(&[(Mount, None), (Network, Some("/host/net")), (Uts, None)]);
+        c.hostname = Some("x".into());
+        assert!(check(&c).is_ok());
+        c.sysctl.insert("net.ipv4.ip_forward".into(), "1".into());
+        assert_eq!(field(check(&c)), "linux.sysctl.net.ipv4.ip_forward");
+        c.namespaces[1].path = Some("/run/netns/mine".into());
+        assert!(check(&c).is_ok());
+        c.namespaces[2].path = Some("/host/uts".into());
+        assert_eq!(field(check(&c)), "hostname");
+        c.namespaces.remove(2);
+        c.hostname = None;
+        c.domainname = Some("d".into());
+        assert_eq!(field(check(&c)), "domainname");
+        c.domainname = None;
+        c.sysctl.insert("kernel.shmmax".into(), "1".into());
+        assert_eq!(field(check(&c)), "linux.sysctl.kernel.shmmax");
+    }
+
+    #[test]
+    fn only_namespaced_sysctls() {
+        for key in [
+            "kernel.core_pattern",
+            "vm.overcommit_memory",
+            "net/../../x",
+            "net..x",
+        ] {
+            let mut c = with(&[(NamespaceKind::Mount, None), (NamespaceKind::Network, None)]);
+            c.sysctl.insert(key.into(), "1".into());
+            assert_eq!(field(check(&c)), format!("linux.sysctl.{key}"));
+        }
+    }
+
+    #[test]
+    fn without_a_mount_namespace_nothing_pretends() {
+        let host = || Config {
+            rootfs: PathBuf::from("/"),
+            ..Config::default()
+        };
+        assert!(check(&host()).is_ok());
+        assert_eq!(field(check(&with(&[]))), "root.path");
+        type Change = fn(&mut Config);
+        let cases: [(&str, Change); 6] = [
+            ("mounts", |c| c.mounts.push(Mount::default())),
+            ("linux.maskedPaths", |c| c.masked_paths.push("/x".into())),
+            ("linux.readonlyPaths", |c| {
+                c.readonly_paths.push("/x".into())
+            }),
+            ("root.readonly", |c| c.readonly_rootfs = true),
+            ("linux.rootfsPropagation", |c| c.root_propagation = Some(0)),
+            ("linux.devices", |c| {
+                c.devices.push(crate::config::Device {
+                    path: "/dev/x".into(),
+                    kind: libc::S_IFCHR,
+                    major: 1,
+                    minor: 3,
+                    mode: 0o666,
+                    uid: 0,
+                    gid: 0,
+                })
+            }),
+        ];
+        for (name, change) in cases {
+            let mut c = host();
+            change(&mut c);
+            assert_eq!(field(check(&c)), name);
+            // With a mount namespace, all of it is the container's own business.
+            c.namespaces.push(Namespace {
+                kind: NamespaceKind::Mount,
+                path: None,
+            });
+            assert!(check(&c).is_ok(), "{name}");
+        }
+    }
+}
