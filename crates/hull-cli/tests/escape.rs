@@ -106,27 +106,41 @@ fn cwd_through_proc_self_fd_is_refused() {
     case.finish();
 }
 
-/// CVE-2019-19921 class: with something else than procfs at /proc (here a tmpfs the
-/// config mounts there), a sysctl must never be written through it: create fails.
-/// Seen failing with the procfs check removed from procfs.rs: the "sysctl" landed in
-/// the tmpfs and create succeeded.
+/// CVE-2019-19921 class: with something else than procfs at /proc (here the image's
+/// own directory, holding a fake `sys/kernel/shmmax`), a sysctl is never written
+/// through it: hull writes through the procfs it opened before it built the
+/// container's mounts, so the value lands in the container's IPC namespace (read from
+/// the host with nsenter) and the fake file stays as it was.
+/// Seen failing with sysctls written through the container's /proc (before, hull
+/// refused such a container; with the procfs check taken out, the fake file changed).
 #[test]
-fn sysctls_are_written_only_to_a_real_procfs() {
+fn sysctls_never_go_through_the_containers_proc() {
     if !is_hull() {
         return;
     }
     let case = Case::new("fake_proc");
     let mut b = case.bundle("fakeproc");
     b.remove_mount("/proc");
-    b.add_mount(serde_json::json!({ "destination": "/proc", "type": "tmpfs", "source": "tmpfs" }));
-    // A fake tree where the sysctl would go.
+    b.file("/proc/sys/kernel/shmmax", "fake\n");
     b.set("/linux/maskedPaths", serde_json::json!([]));
     b.set("/linux/readonlyPaths", serde_json::json!([]));
-    b.sysctl("kernel.shmmax", "1");
-    b.args(&["true"]);
-    b.write();
-    let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
-    out.assert_bad_input(&["procfs", "proc"]);
-    case.assert_no_leaks();
+    b.sysctl("kernel.shmmax", "4096");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    let pid = case.state(&b.id)["pid"].as_i64().unwrap();
+    let inside = std::process::Command::new("nsenter")
+        .args([
+            "-t",
+            &pid.to_string(),
+            "-i",
+            "cat",
+            "/proc/sys/kernel/shmmax",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&inside.stdout), "4096\n");
+    let fake = std::fs::read_to_string(b.rootfs.join("proc/sys/kernel/shmmax")).unwrap();
+    assert_eq!(fake, "fake\n");
+    case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }

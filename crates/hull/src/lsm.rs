@@ -1,7 +1,9 @@
 //! Linux security modules: a process's AppArmor profile or SELinux label, and the
 //! SELinux context of the filesystems hull mounts. Labels are written to the
-//! process's own attribute files through a verified procfs just before exec, so the
-//! kernel applies them at execve. A container that asks for a module the host does
+//! process's own attribute files just before exec (so the kernel applies them at
+//! execve), through the procfs handle the process opened before it entered the
+//! container: a running container's mounts over `/proc` never redirect them
+//! (CVE-2025-52881). A container that asks for a module the host does
 //! not run is refused: running it unconfined would be less isolation than asked (runc
 //! fails such a container too, only later).
 
@@ -54,25 +56,19 @@ pub(crate) fn check(config: Option<&Config>, process: &Process) -> Result<(), Co
 
 /// Sets the profile and label the process takes at exec. Runs in the process itself,
 /// inside the container, before its seccomp filter could refuse the writes.
-pub(crate) fn apply_on_exec(process: &Process) -> Result<(), String> {
-    if process.apparmor_profile.is_none() && process.selinux_label.is_none() {
-        return Ok(());
-    }
-    let proc = Procfs::open().map_err(|e| format!("open /proc: {e}"))?;
-    // By pid: /proc/self is a symlink, which the verified writes never follow.
-    let pid = std::process::id();
+pub(crate) fn apply_on_exec(process: &Process, proc: &Procfs) -> Result<(), String> {
     if let Some(profile) = &process.apparmor_profile {
         let text = format!("exec {profile}");
         // attr/apparmor/ since Linux 5.8; before, AppArmor owned attr/ itself.
-        proc.write(&format!("{pid}/attr/apparmor/exec"), text.as_bytes())
+        proc.write_own("attr/apparmor/exec", text.as_bytes())
             .or_else(|e| match e.raw_os_error() {
-                Some(libc::ENOENT) => proc.write(&format!("{pid}/attr/exec"), text.as_bytes()),
+                Some(libc::ENOENT) => proc.write_own("attr/exec", text.as_bytes()),
                 _ => Err(e),
             })
             .map_err(|e| format!("apply AppArmor profile {profile:?}: {e}"))?;
     }
     if let Some(label) = &process.selinux_label {
-        proc.write(&format!("{pid}/attr/exec"), label.as_bytes())
+        proc.write_own("attr/exec", label.as_bytes())
             .map_err(|e| format!("set SELinux label {label:?}: {e}"))?;
     }
     Ok(())

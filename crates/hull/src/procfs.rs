@@ -1,10 +1,20 @@
 //! Writing to `/proc` safely (CVE-2019-19921, CVE-2025-52881): every file is opened
-//! below a `/proc` directory handle without following symlinks, and both the handle and
-//! the file are checked to be on a real procfs before a byte is written.
+//! below a `/proc` directory handle without following symlinks or crossing a mount,
+//! and both the handle and the file are checked to be on a real procfs before a byte
+//! is written.
+//!
+//! A process hull puts in a container opens its handle first thing, while `/proc` is
+//! still the host's (before it joins or builds any of the container's mounts), and
+//! uses it to the end: whatever the container's `/proc` is, or whatever a running
+//! container mounts over it, hull's writes never go through it. Files of the process
+//! itself are reached by the pid this procfs knows it by (its `self` link), which is
+//! right whichever pid namespace the process has entered since.
 
 use std::io::{self, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+
+use std::os::unix::fs::OpenOptionsExt;
 
 use nix::fcntl::OFlag;
 
@@ -29,18 +39,22 @@ pub struct Procfs {
 impl Procfs {
     /// Opens `/proc` as the calling process sees it and checks it is procfs.
     pub fn open() -> io::Result<Procfs> {
-        let dir: OwnedFd = std::fs::File::open("/proc")?.into();
+        let dir: OwnedFd = std::fs::File::options()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open("/proc")?
+            .into();
         check_procfs(&dir, Path::new("/proc"))?;
         Ok(Procfs { dir })
     }
 
-    /// Writes `data` to `/proc/<rel>` in one `write`, refusing symlinks on the way (the
-    /// names we write to never contain one) and files that are not on procfs.
-    pub fn write(&self, rel: &str, data: &[u8]) -> io::Result<()> {
+    /// Opens `/proc/<rel>` with `flags`, refusing symlinks on the way (the names we
+    /// open never contain one), mounts crossed (a bind of another file over the target)
+    /// and files that are not on procfs.
+    fn open_beneath(&self, rel: &str, flags: OFlag) -> io::Result<OwnedFd> {
         let path = Path::new("/proc").join(rel);
         let c =
             std::ffi::CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        // NO_XDEV: a bind of another procfs file over the target is not followed.
         let resolve = libc::RESOLVE_BENEATH
             | libc::RESOLVE_NO_SYMLINKS
             | libc::RESOLVE_NO_MAGICLINKS
@@ -48,14 +62,56 @@ impl Procfs {
         let fd = sys::openat2(
             self.dir.as_fd(),
             &c,
-            (OFlag::O_WRONLY | OFlag::O_NOCTTY).bits(),
+            (flags | OFlag::O_CLOEXEC).bits(),
             0,
             resolve,
         )
         .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
         check_procfs(&fd, &path)?;
-        let mut file = std::fs::File::from(fd);
+        Ok(fd)
+    }
+
+    /// Writes `data` to `/proc/<rel>` in one `write`.
+    pub fn write(&self, rel: &str, data: &[u8]) -> io::Result<()> {
+        let mut file =
+            std::fs::File::from(self.open_beneath(rel, OFlag::O_WRONLY | OFlag::O_NOCTTY)?);
         file.write_all(data)
-            .map_err(|e| io::Error::new(e.kind(), format!("write {}: {e}", path.display())))
+            .map_err(|e| io::Error::new(e.kind(), format!("write /proc/{rel}: {e}")))
+    }
+
+    /// The calling process's directory in this procfs (`<pid>`, as this procfs's pid
+    /// namespace numbers it), read from `self` at the time of the call.
+    fn own_dir(&self) -> io::Result<String> {
+        let link =
+            nix::fcntl::readlinkat(Some(self.dir.as_raw_fd()), "self").map_err(io::Error::from)?;
+        link.into_string()
+            .map_err(|_| io::Error::other("/proc/self is not a pid"))
+    }
+
+    /// Writes `data` to the calling process's own `/proc/<pid>/<rel>`.
+    pub fn write_own(&self, rel: &str, data: &[u8]) -> io::Result<()> {
+        self.write(&format!("{}/{rel}", self.own_dir()?), data)
+    }
+
+    /// The calling process's `fd` directory (`/proc/<pid>/fd`), opened now: later
+    /// steps may run under a seccomp profile older than `openat2`.
+    pub fn own_fds(&self) -> io::Result<OwnFds> {
+        let dir = self.open_beneath(
+            &format!("{}/fd", self.own_dir()?),
+            OFlag::O_PATH | OFlag::O_DIRECTORY,
+        )?;
+        Ok(OwnFds(dir))
+    }
+}
+
+/// A process's verified `/proc/<pid>/fd` directory (see [`Procfs::own_fds`]).
+pub struct OwnFds(OwnedFd);
+
+impl OwnFds {
+    /// Opens what descriptor `fd` refers to anew, with `flags`: the one magic link
+    /// followed, from the verified directory.
+    pub fn reopen(&self, fd: BorrowedFd<'_>, flags: OFlag) -> io::Result<OwnedFd> {
+        let name = std::ffi::CString::new(fd.as_raw_fd().to_string()).expect("a number");
+        sys::openat(self.0.as_fd(), &name, flags.bits())
     }
 }

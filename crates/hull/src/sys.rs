@@ -1,6 +1,6 @@
 //! Thin, safe wrappers over the Linux system calls that neither `nix` nor the standard
-//! library offer: `clone3`, `openat2`, `close_range`, `mount_setattr`, pidfds, and
-//! capability sets. Every `unsafe` block of the crate that is not a plain `nix` call
+//! library offer: `clone3`, `openat2`, `close_range`, the mount API (`open_tree`,
+//! `move_mount`, `fsopen`, `mount_setattr`), pidfds, and capability sets. Every `unsafe` block of the crate that is not a plain `nix` call
 //! lives here, each one small and explained.
 
 use std::ffi::CStr;
@@ -105,6 +105,31 @@ pub fn openat2(
     mode: u32,
     resolve: u64,
 ) -> io::Result<OwnedFd> {
+    openat2_from(dirfd.as_raw_fd(), path, flags, mode, resolve)
+}
+
+/// Plain `openat(2)`, for where a seccomp profile older than `openat2` already holds.
+pub fn openat(dirfd: BorrowedFd<'_>, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: openat with a NUL-terminated path; returns a new descriptor or -1.
+    let fd = unsafe { libc::openat(dirfd.as_raw_fd(), path.as_ptr(), flags | libc::O_CLOEXEC) };
+    check(fd as libc::c_long)?;
+    // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `openat2(2)` of an absolute path (or one from the current directory).
+pub fn openat2_path(path: &CStr, flags: libc::c_int, resolve: u64) -> io::Result<OwnedFd> {
+    openat2_from(libc::AT_FDCWD, path, flags, 0, resolve)
+}
+
+fn openat2_from(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: libc::c_int,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    // SAFETY: open_how is plain data; all zeroes is its empty value.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (flags | libc::O_CLOEXEC) as u64;
     how.mode = mode as u64;
@@ -113,7 +138,7 @@ pub fn openat2(
     let fd = check(unsafe {
         libc::syscall(
             libc::SYS_openat2,
-            dirfd.as_raw_fd(),
+            dirfd,
             path.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
@@ -180,16 +205,81 @@ pub fn close_all_except(keep: &mut [RawFd]) -> io::Result<()> {
     Ok(())
 }
 
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+
+/// `open_tree(dirfd, path, OPEN_TREE_CLONE | flags)`; returns the new descriptor.
+fn open_tree(dirfd: RawFd, path: &CStr, flags: libc::c_uint) -> io::Result<OwnedFd> {
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | flags;
+    // SAFETY: open_tree with a NUL-terminated path; returns a new descriptor or -1.
+    let fd = check(unsafe { libc::syscall(libc::SYS_open_tree, dirfd, path.as_ptr(), flags) })?;
+    // SAFETY: a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
 /// `open_tree(path, OPEN_TREE_CLONE)`: a detached copy of the mount of `path`, in no
 /// namespace, gone when the last reference goes.
 pub fn open_tree_clone(path: &CStr) -> io::Result<OwnedFd> {
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
-    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
-    // SAFETY: open_tree with a NUL-terminated path; returns a new descriptor or -1.
-    let fd =
-        check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
+    open_tree(libc::AT_FDCWD, path, 0)
+}
+
+/// A detached bind mount of what `fd` refers to (a file or a directory; with
+/// `recursive`, the mounts below it too), made from the descriptor itself: no path is
+/// resolved, through `/proc` or anything else the container could have shaped.
+pub fn clone_mount(fd: BorrowedFd<'_>, recursive: bool) -> io::Result<OwnedFd> {
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    open_tree(fd.as_raw_fd(), c"", flags)
+}
+
+/// `move_mount(2)` of the detached mount `mount` onto what `target` refers to, both by
+/// descriptor.
+pub fn move_mount_onto(mount: BorrowedFd<'_>, target: BorrowedFd<'_>) -> io::Result<()> {
+    const F_EMPTY_PATH: libc::c_uint = 0x4;
+    const T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: move_mount with two descriptors we hold and empty NUL-terminated paths.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mount.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            F_EMPTY_PATH | T_EMPTY_PATH,
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// A new, empty, detached tmpfs mount (`fsopen` + `fsmount`), read-only if asked, to be
+/// put in place with [`move_mount_onto`].
+pub fn new_tmpfs(readonly: bool) -> io::Result<OwnedFd> {
+    const FSOPEN_CLOEXEC: libc::c_uint = 1;
+    const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+    const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+    const MOUNT_ATTR_RDONLY: libc::c_uint = 1;
+    // SAFETY: fsopen with a NUL-terminated filesystem name; a new descriptor or -1.
+    let fs = check(unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), FSOPEN_CLOEXEC) })?;
     // SAFETY: a fresh descriptor nobody else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as RawFd) };
+    // SAFETY: FSCONFIG_CMD_CREATE takes no key, value or aux.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })?;
+    let attrs = if readonly { MOUNT_ATTR_RDONLY } else { 0 };
+    // SAFETY: fsmount of the filesystem context we made; a new descriptor or -1.
+    let mount =
+        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })?;
+    // SAFETY: a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(mount as RawFd) })
 }
 
 /// The kernel's `struct mount_attr`.
@@ -250,6 +340,13 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
         )
     };
     check(ret).map(drop)
+}
+
+/// Waits until the process behind `pidfd` has exited (the pidfd becomes readable), at
+/// most `timeout_ms` (0: just look); true if it has.
+pub fn pidfd_wait_exit(pidfd: BorrowedFd<'_>, timeout_ms: u16) -> bool {
+    let mut fds = [nix::poll::PollFd::new(pidfd, nix::poll::PollFlags::POLLIN)];
+    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(timeout_ms)), Ok(n) if n > 0)
 }
 
 /// The three capability sets of `capset(2)`, as 64-bit masks.

@@ -511,6 +511,36 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Kills the processes in the cgroup that `ours` accepts (given a pid), and waits
+    /// (bounded) until none of them is left. Each is signalled through a pidfd opened
+    /// before `ours` looks at it and found alive after, so a pid reused meanwhile by a
+    /// process `ours` did not see is never signalled.
+    pub fn kill_where(&self, timeout: Duration, ours: &dyn Fn(i32) -> bool) -> Result<()> {
+        use std::os::fd::AsFd;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut left = false;
+            for pid in self.pids()? {
+                let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
+                    continue;
+                };
+                if !ours(pid) || crate::sys::pidfd_wait_exit(pidfd.as_fd(), 0) {
+                    continue;
+                }
+                left = true;
+                let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            }
+            if !left || Instant::now() > deadline {
+                return Ok(());
+            }
+            // Frozen processes only die once thawed.
+            if self.is_frozen() {
+                self.freeze(false)?;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Kills every process and waits (bounded) until the cgroup is empty.
     pub fn kill_all(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;

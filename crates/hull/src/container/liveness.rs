@@ -52,13 +52,3 @@ pub fn wait_fifo_byte(fifo: &std::fs::File, init: &OwnedFd) -> bool {
         }
     }
 }
-
-/// Waits until the process behind `pidfd` has exited (it becomes readable), at most
-/// `timeout_ms`.
-pub fn wait_exit(pidfd: &OwnedFd, timeout_ms: u16) -> bool {
-    let mut fds = [nix::poll::PollFd::new(
-        pidfd.as_fd(),
-        nix::poll::PollFlags::POLLIN,
-    )];
-    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(timeout_ms)), Ok(n) if n > 0)
-}

@@ -29,22 +29,30 @@ use crate::sys;
 pub const EXEC_FIFO: &str = "exec.fifo";
 
 /// Makes exec.fifo writable by the container's root (who may be another uid on the
-/// host, in a user namespace) and nobody else's business to read.
+/// host, in a user namespace) and nobody else's business to read. Neither the owner
+/// nor the mode change goes through a symlink at that name.
 fn make_exec_fifo(path: &Path, config: &Config) -> Result<()> {
-    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o622))
+    use nix::sys::stat::{fchmodat, FchmodatFlags, Mode};
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o622))
         .map_err(|e| Error::io("mkfifo", path, e.into()))?;
     let (uid, gid) = config.host_root();
-    nix::unistd::chown(path, Some(uid.into()), Some(gid.into()))
-        .and_then(|()| {
-            // mkfifo applied our umask.
-            nix::sys::stat::fchmodat(
-                None,
-                path,
-                nix::sys::stat::Mode::from_bits_truncate(0o622),
-                nix::sys::stat::FchmodatFlags::FollowSymlink,
-            )
-        })
-        .map_err(|e| Error::io("chown", path, e.into()))
+    nix::unistd::fchownat(
+        None,
+        path,
+        Some(uid.into()),
+        Some(gid.into()),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .and_then(|()| {
+        // mkfifo applied our umask.
+        fchmodat(
+            None,
+            path,
+            Mode::from_bits_truncate(0o622),
+            FchmodatFlags::NoFollowSymlink,
+        )
+    })
+    .map_err(|e| Error::io("chown", path, e.into()))
 }
 
 /// How [`Container::exec_process`] runs a further process.
@@ -236,9 +244,6 @@ impl Container {
         cgroup.check_unused()?;
         self.state.cgroup = cgroup;
         self.state.init_process = process.describe();
-        if self.state.config.namespace(NamespaceKind::Mount).is_none() {
-            self.state.rootfs_mounts_before = Some(mounts_at(&self.state.config.rootfs)?.len());
-        }
         // Saved before anything exists on the host, so that `delete` can find and clean
         // whatever a crash from here on leaves behind.
         self.state.save(&self.dir)?;
@@ -334,25 +339,8 @@ impl Container {
             Some(sub) => self.state.cgroup.sub(sub)?,
             None => self.state.cgroup.clone(),
         };
-        // Without a mount namespace to join, the process takes init's root instead,
-        // opened while the pidfd shows init still alive (so the pid is still its).
-        let root = match self.state.config.namespace(NamespaceKind::Mount) {
-            Some(_) => None,
-            None => {
-                let path = PathBuf::from(format!("/proc/{}/root", self.state.init_pid));
-                let root = fs::File::options()
-                    .read(true)
-                    .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-                    .open(&path)
-                    .map_err(|e| Error::io("open", &path, e))?;
-                if liveness::wait_exit(&init, 0) {
-                    return Err(self.not_running());
-                }
-                Some(root.into())
-            }
-        };
         let state = self.state.oci(self.status().as_str(), self.state.init_pid);
-        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, root, state)?;
+        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
         process.pid = Some(spawned.pid);
         process.pidfd = Some(spawned.pidfd);
         Ok(())
@@ -363,7 +351,6 @@ impl Container {
     fn undo_start(&mut self) {
         let _ = self.kill_all();
         let _ = self.state.cgroup.remove();
-        let _ = self.detach_rootfs_mounts();
         let _ = fs::remove_file(self.dir.join(EXEC_FIFO));
         self.state.cgroup = Cgroup::default();
         let _ = self.state.save(&self.dir);
@@ -371,10 +358,6 @@ impl Container {
 
     fn record_init(&mut self, init: Spawned, process: &mut Process) -> Result<()> {
         let (pid, start_time) = (init.pid, init.start_time);
-        if self.state.rootfs_mounts_before.is_some() {
-            // Init made its bind of the rootfs on top of what was there.
-            self.state.rootfs_mount_id = mounts_at(&self.state.config.rootfs)?.last().copied();
-        }
         process.pid = Some(pid);
         process.pidfd = Some(init.pidfd);
         self.state.init_pid = pid;
@@ -518,7 +501,6 @@ impl Container {
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
         self.state.cgroup.remove()?;
-        self.detach_rootfs_mounts()?;
         fs::remove_dir_all(&self.dir).or_else(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Ok(())
@@ -534,49 +516,23 @@ impl Container {
         hooks::run_every("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
     }
 
-    /// Without a mount namespace of its own, the container's mounts were made in ours,
-    /// all below one bind of the rootfs onto itself: detach that (and with it the rest),
-    /// leaving whatever was mounted at the rootfs before. Known by its id once the
-    /// container ran; after a failed start, by what was stacked on top since.
-    fn detach_rootfs_mounts(&self) -> Result<()> {
-        let rootfs = &self.state.config.rootfs;
-        let detach = || {
-            nix::mount::umount2(rootfs, nix::mount::MntFlags::MNT_DETACH)
-                .map_err(|e| Error::io("unmount", rootfs, e.into()))
-        };
-        if let Some(id) = self.state.rootfs_mount_id {
-            // Only while it is the top one: a mount stacked on it since is not ours to
-            // take down with it.
-            return match mounts_at(rootfs)?.last() {
-                Some(&top) if top == id => detach(),
-                _ => Ok(()),
-            };
-        }
-        let Some(before) = self.state.rootfs_mounts_before else {
-            return Ok(());
-        };
-        for _ in 0..8 {
-            if mounts_at(rootfs)?.len() <= before {
-                return Ok(());
-            }
-            detach()?;
-        }
-        Ok(())
-    }
-
     /// Ends every process of the container and waits (bounded) for them to be gone.
     /// With a pid namespace of its own, init's death ends the whole namespace (the
     /// kernel kills and reaps every member before init is gone), so nothing else is
     /// signalled: a process somebody else put in the cgroup is not the container's to
-    /// kill. Without one, the cgroup is what tells the container's processes, as in runc.
+    /// kill. Only when init is not known (a create killed before it saved init's pid)
+    /// are the processes in the cgroup killed, and of those only the ones in another
+    /// pid namespace than the runtime's: never a host process. Without a pid namespace
+    /// of its own, the cgroup is what tells the container's processes, as in runc.
     fn kill_all(&self) -> Result<()> {
+        let timeout = Duration::from_secs(5);
         if let Some(pidfd) = liveness::open(self.state.init_pid, self.state.init_start_time) {
             let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
             // A frozen init dies only once thawed.
             if self.state.cgroup.is_frozen() {
                 self.state.cgroup.freeze(false)?;
             }
-            liveness::wait_exit(&pidfd, 5000);
+            sys::pidfd_wait_exit(pidfd.as_fd(), 5000);
         }
         let own_pid_namespace = self
             .state
@@ -584,7 +540,12 @@ impl Container {
             .namespace(NamespaceKind::Pid)
             .is_some_and(|n| n.path.is_none());
         if !own_pid_namespace {
-            self.state.cgroup.kill_all(Duration::from_secs(5))?;
+            self.state.cgroup.kill_all(timeout)?;
+        } else if self.state.init_pid == 0 {
+            let host = pid_namespace("self");
+            let ours =
+                |pid: i32| pid_namespace(&pid.to_string()).is_some_and(|ns| Some(ns) != host);
+            self.state.cgroup.kill_where(timeout, &ours)?;
         }
         Ok(())
     }
@@ -610,12 +571,10 @@ impl Container {
     }
 }
 
-/// The ids of the mounts at `path` in the caller's mount namespace, bottom to top.
-fn mounts_at(path: &Path) -> Result<Vec<u64>> {
-    let mounts = crate::mountinfo::read_self().map_err(|e| Error::sys("read mountinfo", e))?;
-    Ok(mounts
-        .iter()
-        .filter(|m| m.mount_point == path)
-        .map(|m| m.id)
-        .collect())
+/// The pid namespace of `/proc/<pid>` (device and inode of its `ns/pid`).
+fn pid_namespace(pid: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(format!("/proc/{pid}/ns/pid"))
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use super::InitResult;
 use crate::process::Process;
-use crate::rootfs::{self, resolve};
+use crate::rootfs::resolve;
+use crate::sys;
 
 const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
 
@@ -56,8 +57,10 @@ fn open_pty() -> InitResult<(OwnedFd, OwnedFd)> {
 use std::os::unix::fs::OpenOptionsExt;
 
 /// Sets the terminal up (before the user switch: /dev/console needs a mount) and
-/// returns the slave, to become stdio.
-pub fn setup(process: &Process) -> InitResult<OwnedFd> {
+/// returns the slave, to become stdio. The slave is bound over `/dev/console` only for
+/// a container's init in a mount namespace of its own, as runc does: never in a running
+/// container (exec) or over the host's console.
+pub fn setup(process: &Process, bind_over_console: bool) -> InitResult<OwnedFd> {
     let (master, slave) = open_pty()?;
     if let Some((rows, cols)) = process.console_size {
         let size = libc::winsize {
@@ -76,7 +79,9 @@ pub fn setup(process: &Process) -> InitResult<OwnedFd> {
     let uid = nix::unistd::Uid::from_raw(process.user.uid);
     nix::unistd::fchown(slave.as_raw_fd(), Some(uid), None)
         .map_err(|e| format!("chown pty: {e}"))?;
-    bind_console(&slave)?;
+    if bind_over_console {
+        bind_console(&slave)?;
+    }
     ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0)
         .map_err(|e| format!("set controlling terminal: {e}"))?;
     let socket = process
@@ -88,25 +93,22 @@ pub fn setup(process: &Process) -> InitResult<OwnedFd> {
     Ok(slave)
 }
 
-/// Binds the slave over `/dev/console` (made as an empty file inside the rootfs).
+/// Binds the slave over `/dev/console` (made as an empty file inside the rootfs), from
+/// its descriptor onto the one of the console: no path is resolved through the
+/// container's `/proc`, which could lead the bind's source or target elsewhere.
 fn bind_console(slave: &OwnedFd) -> InitResult<()> {
     let root: OwnedFd = std::fs::File::open("/")
         .map_err(|e| format!("open /: {e}"))?
         .into();
     let console = Path::new("/dev/console");
     let target = resolve::create(
-        std::os::fd::AsFd::as_fd(&root),
+        root.as_fd(),
         console,
         resolve::Kind::File,
         resolve::Symlinks::Refuse,
     )
     .map_err(|e| format!("create /dev/console: {e}"))?;
-    rootfs::mount(
-        Some(&resolve::fd_path(slave)),
-        &resolve::fd_path(&target),
-        None,
-        libc::MS_BIND,
-        None,
-    )
-    .map_err(|e| format!("bind the terminal over /dev/console: {e}"))
+    sys::clone_mount(slave.as_fd(), false)
+        .and_then(|bind| sys::move_mount_onto(bind.as_fd(), target.as_fd()))
+        .map_err(|e| format!("bind the terminal over /dev/console: {e}"))
 }

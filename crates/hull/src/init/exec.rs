@@ -4,13 +4,14 @@
 
 use std::ffi::CString;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::InitResult;
 use crate::process::Process;
+use crate::procfs::OwnFds;
 use crate::sys;
 
 /// Writes an error to the process's stderr (after `Ready`, nobody else will).
@@ -125,15 +126,14 @@ pub fn enter_cwd(cwd: &Path, may_wait: bool) -> InitResult<bool> {
 }
 
 /// Blocks until `start` opens exec.fifo for reading, then tells it we are going.
-/// The fifo is reopened through `/proc/self/fd`, which is the container's procfs by now:
-/// what opened must be the very fifo we hold, or a config that put something else at
-/// `/proc` could start the program before `start`.
-pub fn wait_for_start(fifo: &OwnedFd) -> InitResult<()> {
-    let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("open exec.fifo: {e}"))?;
+/// The fifo is reopened for writing through hull's own procfs handle, never the
+/// container's `/proc`; and what opened must be the very fifo we hold.
+pub fn wait_for_start(fifo: &OwnedFd, own_fds: &OwnFds) -> InitResult<()> {
+    let mut f = std::fs::File::from(
+        own_fds
+            .reopen(fifo.as_fd(), nix::fcntl::OFlag::O_WRONLY)
+            .map_err(|e| format!("open exec.fifo: {e}"))?,
+    );
     let held =
         nix::sys::stat::fstat(fifo.as_raw_fd()).map_err(|e| format!("stat exec.fifo: {e}"))?;
     let opened =
@@ -141,9 +141,7 @@ pub fn wait_for_start(fifo: &OwnedFd) -> InitResult<()> {
     if (held.st_dev, held.st_ino) != (opened.st_dev, opened.st_ino)
         || opened.st_mode & libc::S_IFMT != libc::S_IFIFO
     {
-        return Err(format!(
-            "{path} is not exec.fifo: /proc is not the container's procfs"
-        ));
+        return Err("what opened is not exec.fifo".to_string());
     }
     f.write_all(b"0")
         .map_err(|e| format!("write exec.fifo: {e}"))

@@ -20,6 +20,7 @@ use crate::config::{Config, NamespaceKind};
 use crate::hooks;
 use crate::process::channel::{Channel, ChannelError, Message};
 use crate::process::Process;
+use crate::procfs::{OwnFds, Procfs};
 use crate::rootfs::{self, CgroupMountPlan};
 use crate::seccomp::Filter;
 use crate::sys;
@@ -62,14 +63,17 @@ pub(crate) fn run(
     chan: Channel,
 ) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
-        prepare(&mut plan, &chan)
+        let proc = first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
+        prepare(&mut plan, &proc, &chan)
     }));
-    let prepared = ready_or_fail(chan, prepared, "init");
-    let started = exec::wait_for_start(&plan.fifo).and_then(|()| match &plan.hook_state {
-        Some(state) => hooks::run_all("startContainer", &plan.config.hooks.start_container, state),
-        None => Ok(()),
-    });
+    let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
+    let started =
+        exec::wait_for_start(&plan.fifo, &own_fds).and_then(|()| match &plan.hook_state {
+            Some(state) => {
+                hooks::run_all("startContainer", &plan.config.hooks.start_container, state)
+            }
+            None => Ok(()),
+        });
     if let Err(e) = started {
         exec::report(&e);
         // SAFETY: leave without running the parent's atexit handlers or destructors.
@@ -79,14 +83,16 @@ pub(crate) fn run(
 }
 
 /// The first steps of every process hull puts in a container (init and exec); `keep`
-/// holds the descriptors it needs beyond the process's own.
+/// holds the descriptors it needs beyond the process's own. Returns the process's
+/// handle on the host's procfs, opened before any of the container's mounts can be
+/// in the way: every later write to `/proc` goes through it (see `procfs`).
 pub(crate) fn first_steps(
     process: &Process,
     mut keep: Vec<RawFd>,
     chan: &Channel,
     cgroup: Joiner,
     born_in_cgroup: bool,
-) -> InitResult<()> {
+) -> InitResult<Procfs> {
     // Until execve replaces us, this process is the hull binary inside the container's
     // namespaces: nobody there may open /proc/<pid>/exe and write through it
     // (CVE-2019-5736).
@@ -102,7 +108,8 @@ pub(crate) fn first_steps(
     }
     // Into the cgroup before anything else, so all we do is accounted there; then the
     // handles on the host's cgroup files go.
-    cgroup.join(born_in_cgroup).map_err(|e| e.to_string())
+    cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
+    Procfs::open().map_err(|e| format!("open /proc: {e}"))
 }
 
 /// With a terminal, the pty becomes the process's stdio at exec; until then it holds
@@ -124,11 +131,11 @@ fn release_stdio(keep: &[RawFd]) -> InitResult<()> {
 /// The end of setup, for init and exec alike: a failure goes to the parent (which
 /// reports it as its own) and we exit; otherwise `Ready`, after which the parent no
 /// longer listens.
-pub(crate) fn ready_or_fail(
+pub(crate) fn ready_or_fail<T>(
     chan: Channel,
-    prepared: std::thread::Result<InitResult<Prepared>>,
+    prepared: std::thread::Result<InitResult<T>>,
     what: &str,
-) -> Prepared {
+) -> T {
     let ready = match prepared {
         Ok(Ok(ready)) => ready,
         Ok(Err(text)) => fail_before_ready(&chan, text),
@@ -190,13 +197,22 @@ type InitResult<T> = Result<T, String>;
 /// What a prepared process execs: the program, its environment, and its terminal.
 pub(crate) type Prepared = (std::ffi::CString, Vec<String>, Option<OwnedFd>);
 
-/// Everything up to `Ready`.
-fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
+/// Everything up to `Ready`; also returns init's own descriptors in the procfs, to
+/// reopen exec.fifo after the seccomp filter is on.
+fn prepare(
+    plan: &mut InitPlan<'_>,
+    proc: &Procfs,
+    chan: &Channel,
+) -> InitResult<(Prepared, OwnFds)> {
     let config = plan.config;
     let process = plan.process;
     exec::reset_signals();
     chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
-    namespaces::enter(plan, chan)?;
+    namespaces::enter(plan, proc, chan)?;
+    // Init is the process it will stay from here on (any second fork is behind us).
+    let own_fds = proc
+        .own_fds()
+        .map_err(|e| format!("open init's descriptors in /proc: {e}"))?;
     // The joined namespaces' handles would otherwise stay open until exec.
     plan.join.clear();
     // SAFETY: umask only changes our own file creation mask; device modes must be exact.
@@ -229,14 +245,17 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
     rootfs::enter(config, mounted).map_err(|e| e.to_string())?;
     system::network(config)?;
     system::set_names(config)?;
-    system::write_sysctls(config)?;
+    system::write_sysctls(config, proc)?;
     rootfs::finalize(config).map_err(|e| e.to_string())?;
 
-    become_process(process, plan.seccomp.as_ref(), chan)
+    let own_mounts = config.namespace(NamespaceKind::Mount).is_some();
+    let prepared = become_process(process, plan.seccomp.as_ref(), own_mounts, proc, chan)?;
+    Ok((prepared, own_fds))
 }
 
-/// The steps init and exec share once inside the container: terminal, environment,
-/// limits, user and capabilities, program, working directory.
+/// The steps init and exec share once inside the container: terminal (bound over
+/// `/dev/console` when `console_mount`), environment, limits, user and capabilities,
+/// program, working directory.
 ///
 /// The seccomp filter goes on while we still have CAP_SYS_ADMIN, unless the process
 /// gets no_new_privileges: then as late as that allows, after the user switch. A
@@ -244,15 +263,17 @@ fn prepare(plan: &mut InitPlan<'_>, chan: &Channel) -> InitResult<Prepared> {
 pub(crate) fn become_process(
     process: &Process,
     seccomp: Option<&Filter>,
+    console_mount: bool,
+    proc: &Procfs,
     chan: &Channel,
 ) -> InitResult<Prepared> {
     let tty = process
         .terminal
-        .then(|| console::setup(process))
+        .then(|| console::setup(process, console_mount))
         .transpose()?;
     let env = exec::environment(process)?;
     identity::set_rlimits(&process.rlimits)?;
-    crate::lsm::apply_on_exec(process)?;
+    crate::lsm::apply_on_exec(process, proc)?;
     // Before the filter, which may refuse getcwd (runtime-tools' linux_seccomp does),
     // and still as root, as runc enters it; as the user if root may not.
     let in_cwd = exec::enter_cwd(&process.cwd, true)?;

@@ -16,7 +16,7 @@ use crate::procfs::Procfs;
 
 use crate::process::channel::{Channel, Message};
 
-pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
+pub fn enter(plan: &InitPlan<'_>, proc: &Procfs, chan: &Channel) -> InitResult<()> {
     for (kind, fd) in &plan.join {
         // SAFETY: setns on a descriptor we own; the kernel checks its type against 0 = any.
         if unsafe { libc::setns(fd.as_raw_fd(), kind.clone_flag() as libc::c_int) } < 0 {
@@ -43,7 +43,7 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
             .map_err(|e| format!("unshare namespaces: {e}"))?;
     }
     if !plan.config.time_offsets.is_empty() {
-        write_time_offsets(&plan.config.time_offsets)?;
+        write_time_offsets(&plan.config.time_offsets, proc)?;
     }
     if plan.fork_again {
         super::fork_into_namespaces(chan)?;
@@ -68,13 +68,11 @@ fn become_namespace_root() -> InitResult<()> {
 
 /// A new time namespace takes its offsets before any process is in it: right after
 /// `unshare`, which moves only our future children there.
-fn write_time_offsets(offsets: &BTreeMap<String, TimeOffset>) -> InitResult<()> {
+fn write_time_offsets(offsets: &BTreeMap<String, TimeOffset>, proc: &Procfs) -> InitResult<()> {
     let text: String = offsets
         .iter()
         .map(|(clock, o)| format!("{clock} {} {}\n", o.secs, o.nanosecs))
         .collect();
-    let rel = format!("{}/timens_offsets", nix::unistd::getpid());
-    Procfs::open()
-        .and_then(|p| p.write(&rel, text.as_bytes()))
+    proc.write_own("timens_offsets", text.as_bytes())
         .map_err(|e| format!("set time namespace offsets: {e}"))
 }

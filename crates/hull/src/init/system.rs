@@ -32,12 +32,9 @@ pub fn set_names(config: &Config) -> InitResult<()> {
     Ok(())
 }
 
-/// Writes each sysctl to the container's own procfs (mounted by now at `/proc`).
-pub fn write_sysctls(config: &Config) -> InitResult<()> {
-    if config.sysctl.is_empty() {
-        return Ok(());
-    }
-    let proc = Procfs::open().map_err(|e| format!("sysctl: {e}"))?;
+/// Writes each sysctl through hull's procfs handle: a sysctl file shows the
+/// namespaces of the process that opens it, which are the container's by now.
+pub fn write_sysctls(config: &Config, proc: &Procfs) -> InitResult<()> {
     for (key, value) in &config.sysctl {
         let rel = format!("sys/{}", key.replace('.', "/"));
         proc.write(&rel, value.as_bytes())

@@ -75,51 +75,29 @@ pub(crate) fn cstr(path: &Path) -> CString {
 }
 
 /// Everything before `pivot_root`: called by init in its new mount namespace, with the
-/// host's view of the filesystem; [`enter`] then makes the rootfs `/`.
+/// host's view of the filesystem; [`enter`] then makes the rootfs `/`. Without a mount
+/// namespace of its own the container shares the host's filesystem as it is (the
+/// config was refused if it asked for anything there: see `config::validate`).
 pub fn prepare(
     config: &Config,
     cgroups: &CgroupMountPlan,
     cwd: &Path,
     in_userns: bool,
 ) -> Result<Mounted> {
+    if config.namespace(NamespaceKind::Mount).is_none() {
+        return Ok(Mounted::Host);
+    }
     let rootfs = &config.rootfs;
-    let root_c = cstr(rootfs);
-    let own_namespace = config.namespace(NamespaceKind::Mount).is_some();
     // Nothing we mount below may propagate back to the host.
     let propagation = config
         .root_propagation
         .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
-    if !own_namespace && rootfs.parent().is_none() {
-        // Every mount would land on the host's own tree, and delete would detach its root.
-        return Err(err("refuse rootfs", rootfs)(io::Error::other(
-            "without a mount namespace its mounts would be the host's own",
-        )));
+    mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
+        .map_err(err("set propagation of", Path::new("/")))?;
+    if propagation & libc::MS_SHARED != 0 {
+        pivot::make_parent_private(rootfs)?;
     }
-    if own_namespace {
-        mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
-            .map_err(err("set propagation of", Path::new("/")))?;
-        if propagation & libc::MS_SHARED != 0 {
-            pivot::make_parent_private(rootfs)?;
-        }
-    }
-    // pivot_root needs the rootfs to be a mount point.
-    mount(
-        Some(&root_c),
-        &root_c,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-    )
-    .map_err(err("bind-mount the rootfs", rootfs))?;
-    if !own_namespace {
-        // Our mounts are the host's here: none may reach a peer of the host's mounts,
-        // and delete detaches them all with this one bind.
-        mount(None, &root_c, None, libc::MS_PRIVATE | libc::MS_REC, None)
-            .map_err(err("make private", rootfs))?;
-    }
-    let root = std::fs::File::open(rootfs)
-        .map(OwnedFd::from)
-        .map_err(err("open rootfs", rootfs))?;
+    let root = bind_rootfs(rootfs)?;
 
     // As runc: /dev gets the default nodes and links unless it is a bind mount.
     let mut dev_is_bind = false;
@@ -131,12 +109,6 @@ pub fn prepare(
             in_userns,
             config.mount_label.as_deref(),
         )?;
-        if !own_namespace {
-            // A bind of a shared host mount joins the host's peer group: make it, and
-            // all else below the rootfs, private before anything goes below it.
-            mount(None, &root_c, None, libc::MS_PRIVATE | libc::MS_REC, None)
-                .map_err(err("make private", rootfs))?;
-        }
         if m.destination == Path::new("/dev") {
             dev_is_bind = m.options.is_bind();
         }
@@ -149,25 +121,45 @@ pub fn prepare(
     resolve::create(root.as_fd(), cwd, Kind::Dir, Symlinks::InRoot)
         .map_err(err("create cwd", cwd))?;
 
-    Ok(Mounted { root, propagation })
+    Ok(Mounted::Rootfs { root, propagation })
 }
 
-/// The rootfs with everything mounted, before it becomes `/`.
-pub struct Mounted {
-    root: OwnedFd,
-    propagation: u64,
+/// Opens the rootfs once, refusing a symlink anywhere on its path (a rootfs swapped for
+/// a link to a host directory since config.json was read is never followed), and binds
+/// it onto itself (pivot_root needs a mount point), by descriptor. What is returned,
+/// the root of that bind, is the rootfs for every later step.
+fn bind_rootfs(rootfs: &Path) -> Result<OwnedFd> {
+    let dir = sys::openat2_path(
+        &cstr(rootfs),
+        libc::O_PATH | libc::O_DIRECTORY,
+        libc::RESOLVE_NO_SYMLINKS,
+    )
+    .map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => {
+            err("open rootfs", rootfs)(io::Error::other("it is a symlink, or a path through one"))
+        }
+        _ => err("open rootfs", rootfs)(e),
+    })?;
+    let bind = sys::clone_mount(dir.as_fd(), true).map_err(err("bind-mount the rootfs", rootfs))?;
+    sys::move_mount_onto(bind.as_fd(), dir.as_fd())
+        .map_err(err("bind-mount the rootfs", rootfs))?;
+    Ok(bind)
+}
+
+/// What [`prepare`] made ready for [`enter`].
+pub enum Mounted {
+    /// No mount namespace: the host's filesystem, untouched.
+    Host,
+    /// The rootfs with everything mounted, before it becomes `/`.
+    Rootfs { root: OwnedFd, propagation: u64 },
 }
 
 /// Makes the prepared rootfs the process's `/` (pivot_root, or MS_MOVE + chroot).
 pub fn enter(config: &Config, mounted: Mounted) -> Result<()> {
-    if config.namespace(NamespaceKind::Mount).is_none() {
-        // In the host's mount namespace, pivot_root or MS_MOVE would move the host's
-        // own root: chroot is all there is (as runc).
-        pivot::chroot_into(&config.rootfs)
-    } else if config.no_pivot_root {
-        pivot::move_root(&config.rootfs)
-    } else {
-        pivot::pivot_root(mounted.root, mounted.propagation)
+    match mounted {
+        Mounted::Host => Ok(()),
+        Mounted::Rootfs { root, .. } if config.no_pivot_root => pivot::move_root(root),
+        Mounted::Rootfs { root, propagation } => pivot::pivot_root(root, propagation),
     }
 }
 
@@ -207,49 +199,30 @@ fn open_existing(root: std::os::fd::BorrowedFd<'_>, path: &Path) -> Result<Optio
     }
 }
 
+/// After pivot_root the container's `/proc` is not to be trusted (it may be no procfs
+/// at all), so from here on mounts are made by descriptor, never through
+/// `/proc/self/fd` paths.
 fn readonly_path(root: std::os::fd::BorrowedFd<'_>, path: &Path) -> Result<()> {
     let Some(fd) = open_existing(root, path)? else {
         return Ok(());
     };
-    let target = resolve::fd_path(&fd);
-    mount(
-        Some(&target),
-        &target,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-    )
-    .map_err(err("bind-mount read-only path", path))?;
-    // The bind is a new mount on top: reopen to reach it rather than what it covers.
-    let fd = open_existing(root, path)?
-        .ok_or_else(|| err("reopen", path)(io::Error::from_raw_os_error(libc::ENOENT)))?;
-    sys::mount_setattr(fd.as_fd(), attr::RDONLY, 0, true).map_err(err("make read-only", path))
+    let bind = sys::clone_mount(fd.as_fd(), true).map_err(err("bind read-only path", path))?;
+    sys::mount_setattr(bind.as_fd(), attr::RDONLY, 0, true).map_err(err("make read-only", path))?;
+    sys::move_mount_onto(bind.as_fd(), fd.as_fd()).map_err(err("bind read-only path", path))
 }
 
 fn mask_path(root: std::os::fd::BorrowedFd<'_>, path: &Path, null: &OwnedFd) -> Result<()> {
     let Some(fd) = open_existing(root, path)? else {
         return Ok(());
     };
-    let target = resolve::fd_path(&fd);
     let is_dir = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&fd))
         .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
         .map_err(err("stat masked path", path))?;
-    if is_dir {
-        mount(
-            Some(&c"tmpfs".into()),
-            &target,
-            Some(&c"tmpfs".into()),
-            libc::MS_RDONLY,
-            None,
-        )
+    let cover = if is_dir {
+        sys::new_tmpfs(true)
     } else {
-        mount(
-            Some(&resolve::fd_path(null)),
-            &target,
-            None,
-            libc::MS_BIND,
-            None,
-        )
+        sys::clone_mount(null.as_fd(), false)
     }
-    .map_err(err("mask", path))
+    .map_err(err("mask", path))?;
+    sys::move_mount_onto(cover.as_fd(), fd.as_fd()).map_err(err("mask", path))
 }
