@@ -198,6 +198,7 @@ fn delete_kills_only_the_containers_own_processes() {
 /// keeps the container's group (never root's), extra groups add to the container's,
 /// and a process file is taken as written. Judged on the host too: a root-group
 /// directory shared into the container stays unwritable for `--user 1001`.
+/// Ids are numbers, never names looked up in the image (CVE-2016-3697).
 /// Seen failing before: `exec --user 1001` ran with gid 0 and wrote into the host's
 /// directory.
 #[test]
@@ -211,6 +212,11 @@ fn exec_identity_comes_from_the_container() {
     b.add_mount(json!({"destination": "/shared", "type": "bind",
                        "source": shared, "options": ["rbind", "rw"]}));
     b.user(1000, 1000).additional_gids(&[555]);
+    // CVE-2016-3697: a user *named* 1001 with uid 0 must never be what `--user 1001` means.
+    b.file(
+        "/etc/passwd",
+        &format!("{PASSWD}1001:x:0:0:a name:/:/bin/sh\n"),
+    );
     running(&case, &mut b, &["sleep", "60"]);
     let ids = "echo id=$(id -u):$(id -g); echo groups=$(grep Groups /proc/self/status | cut -f2)";
     let cases: [(&[&str], &str, &str); 5] = [
@@ -611,12 +617,32 @@ fn no_mount_namespace_is_no_pretend_isolation() {
     case.finish();
 }
 
+/// The `mountinfo` lines (mount point and options) of every mount at or below `below`,
+/// as the container's shell prints them.
+fn mounts_below(below: &str) -> String {
+    format!("grep ' {below}' /proc/self/mountinfo | cut -d' ' -f5,6")
+}
+
+#[track_caller]
+fn assert_every_mount_has(out: &Output, options: &[&str]) {
+    let mounts: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('/')).collect();
+    assert!(mounts.len() > 1, "{out}");
+    for line in mounts {
+        let have: Vec<&str> = line.split(' ').nth(1).unwrap_or("").split(',').collect();
+        for o in options {
+            assert!(have.contains(o), "{line} lacks {o}:\n{out}");
+        }
+    }
+}
+
 /// Class 9: Recursive mount attributes hold for every mount hull makes, the cgroup mount
 /// too: with `rro,rnosuid,rnoexec`, every mount at and below /sys/fs/cgroup is
-/// read-only, nosuid and noexec, and the container's pids limit on the host stays.
+/// read-only, nosuid and noexec, and the container's pids limit on the host stays;
+/// and a bind of a host tree with a mount inside takes `rro,rnosuid,rnodev,rnoexec`
+/// on both, so the container cannot write through to the host's mount.
 /// Seen failing before: the cgroup mount dropped them (`echo 7 > pids.max` worked).
 #[test]
-fn recursive_attributes_reach_the_cgroup_mounts() {
+fn recursive_attributes_reach_every_mount() {
     let case = Case::new("cgroup_rro");
     let mut b = case.bundle("cgrouprro");
     b.remove_mount("/sys/fs/cgroup");
@@ -624,22 +650,42 @@ fn recursive_attributes_reach_the_cgroup_mounts() {
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
                        "options": ["nodev", "relatime", "rro", "rnosuid", "rnoexec"]}),
     );
-    b.sh(
+    b.sh(&format!(
         "for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do \
-            [ -e $f ] && (echo 7 > $f) 2>/dev/null && echo wrote $f; done; \
-          grep ' /sys/fs/cgroup' /proc/self/mountinfo | cut -d' ' -f5,6",
-    );
+            [ -e $f ] && (echo 7 > $f) 2>/dev/null && echo wrote $f; done; {}",
+        mounts_below("/sys/fs/cgroup")
+    ));
     let out = case.run_container(&b);
     out.ok();
     assert!(!out.stdout.contains("wrote"), "{out}");
-    let mounts: Vec<&str> = out.stdout.lines().collect();
-    assert!(mounts.len() > 1, "{out}");
-    for line in mounts {
-        let options: Vec<&str> = line.split(' ').nth(1).unwrap_or("").split(',').collect();
-        for o in ["ro", "nosuid", "noexec"] {
-            assert!(options.contains(&o), "{line} lacks {o}:\n{out}");
-        }
-    }
+    assert_every_mount_has(&out, &["ro", "nosuid", "noexec"]);
+
+    // A host tree with a tmpfs mounted inside it, bound recursively.
+    let tree = case.dir.join("tree");
+    let inner = tree.join("inner");
+    fs::create_dir_all(&inner).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs", inner.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    let unmount = inner.clone();
+    case.defer(move || {
+        let _ = Command::new("umount").arg(&unmount).status();
+    });
+    let mut b = case.bundle("bindrro");
+    b.add_mount(
+        json!({"destination": "/tree", "type": "bind", "source": tree,
+                       "options": ["rbind", "rro", "rnosuid", "rnodev", "rnoexec"]}),
+    );
+    b.sh(&format!(
+        "touch /tree/inner/x 2>/dev/null && echo wrote; {}",
+        mounts_below("/tree")
+    ));
+    let out = case.run_container(&b);
+    out.ok();
+    assert!(!inner.join("x").exists(), "{out}");
+    assert_every_mount_has(&out, &["ro", "nosuid", "nodev", "noexec"]);
     case.finish();
 }
 

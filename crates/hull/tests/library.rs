@@ -210,3 +210,33 @@ fn a_failing_start_reports_the_child_error_and_leaves_nothing() {
     container.destroy().unwrap();
     scratch.assert_clean();
 }
+
+/// A `Process` that says nothing about capabilities (as `Process::default()` leaves
+/// them) runs with none at all, bounding set included: the library fails closed like
+/// the CLI. Seen failing before issue 9: every capability (000001fffeffffff).
+#[test]
+fn a_default_process_holds_no_capability() {
+    let scratch = Scratch::new("nocaps");
+    let (config, _) = scratch.config("true");
+    let mut process = Process::default();
+    process.args = [
+        "sh",
+        "-c",
+        "grep -E '^Cap(Prm|Eff|Bnd|Inh|Amb)' /proc/self/status",
+    ]
+    .map(String::from)
+    .to_vec();
+    process.env = vec!["PATH=/bin".into()];
+    process.cwd = "/".into();
+    let (out, w) = pipe();
+    process.stdout = Some(w);
+    let mut container = scratch.factory().create(&scratch.id, config).unwrap();
+    container.run(&mut process).unwrap();
+    process.stdout = None;
+    process.wait().unwrap();
+    let text = read_all(out);
+    let masks: Vec<&str> = text.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+    assert_eq!(masks, ["0000000000000000"; 5], "{text}");
+    container.destroy().unwrap();
+    scratch.assert_clean();
+}
