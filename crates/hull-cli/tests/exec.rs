@@ -8,14 +8,6 @@ use std::fs;
 use common::*;
 use serde_json::{json, Value};
 
-/// A running container (`sleep 60`) and its init's pid.
-fn running(case: &Case, b: &mut Bundle) -> i64 {
-    b.args(&["sleep", "60"]);
-    case.create(b);
-    case.start(&b.id);
-    case.wait_status(&b.id, "running")["pid"].as_i64().unwrap()
-}
-
 fn exec(case: &Case, id: &str, args: &[&str]) -> Output {
     // Flags, then `--`, then the command: the id goes between them.
     let mut full: Vec<&str> = vec!["exec"];
@@ -38,7 +30,7 @@ fn exec_output_exit_code_and_shared_namespaces() {
     let mut b = case.bundle("execns");
     b.add_namespace("cgroup");
     b.user_namespace(0, 100_000, 65_536);
-    let pid = running(&case, &mut b);
+    let pid = case.running(&mut b, &["sleep", "60"]);
     let kinds = ["pid", "net", "mnt", "uts", "ipc", "cgroup", "user"];
     let script = kinds
         .iter()
@@ -73,7 +65,7 @@ fn exec_flags_are_seen_inside() {
     let case = Case::new("exec_flags");
     let mut b = case.bundle("execflags");
     fs::create_dir_all(b.rootfs.join("work")).unwrap();
-    running(&case, &mut b);
+    case.running(&mut b, &["sleep", "60"]);
     let out = exec(
         &case,
         &b.id,
@@ -134,7 +126,7 @@ fn exec_process_file(case: &Case, id: &str, process: Value) -> Output {
 fn exec_with_a_process_file_and_detached() {
     let case = Case::new("exec_process");
     let mut b = case.bundle("execproc");
-    running(&case, &mut b);
+    case.running(&mut b, &["sleep", "60"]);
     let out = exec_process_file(
         &case,
         &b.id,
@@ -183,7 +175,7 @@ fn a_process_file_without_capabilities_gets_the_containers() {
     for set in ["bounding", "effective", "permitted"] {
         b.caps(set, &["CAP_KILL", "CAP_CHOWN"]);
     }
-    running(&case, &mut b);
+    case.running(&mut b, &["sleep", "60"]);
     let out = exec_process_file(
         &case,
         &b.id,
@@ -206,7 +198,7 @@ fn a_process_file_without_capabilities_gets_the_containers() {
 fn exec_is_refused_when_paused_or_stopped() {
     let case = Case::new("exec_refused");
     let mut b = case.bundle("execrefused");
-    running(&case, &mut b);
+    case.running(&mut b, &["sleep", "60"]);
     case.run(&["pause", &b.id]).ok();
     exec(&case, &b.id, &["--", "true"]).assert_failed_with(255, &["paused"]);
     case.run(&["resume", &b.id]).ok();
@@ -223,7 +215,7 @@ fn exec_is_refused_when_paused_or_stopped() {
 fn exec_of_a_missing_program_fails_cleanly() {
     let case = Case::new("exec_missing");
     let mut b = case.bundle("execmissing");
-    running(&case, &mut b);
+    case.running(&mut b, &["sleep", "60"]);
     let out = exec(&case, &b.id, &["--", "/no/such/program"]);
     out.assert_failed_with(255, &["/no/such/program", "no such file"]);
     assert_eq!(case.status(&b.id), "running");

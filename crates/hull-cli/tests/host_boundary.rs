@@ -15,14 +15,6 @@ use std::process::{Child, Command};
 use common::*;
 use serde_json::json;
 
-/// A running container and its init's pid.
-fn running(case: &Case, b: &mut Bundle, args: &[&str]) -> i64 {
-    b.args(args);
-    case.create(b);
-    case.start(&b.id);
-    case.wait_status(&b.id, "running")["pid"].as_i64().unwrap()
-}
-
 /// The `Cap*` lines of a process's status on the host, as `name -> mask`.
 fn host_caps(pid: i64) -> std::collections::BTreeMap<String, u64> {
     fs::read_to_string(format!("/proc/{pid}/status"))
@@ -54,7 +46,7 @@ fn absent_security_fields_mean_least_privilege() {
     ] {
         b.unset(field);
     }
-    let pid = running(&case, &mut b, &["sleep", "60"]);
+    let pid = case.running(&mut b, &["sleep", "60"]);
     for (set, mask) in host_caps(pid) {
         assert_eq!(mask, 0, "{set} of the container's init is {mask:x}");
     }
@@ -169,7 +161,7 @@ fn delete_kills_only_the_containers_own_processes() {
     }
     let case = Case::new("cgroup_foreign");
     let mut b = case.bundle("cgroupforeign");
-    let pid = running(&case, &mut b, &["sleep", "60"]);
+    let pid = case.running(&mut b, &["sleep", "60"]);
     // Into the container's pids (v1) and v2 cgroups: the runtime may kill through either.
     let mut foreign = Command::new("sleep").arg("300").spawn().unwrap();
     let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -217,7 +209,7 @@ fn exec_identity_comes_from_the_container() {
         "/etc/passwd",
         &format!("{PASSWD}1001:x:0:0:a name:/:/bin/sh\n"),
     );
-    running(&case, &mut b, &["sleep", "60"]);
+    case.running(&mut b, &["sleep", "60"]);
     let ids = "echo id=$(id -u):$(id -g); echo groups=$(grep Groups /proc/self/status | cut -f2)";
     let cases: [(&[&str], &str, &str); 5] = [
         (&[], "1000:1000", "555"),
@@ -282,7 +274,7 @@ fn default_devices_are_only_runcs() {
     for set in ["bounding", "effective", "permitted"] {
         b.caps(set, &["CAP_MKNOD", "CAP_DAC_OVERRIDE"]);
     }
-    let pid = running(&case, &mut b, &["sleep", "60"]);
+    let pid = case.running(&mut b, &["sleep", "60"]);
     let out = case.run(&[
         "exec",
         &b.id,

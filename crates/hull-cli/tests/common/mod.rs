@@ -396,6 +396,15 @@ impl Case {
         out
     }
 
+    /// Creates and starts `b` running `args`; returns its init's pid once it runs.
+    #[track_caller]
+    pub fn running(&self, b: &mut Bundle, args: &[&str]) -> i64 {
+        b.args(args);
+        self.create(b);
+        self.start(&b.id);
+        self.wait_status(&b.id, "running")["pid"].as_i64().unwrap()
+    }
+
     #[track_caller]
     pub fn start(&self, id: &str) {
         self.run(&["start", id]).ok();
