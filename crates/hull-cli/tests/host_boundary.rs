@@ -152,7 +152,8 @@ fn a_host_process_in_a_sub_cgroup_is_never_the_containers() {
 /// Class 2, once the container runs: a process the host moves into the container's cgroup
 /// is not the container's. With its own pid namespace, `delete -f` kills init (which
 /// takes every process of that namespace along) and never the host's process; the
-/// cgroup that still holds it is not removed behind its back.
+/// container is deleted, and the cgroup that still holds that process is left in place
+/// with a warning (as runc does), never emptied.
 /// Seen failing before: `delete -f` signalled every pid in the cgroup.
 #[test]
 fn delete_kills_only_the_containers_own_processes() {
@@ -181,8 +182,14 @@ fn delete_kills_only_the_containers_own_processes() {
     let _ = foreign.kill();
     let _ = foreign.wait();
     assert!(alive, "delete -f killed a host process:\n{out}");
-    // Init is gone either way; with the foreign process gone too, delete finishes.
-    case.run(&["delete", "--force", &b.id]).ok();
+    // As runc: the container is deleted, and the cgroup that still held the foreign
+    // process is left in place, with a warning.
+    out.ok();
+    assert!(out.stderr.contains("left in place"), "{out}");
+    assert!(case.state_entries().is_empty());
+    for dir in cgroup_dirs(&b.id) {
+        let _ = fs::remove_dir(dir);
+    }
     case.finish();
 }
 
@@ -553,7 +560,8 @@ fn namespaced_settings_of_the_hosts_namespaces_are_refused() {
 /// Class 8: Without a mount namespace there is nothing to hide paths in and no root to
 /// pivot to: masked or read-only paths, mounts, a read-only root or a rootfs other
 /// than the host's `/` are refused with the reason; with none of them the container
-/// simply shares the host's filesystem.
+/// simply shares the host's filesystem. The runtime's own mount namespace, joined by
+/// path, is refused too.
 /// Seen failing before: such configs ran in a plain chroot, which a process with
 /// CAP_SYS_CHROOT leaves.
 #[test]
@@ -606,6 +614,27 @@ fn no_mount_namespace_is_no_pretend_isolation() {
     let out = case.run_container(&b);
     out.ok();
     assert_eq!(out.out(), "host");
+
+    // Joining the runtime's own mount namespace by path is refused: the container's
+    // pivot_root would be the host's. Run inside a private mount namespace of the
+    // test's, so that a runtime that did it would only pivot that one.
+    let b = case.bundle("ownmntns");
+    let mut config = b.config.clone();
+    let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
+    namespaces.retain(|n| n["type"] != "mount");
+    namespaces.push(json!({"type": "mount", "path": "/proc/self/ns/mnt"}));
+    fs::write(b.dir.join("config.json"), config.to_string()).unwrap();
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private"])
+        .arg(runtime())
+        .arg("--root")
+        .arg(&case.root)
+        .args(["run", "--bundle", b.dir_str(), &b.id])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("mount namespace"), "{stderr}");
     case.finish();
 }
 

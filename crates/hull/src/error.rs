@@ -70,6 +70,9 @@ pub fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// Errors of the library. Where container engines recognise an error by its words
+/// (containerd and podman parse runc's), the text carries runc's: "already exists",
+/// "does not exist", "container not running", "container paused".
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("container {0:?} already exists")]
@@ -78,11 +81,12 @@ pub enum Error {
     InvalidId { id: String, reason: &'static str },
     #[error("container {0:?} does not exist")]
     NotExists(String),
-    #[error("container {0:?} is paused")]
+    #[error("container paused: {0:?}")]
     Paused(String),
     #[error("container {id:?} is not stopped: it is {status}")]
     NotStopped { id: String, status: &'static str },
-    #[error("container {id:?} is not running: it is {status}")]
+    /// Worded as runc's: engines tell this error by the words "container not running".
+    #[error("container not running: {id:?} is {status}")]
     NotRunning { id: String, status: &'static str },
     #[error("container {id:?} cannot {action}: it is {status}")]
     WrongState {
@@ -101,6 +105,11 @@ pub enum Error {
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),
+    /// The container is gone, but something could not go with it (a cgroup that still
+    /// holds a process that is not the container's, which hull neither kills nor
+    /// empties); as runc, the container is deleted all the same.
+    #[error("the container is gone, but this was left in place: {0}")]
+    Left(String),
     /// A failure inside the new container, reported by its init with its full text.
     #[error("in the container: {0}")]
     Init(String),

@@ -9,6 +9,8 @@ pub struct MountEntry {
     /// The path inside the filesystem that is mounted (field 4).
     pub root: PathBuf,
     pub mount_point: PathBuf,
+    /// A member of a peer group (optional field `shared:N`).
+    pub shared: bool,
     pub fstype: String,
     /// Superblock options (for cgroup v1: the controllers, `name=…`).
     pub super_options: Vec<String>,
@@ -52,6 +54,7 @@ pub fn parse(text: &str) -> Vec<MountEntry> {
             Some(MountEntry {
                 root: unescape(left.get(3)?).into(),
                 mount_point: unescape(left.get(4)?).into(),
+                shared: left.iter().skip(6).any(|f| f.starts_with("shared:")),
                 fstype,
                 super_options,
             })
@@ -79,6 +82,7 @@ mod tests {
         assert_eq!(m.len(), 3);
         assert_eq!(m[0].fstype, "cgroup");
         assert_eq!(m[0].super_options, ["rw", "memory"]);
+        assert!(m[0].shared && !m[1].shared);
         assert_eq!(m[1].mount_point, PathBuf::from("/sys/fs/cgroup/unified"));
         assert_eq!(m[2].root, PathBuf::from("/a b"));
         assert_eq!(m[2].mount_point, PathBuf::from("/mnt/x y"));

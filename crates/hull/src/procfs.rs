@@ -37,13 +37,19 @@ pub struct Procfs {
 }
 
 impl Procfs {
-    /// Opens `/proc` as the calling process sees it and checks it is procfs.
+    /// Opens `/proc` as the calling process sees it and checks it is procfs: a detached
+    /// copy of that mount without anything mounted inside it (a host's `/proc/sys`
+    /// may carry read-only binds, as LXC makes them), or where the kernel refuses that
+    /// copy (in a user namespace, over locked mounts) the mount itself.
     pub fn open() -> io::Result<Procfs> {
-        let dir: OwnedFd = std::fs::File::options()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open("/proc")?
-            .into();
+        let dir = match sys::open_tree_clone(c"/proc") {
+            Ok(dir) => dir,
+            Err(_) => std::fs::File::options()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+                .open("/proc")?
+                .into(),
+        };
         check_procfs(&dir, Path::new("/proc"))?;
         Ok(Procfs { dir })
     }

@@ -10,6 +10,7 @@ use std::ffi::{CString, OsStr};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -31,7 +32,8 @@ pub fn replace(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
         0,
     )?;
     let (tmp, file) = create_temporary(dir.as_fd(), name, mode)?;
-    let written = std::fs::File::from(file).write_all(data).and_then(|()| {
+    let mut file = std::fs::File::from(file);
+    let written = file.write_all(data).and_then(|()| {
         nix::fcntl::renameat(
             Some(dir.as_raw_fd()),
             tmp.as_c_str(),
@@ -46,8 +48,22 @@ pub fn replace(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
             tmp.as_c_str(),
             nix::unistd::UnlinkatFlags::NoRemoveDir,
         );
+        return written;
     }
-    written
+    // Renamed by name: what is there now must be the file we wrote (somebody who can
+    // write the directory could have swapped the temporary one meanwhile).
+    let ours = file.metadata()?;
+    let there = nix::sys::stat::fstatat(
+        Some(dir.as_raw_fd()),
+        name,
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?;
+    if (there.st_dev, there.st_ino) != (ours.dev(), ours.ino()) {
+        return Err(io::Error::other(
+            "the file was replaced by somebody else while it was written",
+        ));
+    }
+    Ok(())
 }
 
 /// A new file beside `name` in `dir`, under a name of our own: `.<name>.<pid>.<n>`.

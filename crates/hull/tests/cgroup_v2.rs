@@ -26,7 +26,7 @@ fn events(dir: &Path) -> String {
 fn freeze_thaw_kill_and_remove_on_the_unified_hierarchy() {
     let root = unified_root();
     let dir = root.join(format!("hull-v2-test-{}", std::process::id()));
-    let cgroup = Cgroup {
+    let mut cgroup = Cgroup {
         paths: BTreeMap::from([(String::new(), dir.clone())]),
         unified_root: Some(root),
         made: vec![dir.clone()],
@@ -66,7 +66,7 @@ fn the_device_program_denies_what_the_rules_do_not_allow() {
     use std::io::{Read, Write};
     let root = unified_root();
     let dir = root.join(format!("hull-v2-dev-{}", std::process::id()));
-    let cgroup = Cgroup {
+    let mut cgroup = Cgroup {
         paths: BTreeMap::from([(String::new(), dir.clone())]),
         unified_root: Some(root),
         made: vec![dir.clone()],

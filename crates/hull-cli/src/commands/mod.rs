@@ -142,9 +142,14 @@ fn send_pidfd(path: &Path, process: &hull::Process) -> Result<(), String> {
 }
 
 /// A failing poststart or poststop hook is a warning, as the OCI spec asks: the
-/// container has already started, or is already gone.
+/// container has already started, or is already gone; so is what a deleted container
+/// had to leave in place.
 fn hook_warning(result: hull::Result<()>) -> Result<(), String> {
     match result {
+        Err(e @ hull::Error::Left(_)) => {
+            crate::log::warn(&e.to_string());
+            Ok(())
+        }
         Err(hull::Error::Hook(message)) => {
             crate::log::warn(&message);
             Ok(())

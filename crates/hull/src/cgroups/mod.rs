@@ -409,6 +409,7 @@ impl Cgroup {
     /// container's cgroup later must never reach a process the host put there.
     pub fn check_unused(&self) -> Result<()> {
         for path in self.paths.values() {
+            // Every entry counts, a 0 (a process out of our sight) too.
             let mut pids = std::collections::BTreeSet::new();
             collect_pids(path, &mut pids)?;
             if !pids.is_empty() {
@@ -429,8 +430,9 @@ impl Cgroup {
 
     /// Makes the directories hull is to make (see [`Cgroup::made`]), with their
     /// parents. A directory that appeared since [`Layout::cgroup_for`] looked is
-    /// somebody else's: refused, never taken over.
-    pub fn create(&self) -> Result<()> {
+    /// somebody else's: it leaves `made` (never to be removed by hull) and is refused,
+    /// never taken over.
+    pub fn create(&mut self) -> Result<()> {
         for (key, path) in &self.paths {
             let cpuset = key.split(',').any(|c| c == "cpuset");
             if let Some(parent) = path.parent() {
@@ -443,10 +445,11 @@ impl Cgroup {
                 Err(CgroupError::Create { source, .. })
                     if source.kind() == io::ErrorKind::AlreadyExists =>
                 {
+                    self.made.retain(|p| p != path);
                     return Err(CgroupError::InUse {
                         path: path.clone(),
                         why: "somebody else made it while the container was being created",
-                    })
+                    });
                 }
                 other => other?,
             }
@@ -485,25 +488,49 @@ impl Cgroup {
 
     /// The pids in the cgroup (as seen from the caller's pid namespace).
     /// Every hierarchy and every sub-cgroup is read: a process of the container may
-    /// have moved itself below, or out of one hierarchy.
+    /// have moved itself below, or out of one hierarchy. A process outside the caller's
+    /// pid namespace, which cgroup v2 lists as 0, has no pid here and is left out
+    /// (`kill(0)` would signal our own process group).
     pub fn pids(&self) -> Result<Vec<i32>> {
         let mut pids = std::collections::BTreeSet::new();
         for path in self.paths.values() {
             collect_pids(path, &mut pids)?;
         }
-        Ok(pids.into_iter().collect())
+        Ok(pids.into_iter().filter(|&pid| pid > 0).collect())
     }
 
-    /// Sends `signal` to every process in the cgroup (and its sub-cgroups for SIGKILL on
-    /// a host with `cgroup.kill`).
+    /// Sends `signal` to every process in the cgroup and its sub-cgroups, as runc's
+    /// `kill --all` does: with the cgroup frozen while the processes are listed and
+    /// signalled (a forking process cannot slip a child past the list), then thawed
+    /// (a paused container too, as in runc). SIGKILL goes through `cgroup.kill` where
+    /// the kernel has it, which is atomic. No process at all is no error.
     pub fn signal_all(&self, signal: i32) -> Result<()> {
-        if signal == libc::SIGKILL {
-            if let Some(kill) = self.unified().map(|p| p.join("cgroup.kill")) {
-                if kill.exists() {
-                    return write_file(&kill, "1");
-                }
-            }
+        if self.pids()?.is_empty() {
+            return Ok(());
         }
+        // Without a freezer (none mounted on a v1 host) the list is signalled as it is.
+        let frozen = self.freeze(true).is_ok();
+        let signalled = if signal == libc::SIGKILL && self.kill_through_kernel()? {
+            Ok(())
+        } else {
+            self.signal_listed(signal)
+        };
+        if frozen {
+            self.freeze(false)?;
+        }
+        signalled
+    }
+
+    /// Writes `cgroup.kill` if the kernel has it; false if it does not.
+    fn kill_through_kernel(&self) -> Result<bool> {
+        match self.unified().map(|p| p.join("cgroup.kill")) {
+            Some(kill) if kill.exists() => write_file(&kill, "1").map(|()| true),
+            _ => Ok(false),
+        }
+    }
+
+    /// Sends `signal` to every pid listed in the cgroup now.
+    fn signal_listed(&self, signal: i32) -> Result<()> {
         for pid in self.pids()? {
             // SAFETY: plain kill(2); a process that is already gone is fine.
             unsafe { libc::kill(pid, signal) };
@@ -548,7 +575,9 @@ impl Cgroup {
             if self.pids()?.is_empty() {
                 return Ok(());
             }
-            self.signal_all(libc::SIGKILL)?;
+            if !self.kill_through_kernel()? {
+                self.signal_listed(libc::SIGKILL)?;
+            }
             // Frozen processes only die once thawed.
             if self.is_frozen() {
                 self.freeze(false)?;
@@ -564,10 +593,14 @@ impl Cgroup {
     /// Removes the cgroup's directories (sub-cgroups first). Waits briefly for exiting
     /// processes to leave; a missing directory is not an error.
     pub fn remove(&self) -> Result<()> {
+        // Each hierarchy on its own: one that must stay does not keep the others.
+        let mut first_error = None;
         for path in &self.made {
-            remove_tree(path)?;
+            if let Err(e) = remove_tree(path) {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 

@@ -7,7 +7,8 @@
 //! - without a mount namespace of its own the container shares the host's filesystem
 //!   as it is: nothing may be mounted, masked, made read-only or created there, and
 //!   the root can only be the host's `/` (a chroot is no isolation: a process with
-//!   CAP_SYS_CHROOT leaves it).
+//!   CAP_SYS_CHROOT leaves it); joining the runtime's own mount namespace by path is
+//!   refused (every mount, and pivot_root, would be the host's).
 //!
 //! Every refusal names the OCI field.
 
@@ -62,11 +63,32 @@ fn check_with(
     if config.domainname.is_some() {
         needs("domainname".into(), NamespaceKind::Uts)?;
     }
-    for key in config.sysctl.keys() {
+    for (key, value) in &config.sysctl {
         needs(format!("linux.sysctl.{key}"), sysctl_namespace(key)?)?;
+        let field = match key.as_str() {
+            "kernel.hostname" => config.hostname.as_ref(),
+            "kernel.domainname" => config.domainname.as_ref(),
+            _ => None,
+        };
+        if field.is_some_and(|name| name != value) {
+            return Err(ConfigError::new(
+                format!("linux.sysctl.{key}"),
+                "conflicts with the hostname or domainname field",
+            ));
+        }
     }
-    if config.namespace(NamespaceKind::Mount).is_none() {
-        host_filesystem(config)?;
+    match config.namespace(NamespaceKind::Mount) {
+        None => host_filesystem(config)?,
+        // Joining the runtime's own mount namespace would make every mount of the
+        // container, and its pivot_root, the host's.
+        Some(_) if !owns(NamespaceKind::Mount)? => {
+            return Err(ConfigError::new(
+                "linux.namespaces",
+                "the mount namespace joined by path is the runtime's own (the host's): \
+                 leave it out to share the host's filesystem as it is",
+            ))
+        }
+        Some(_) => {}
     }
     Ok(())
 }
@@ -203,6 +225,26 @@ mod tests {
         c.domainname = None;
         c.sysctl.insert("kernel.shmmax".into(), "1".into());
         assert_eq!(field(check(&c)), "linux.sysctl.kernel.shmmax");
+    }
+
+    #[test]
+    fn the_hostname_sysctl_must_agree_with_the_field() {
+        use NamespaceKind::*;
+        let mut c = with(&[(Mount, None), (Uts, None)]);
+        c.sysctl.insert("kernel.hostname".into(), "a".into());
+        assert!(check(&c).is_ok());
+        c.hostname = Some("a".into());
+        assert!(check(&c).is_ok());
+        c.hostname = Some("b".into());
+        assert_eq!(field(check(&c)), "linux.sysctl.kernel.hostname");
+    }
+
+    #[test]
+    fn the_runtimes_own_mount_namespace_is_refused() {
+        let mut c = with(&[(NamespaceKind::Mount, Some("/host/mnt"))]);
+        assert_eq!(field(check(&c)), "linux.namespaces");
+        c.namespaces[0].path = Some("/run/other/mnt".into());
+        assert!(check(&c).is_ok());
     }
 
     #[test]

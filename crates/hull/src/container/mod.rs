@@ -247,24 +247,32 @@ impl Container {
         // Saved before anything exists on the host, so that `delete` can find and clean
         // whatever a crash from here on leaves behind.
         self.state.save(&self.dir)?;
+        if let Err(e) = self.prepare_host() {
+            // Nothing was started: nothing to kill.
+            self.undo_start(false);
+            return Err(e);
+        }
         match self.spawn(&layout, process) {
             Ok(init) => self.record_init(init, process),
             Err(e) => {
-                self.undo_start();
+                self.undo_start(true);
                 Err(e)
             }
         }
     }
 
-    /// Makes the cgroup, applies its limits, and starts init.
-    fn spawn(&mut self, layout: &Layout, process: &Process) -> Result<Spawned> {
+    /// Makes the cgroup with its limits, and exec.fifo.
+    fn prepare_host(&mut self) -> Result<()> {
         self.state.cgroup.create()?;
         let config = &self.state.config;
         self.state.cgroup.apply_devices(&config.cgroup.devices)?;
         self.state.cgroup.set(&config.cgroup.resources)?;
+        make_exec_fifo(&self.dir.join(EXEC_FIFO), config)
+    }
 
+    /// Starts init.
+    fn spawn(&self, layout: &Layout, process: &Process) -> Result<Spawned> {
         let fifo = self.dir.join(EXEC_FIFO);
-        make_exec_fifo(&fifo, &self.state.config)?;
         let mounts = CgroupMountPlan {
             unified: layout.is_unified(),
             own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
@@ -348,8 +356,13 @@ impl Container {
 
     /// A failed start leaves nothing on the host: init is gone (the spawn killed it),
     /// and so are its cgroup and exec.fifo. The container stays registered, stopped.
-    fn undo_start(&mut self) {
-        let _ = self.kill_all();
+    /// After a failed spawn (`spawned`), what init left: with a pid namespace of its
+    /// own, nothing (init's death ended the namespace); without one, whatever is in the
+    /// cgroup, as in runc. Before it, nothing was started, so nothing is killed.
+    fn undo_start(&mut self, spawned: bool) {
+        if spawned && !self.owns_pid_namespace() {
+            let _ = self.state.cgroup.kill_all(Duration::from_secs(5));
+        }
         let _ = self.state.cgroup.remove();
         let _ = fs::remove_file(self.dir.join(EXEC_FIFO));
         self.state.cgroup = Cgroup::default();
@@ -482,14 +495,15 @@ impl Container {
         Ok(self.state.cgroup.memory_pressure_events(level)?)
     }
 
-    /// Sends `signal` to init, or to every process of the container with `all`.
+    /// Sends `signal` to init, or with `all` to every process left in the container's
+    /// cgroup, as runc: in any state, even stopped (what is left of a container whose
+    /// init has exited), and nothing left is no error.
     pub fn signal(&self, signal: i32, all: bool) -> Result<()> {
-        match self.status() {
-            Status::Stopped | Status::Creating => return Err(self.not_running()),
-            _ => {}
-        }
         if all {
             return Ok(self.state.cgroup.signal_all(signal)?);
+        }
+        if matches!(self.status(), Status::Stopped | Status::Creating) {
+            return Err(self.not_running());
         }
         let pidfd = liveness::open(self.state.init_pid, self.state.init_start_time)
             .ok_or_else(|| self.not_running())?;
@@ -500,7 +514,15 @@ impl Container {
     /// `Destroy`). A container that is already gone is not an error.
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
-        self.state.cgroup.remove()?;
+        // A cgroup still holding a process that is not the container's stays where it is;
+        // the container is gone all the same (as with runc), and that is reported.
+        let left = match self.state.cgroup.remove() {
+            Err(e @ crate::cgroups::CgroupError::InUse { .. }) => Some(e.to_string()),
+            other => {
+                other?;
+                None
+            }
+        };
         fs::remove_dir_all(&self.dir).or_else(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Ok(())
@@ -509,11 +531,18 @@ impl Container {
             }
         })?;
         // Everything is gone; a failing poststop hook is only reported.
-        if self.state.init_pid == 0 {
-            return Ok(());
+        let hooks = match self.state.init_pid {
+            0 => Ok(()),
+            _ => {
+                let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
+                hooks::run_every("poststop", &self.state.config.hooks.poststop, &state)
+            }
+        };
+        match (left, hooks) {
+            (None, hooks) => hooks.map_err(Error::Hook),
+            (Some(left), Ok(())) => Err(Error::Left(left)),
+            (Some(left), Err(hooks)) => Err(Error::Left(format!("{left}; {hooks}"))),
         }
-        let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
-        hooks::run_every("poststop", &self.state.config.hooks.poststop, &state).map_err(Error::Hook)
     }
 
     /// Ends every process of the container and waits (bounded) for them to be gone.
@@ -534,12 +563,7 @@ impl Container {
             }
             sys::pidfd_wait_exit(pidfd.as_fd(), 5000);
         }
-        let own_pid_namespace = self
-            .state
-            .config
-            .namespace(NamespaceKind::Pid)
-            .is_some_and(|n| n.path.is_none());
-        if !own_pid_namespace {
+        if !self.owns_pid_namespace() {
             self.state.cgroup.kill_all(timeout)?;
         } else if self.state.init_pid == 0 {
             let host = pid_namespace("self");
@@ -548,6 +572,14 @@ impl Container {
             self.state.cgroup.kill_where(timeout, &ours)?;
         }
         Ok(())
+    }
+
+    /// Whether the container has a pid namespace of its own (a new one).
+    fn owns_pid_namespace(&self) -> bool {
+        self.state
+            .config
+            .namespace(NamespaceKind::Pid)
+            .is_some_and(|n| n.path.is_none())
     }
 
     /// Waits for init to exit, if the caller is its parent or a subreaper above it.

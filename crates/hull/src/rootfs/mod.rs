@@ -92,9 +92,12 @@ pub fn prepare(
     let propagation = config
         .root_propagation
         .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
-    mount(None, &c"/".into(), None, propagation | libc::MS_REC, None)
+    mount(None, &c"/".into(), None, propagation, None)
         .map_err(err("set propagation of", Path::new("/")))?;
-    if propagation & libc::MS_SHARED != 0 {
+    // After a recursive slave or private nothing is shared any more.
+    let recursive_unshared =
+        propagation & libc::MS_REC != 0 && propagation & (libc::MS_SLAVE | libc::MS_PRIVATE) != 0;
+    if !recursive_unshared {
         pivot::make_parent_private(rootfs)?;
     }
     let root = bind_rootfs(rootfs)?;

@@ -45,15 +45,18 @@ pub fn move_root(new_root: OwnedFd) -> Result<()> {
     nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
 }
 
-/// `pivot_root` refuses a new root whose parent mount is shared; with a shared root
-/// propagation asked for, make just that parent private.
+/// `pivot_root` refuses a new root whose parent mount is shared, and a shared parent
+/// would carry the container's mounts to its peers: if the mount that holds the rootfs
+/// is shared, make it private (as runc does).
 pub fn make_parent_private(rootfs: &Path) -> Result<()> {
     let mounts = mountinfo::read_self().map_err(err("read mountinfo for", rootfs))?;
     let parent = mounts
         .iter()
-        .map(|m| m.mount_point.as_path())
-        .filter(|mp| rootfs.starts_with(mp))
-        .max_by_key(|mp| mp.as_os_str().len())
-        .unwrap_or(Path::new("/"));
-    mount(None, &cstr(parent), None, libc::MS_PRIVATE, None).map_err(err("make private", parent))
+        .filter(|m| rootfs.starts_with(&m.mount_point))
+        .max_by_key(|m| m.mount_point.as_os_str().len());
+    match parent {
+        Some(m) if m.shared => mount(None, &cstr(&m.mount_point), None, libc::MS_PRIVATE, None)
+            .map_err(err("make private", &m.mount_point)),
+        _ => Ok(()),
+    }
 }
