@@ -19,9 +19,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 # --- what the tests need -----------------------------------------------------------------
 # busybox-static: the containers' rootfs; runc, crun: the reference runtimes; libseccomp-dev:
-# what hull links for seccomp; golang-github-containers-common: a real seccomp profile;
-# jq, iproute2, procps: tools the tests use to look at containers from the host.
-packages=(busybox-static runc crun jq iproute2 procps libseccomp-dev golang-github-containers-common)
+# what hull links for seccomp; golang-github-containers-common: a real seccomp profile (and
+# podman's policy.json); jq, iproute2, procps: tools the tests use to look at containers
+# from the host; containerd, podman, docker.io, containernetworking-plugins: the engines
+# crates/engine-tests drives with hull (CNI for the CRI pods); protobuf-compiler: protoc,
+# which the CRI client's build needs.
+packages=(busybox-static runc crun jq iproute2 procps libseccomp-dev golang-github-containers-common
+          containerd podman docker.io containernetworking-plugins protobuf-compiler)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -67,10 +71,12 @@ step tests cargo test --workspace
 leaks() {
     local left
     left=$(find /sys/fs/cgroup -mindepth 3 -maxdepth 3 -type d \
-        \( -path '*/hull-test/*' -o -path '*/hull-lib-test/*' \) 2>/dev/null || true)
+        \( -path '*/hull-test/*' -o -path '*/hull-lib-test/*' -o -path '*/hull-engine-tests/*' \) 2>/dev/null || true)
     left+=$(find "${TMPDIR:-/tmp}/hull-tests" "${TMPDIR:-/tmp}/hull-lib-tests" -mindepth 2 -maxdepth 2 \
         -name state -newer "$repo/Cargo.toml" -exec find {} -mindepth 1 \; 2>/dev/null || true)
-    left+=$(pgrep -af 'hull-(lib-)?tests/' || true)
+    # The engine tests' own directories (the image cache stays for the next run).
+    left+=$(find "${TMPDIR:-/tmp}/hull-engine-tests" -mindepth 1 -maxdepth 1 ! -name images 2>/dev/null || true)
+    left+=$(pgrep -af 'hull-(lib-|engine-)?tests/' || true)
     if [[ -n $left ]]; then
         printf 'left behind by the tests:\n%s\n' "$left" >&2
         return 1
