@@ -19,9 +19,10 @@ use clap::Parser;
     about = "A runc-compatible OCI container runtime"
 )]
 struct Cli {
-    /// Directory for the containers' state.
-    #[arg(long, global = true, default_value = "/run/hull")]
-    root: PathBuf,
+    /// Directory for the containers' state [default: /run/hull, or for an
+    /// unprivileged user $XDG_RUNTIME_DIR/hull, as runc]
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
     /// Also write logs and errors to this file.
     #[arg(long, global = true)]
     log: Option<PathBuf>,
@@ -37,6 +38,16 @@ struct Cli {
     systemd_cgroup: bool,
     #[command(subcommand)]
     command: commands::Command,
+}
+
+/// runc's choice: root's state in /run, a user's in their runtime directory.
+fn default_root() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !nix::unistd::geteuid().is_root() && !dir.is_empty() => {
+            PathBuf::from(dir).join("hull")
+        }
+        _ => PathBuf::from("/run/hull"),
+    }
 }
 
 fn main() -> ExitCode {
@@ -64,7 +75,7 @@ fn main() -> ExitCode {
                 .to_string(),
         )
     } else {
-        commands::run(cli.command, &cli.root)
+        commands::run(cli.command, &cli.root.unwrap_or_else(default_root))
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -68,6 +68,9 @@ pub fn create(
         args.bundle.display(),
         container.init_pid().unwrap_or(0)
     ));
+    if let Some(why) = &container.state().cgroup_skipped {
+        crate::log::debug(&format!("container {id} has no cgroup of its own: {why}"));
+    }
     if let Some(path) = &args.pidfd_socket {
         if let Err(e) = super::send_pidfd(path, &process) {
             let _ = container.destroy();

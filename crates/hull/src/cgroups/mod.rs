@@ -65,6 +65,22 @@ pub enum CgroupError {
     FreezeTimeout { path: PathBuf, state: &'static str },
 }
 
+impl CgroupError {
+    /// Refused for lack of permission (a cgroup not delegated to an unprivileged user).
+    pub fn is_denied(&self) -> bool {
+        let source = match self {
+            CgroupError::Create { source, .. }
+            | CgroupError::Write { source, .. }
+            | CgroupError::Read { source, .. } => source,
+            _ => return false,
+        };
+        matches!(
+            source.raw_os_error(),
+            Some(libc::EACCES | libc::EPERM | libc::EROFS)
+        )
+    }
+}
+
 type Result<T> = std::result::Result<T, CgroupError>;
 
 /// The name the unified (v2) hierarchy goes by in [`Cgroup::paths`], as in

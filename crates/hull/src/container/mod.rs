@@ -14,7 +14,7 @@ use std::time::Duration;
 pub use state::State;
 
 use crate::cgroups::oom::OomEvents;
-use crate::cgroups::{Cgroup, Layout, Stats};
+use crate::cgroups::{Cgroup, CgroupError, Layout, Stats};
 use crate::config::resources::Resources;
 use crate::hooks;
 
@@ -263,11 +263,39 @@ impl Container {
 
     /// Makes the cgroup with its limits, and exec.fifo.
     fn prepare_host(&mut self) -> Result<()> {
-        self.state.cgroup.create()?;
-        let config = &self.state.config;
-        self.state.cgroup.apply_devices(&config.cgroup.devices)?;
-        self.state.cgroup.set(&config.cgroup.resources)?;
-        make_exec_fifo(&self.dir.join(EXEC_FIFO), config)
+        let unprivileged = crate::process::unprivileged();
+        match self.state.cgroup.create() {
+            Err(e) if unprivileged && e.is_denied() => self.go_without_cgroup(e)?,
+            other => {
+                other?;
+                let config = &self.state.config;
+                // Device access is the kernel's to judge for an unprivileged user (who
+                // cannot make device nodes), and no unprivileged user may install the
+                // rules: skipped, as runc does.
+                if !unprivileged {
+                    self.state.cgroup.apply_devices(&config.cgroup.devices)?;
+                }
+                self.state.cgroup.set(&config.cgroup.resources)?;
+            }
+        }
+        make_exec_fifo(&self.dir.join(EXEC_FIFO), &self.state.config)
+    }
+
+    /// An unprivileged user whose cgroups are not delegated to them runs without a
+    /// cgroup of the container's own, as with runc; unless the config asks for limits,
+    /// which could then not be applied.
+    fn go_without_cgroup(&mut self, denied: CgroupError) -> Result<()> {
+        let why = format!("the cgroup is not delegated to this user ({denied})");
+        if self.state.config.cgroup.resources != Resources::default() {
+            return Err(Error::Config(crate::error::ConfigError::new(
+                "linux.resources",
+                format!("cannot be applied: {why}"),
+            )));
+        }
+        let _ = self.state.cgroup.remove();
+        self.state.cgroup = Cgroup::default();
+        self.state.cgroup_skipped = Some(why);
+        Ok(())
     }
 
     /// Starts init.

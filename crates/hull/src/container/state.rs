@@ -35,6 +35,10 @@ pub struct State {
     pub init_process: Process,
     /// Where init's stdin, stdout and stderr pointed (for checkpoint/restore).
     pub external_descriptors: Vec<String>,
+    /// Why the container has no cgroup of its own (an unprivileged user without a
+    /// delegated cgroup), if it has none.
+    #[serde(default)]
+    pub cgroup_skipped: Option<String>,
 }
 
 impl State {
@@ -50,6 +54,7 @@ impl State {
             config,
             init_process: Process::default(),
             external_descriptors: Vec::new(),
+            cgroup_skipped: None,
         }
     }
 

@@ -25,7 +25,7 @@ pub(crate) struct JoinPlan<'a> {
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let keep = vec![plan.init.as_raw_fd()];
-        let proc = super::first_steps(plan.process, keep, &chan, cgroup, born_in_cgroup)?;
+        let proc = super::first_steps(plan.process, keep, &chan, cgroup, born_in_cgroup, false)?;
         exec::reset_signals();
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         enter(&plan, &chan)?;

@@ -41,6 +41,10 @@ pub(crate) struct InitPlan<'a> {
     /// only: fork once more.
     pub fork_again: bool,
     pub new_user_namespace: bool,
+    /// An unprivileged parent writes the new user namespace's id maps through our
+    /// `/proc/<pid>` files, which it owns only while we are dumpable: stay so until the
+    /// maps are written (no process of the container exists yet), as runc does.
+    pub dumpable_until_mapped: bool,
     pub cgroup_mounts: CgroupMountPlan,
     /// The container's state JSON for its own hooks, once the parent has sent it.
     pub hook_state: Option<String>,
@@ -63,7 +67,15 @@ pub(crate) fn run(
     chan: Channel,
 ) -> ! {
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let proc = first_steps(plan.process, plan.fds(), &chan, cgroup, born_in_cgroup)?;
+        let dumpable = plan.dumpable_until_mapped;
+        let proc = first_steps(
+            plan.process,
+            plan.fds(),
+            &chan,
+            cgroup,
+            born_in_cgroup,
+            dumpable,
+        )?;
         prepare(&mut plan, &proc, &chan)
     }));
     let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
@@ -92,11 +104,14 @@ pub(crate) fn first_steps(
     chan: &Channel,
     cgroup: Joiner,
     born_in_cgroup: bool,
+    dumpable_until_mapped: bool,
 ) -> InitResult<Procfs> {
     // Until execve replaces us, this process is the hull binary inside the container's
     // namespaces: nobody there may open /proc/<pid>/exe and write through it
     // (CVE-2019-5736).
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))?;
+    if !dumpable_until_mapped {
+        set_non_dumpable()?;
+    }
     // Keep only what the plan needs: in particular not the parent's flock on the
     // container, which `start` must be able to take while init waits for it.
     keep.extend(process.held_fds());
@@ -110,6 +125,10 @@ pub(crate) fn first_steps(
     // handles on the host's cgroup files go.
     cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
     Procfs::open().map_err(|e| format!("open /proc: {e}"))
+}
+
+fn set_non_dumpable() -> InitResult<()> {
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))
 }
 
 /// With a terminal, the pty becomes the process's stdio at exec; until then it holds
@@ -209,6 +228,9 @@ fn prepare(
     exec::reset_signals();
     chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
     namespaces::enter(plan, proc, chan)?;
+    if plan.dumpable_until_mapped {
+        set_non_dumpable()?;
+    }
     // Init is the process it will stay from here on (any second fork is behind us).
     let own_fds = proc
         .own_fds()

@@ -2,6 +2,7 @@
 //! and, once started, a handle to wait for it or signal it.
 
 pub mod channel;
+mod idmap;
 pub(crate) mod join;
 pub(crate) mod spawn;
 
@@ -145,6 +146,16 @@ impl Process {
         crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), signal)
             .map_err(|e| Error::sys("pidfd_send_signal", e))
     }
+}
+
+/// Whether hull runs as an unprivileged user: euid not 0, or root of a user namespace
+/// other than the initial one (inside a rootless container, say). Such a runtime can
+/// write only its own id maps, and uses cgroups only where they are delegated to it.
+pub(crate) fn unprivileged() -> bool {
+    !nix::unistd::geteuid().is_root()
+        || std::fs::read_to_string("/proc/self/uid_map")
+            .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+            .unwrap_or(true)
 }
 
 /// `waitpid` for one pid, retried on EINTR.

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::channel::{Channel, ChannelError, Message};
 use super::Process;
 use crate::cgroups::Cgroup;
-use crate::config::{Config, IdMap, NamespaceKind};
+use crate::config::{Config, NamespaceKind};
 use crate::container::liveness;
 use crate::error::{Error, Result};
 use crate::init::{self, InitPlan};
@@ -55,24 +55,6 @@ impl Drop for Child {
             let _ = super::wait_pid(self.pid);
         }
     }
-}
-
-fn write_id_map(proc: &Procfs, pid: i32, file: &str, maps: &[IdMap]) -> Result<()> {
-    if maps.is_empty() {
-        return Ok(());
-    }
-    let text: String = maps
-        .iter()
-        .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
-        .collect();
-    proc.write(&format!("{pid}/{file}"), text.as_bytes())
-        .map_err(|e| Error::sys("write id map", e))
-}
-
-fn map_ids(config: &Config, pid: i32) -> Result<()> {
-    let proc = Procfs::open().map_err(|e| Error::sys("open /proc", e))?;
-    write_id_map(&proc, pid, "uid_map", &config.uid_mappings)?;
-    write_id_map(&proc, pid, "gid_map", &config.gid_mappings)
 }
 
 pub(super) fn start_time_of(pid: i32) -> Result<u64> {
@@ -152,6 +134,7 @@ pub(crate) fn spawn_init(
         unshare: if fast { new & cgroupns } else { new },
         fork_again: !fast && changes_pid,
         new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
+        dumpable_until_mapped: new & NamespaceKind::User.clone_flag() != 0 && super::unprivileged(),
         cgroup_mounts,
         hook_state: None,
     };
@@ -178,7 +161,7 @@ pub(crate) fn spawn_init(
     let start_time = start_time_of(pid)?;
 
     if clone_flags & NamespaceKind::User.clone_flag() != 0 {
-        map_ids(config, pid)?;
+        super::idmap::write(config, pid)?;
     }
     if let Some(adj) = process.oom_score_adj {
         Procfs::open()
@@ -213,7 +196,7 @@ pub(super) fn follow(
         let sent = match chan.recv_with_fd() {
             Ok((Message::Ready, _)) => break,
             Ok((Message::MapIds, _)) if init.is_some() => {
-                map_ids(requests.config, child.pid)?;
+                super::idmap::write(requests.config, child.pid)?;
                 chan.send(&Message::Go)
             }
             Ok((Message::RunHooks, _)) if init.is_some() => {

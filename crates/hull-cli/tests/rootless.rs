@@ -1,0 +1,263 @@
+//! Rootless, as runc: an unprivileged user (made by the test, removed after) runs the
+//! bundles `hull spec --rootless` writes, with state in `$XDG_RUNTIME_DIR/hull`, a user
+//! namespace mapping the user (or, through newuidmap/newgidmap, the user and their
+//! /etc/subuid and /etc/subgid ranges), and no cgroup where none is delegated to the
+//! user; limits that cannot be applied, and ids the user may not map, are refused in
+//! one clear line.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+/// A user made for the test (`useradd`), removed with its home on drop.
+struct User {
+    name: String,
+    uid: u32,
+    gid: u32,
+    /// `$XDG_RUNTIME_DIR` of the user: inside the test's directory, theirs alone.
+    runtime_dir: PathBuf,
+}
+
+impl User {
+    /// A new user; with `subordinate_ids`, the ranges useradd gives in /etc/subuid and
+    /// /etc/subgid, else none.
+    fn new(case: &Case, label: &str, subordinate_ids: bool) -> User {
+        let name = format!("hull{label}{}", std::process::id() % 100_000);
+        let _ = Command::new("userdel").args(["-r", &name]).output();
+        let mut useradd = Command::new("useradd");
+        useradd.args(["-m", "-s", "/bin/sh"]);
+        if !subordinate_ids {
+            useradd.args(["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"]);
+        }
+        let out = useradd.arg(&name).output().unwrap();
+        assert!(out.status.success(), "useradd: {out:?}");
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").args([flag, &name]).output().unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let (uid, gid) = (id("-u"), id("-g"));
+        let runtime_dir = case.dir.join(format!("xdg-{name}"));
+        fs::create_dir_all(&runtime_dir).unwrap();
+        let chown = Command::new("chown")
+            .arg(format!("{name}:"))
+            .arg(&runtime_dir)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        fs::set_permissions(
+            &runtime_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        User {
+            name,
+            uid,
+            gid,
+            runtime_dir,
+        }
+    }
+
+    /// The runtime as this user, with the user's environment. Output goes to files
+    /// (a detached container keeps a pipe open until it ends).
+    fn hull(&self, args: &[&str]) -> Output {
+        let out = self.runtime_dir.with_extension("out");
+        let err = self.runtime_dir.with_extension("err");
+        let status = Command::new("runuser")
+            .args(["-u", &self.name, "--", "env"])
+            .arg(format!("XDG_RUNTIME_DIR={}", self.runtime_dir.display()))
+            .arg(runtime())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: fs::read_to_string(&out).unwrap_or_default(),
+            stderr: fs::read_to_string(&err).unwrap_or_default(),
+            stdout_path: out,
+            command: format!("(as {}) hull {}", self.name, args.join(" ")),
+        }
+    }
+
+    /// The user's state root, where runc's rule puts it.
+    fn state_root(&self) -> PathBuf {
+        self.runtime_dir.join("hull")
+    }
+
+    fn state_entries(&self) -> Vec<String> {
+        fs::read_dir(self.state_root())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The user's `/etc/subuid` range: (start, count).
+    fn subordinate_uids(&self) -> (u32, u32) {
+        let text = fs::read_to_string("/etc/subuid").unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}:", self.name)))
+            .expect("a range in /etc/subuid");
+        let mut fields = line.split(':').skip(1).map(|f| f.parse().unwrap());
+        (fields.next().unwrap(), fields.next().unwrap())
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-9", "-u", &self.name])
+            .status();
+        let _ = Command::new("userdel").args(["-r", &self.name]).output();
+    }
+}
+
+/// A bundle as the user makes it: `hull spec --rootless` in a directory of theirs, with
+/// the test's busybox rootfs.
+fn rootless_bundle(case: &Case, user: &User, label: &str, args: &[&str]) -> Bundle {
+    let mut b = case.bundle(label);
+    fs::remove_file(b.dir.join("config.json")).ok();
+    let chown = Command::new("chown")
+        .arg(format!("{}:", user.name))
+        .arg(&b.dir)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    user.hull(&["spec", "--rootless", "--bundle", b.dir_str()])
+        .ok();
+    b.config =
+        serde_json::from_str(&fs::read_to_string(b.dir.join("config.json")).unwrap()).unwrap();
+    b.set("/process/terminal", serde_json::json!(false));
+    b.args(args);
+    b
+}
+
+/// The bundles of `hull spec --rootless` run as an unprivileged user: root inside is
+/// the user outside (read on the host from the running process), the state is in
+/// `$XDG_RUNTIME_DIR/hull`, and with no cgroup delegated to the user the container runs
+/// without one, saying why under `--debug`.
+/// Seen failing before: "create /run/hull/rl1: Permission denied", then "cgroup:
+/// creating /sys/fs/cgroup/unified/rl1: Permission denied".
+#[test]
+fn an_unprivileged_user_runs_rootless_bundles() {
+    let case = Case::new("rootless_run");
+    let user = User::new(&case, "rl", true);
+    let b = rootless_bundle(
+        &case,
+        &user,
+        "rootless",
+        &["sh", "-c", "id -u; cat /proc/self/uid_map"],
+    );
+    b.write();
+    let out = user.hull(&["--debug", "run", "--bundle", b.dir_str(), &b.id]);
+    out.ok();
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["0"], "{out}");
+    assert_eq!(lines[1], ["0", &user.uid.to_string(), "1"], "{out}");
+    assert!(out.stderr.contains("no cgroup of its own"), "{out}");
+
+    // Running: the process is the user's on the host; the state is in the user's dir.
+    let mut held = rootless_bundle(&case, &user, "rootlessheld", &["sleep", "30"]);
+    held.write();
+    user.hull(&["run", "--detach", "--bundle", held.dir_str(), &held.id])
+        .ok();
+    let state: serde_json::Value =
+        serde_json::from_str(&user.hull(&["state", &held.id]).stdout).unwrap();
+    let pid = state["pid"].as_i64().unwrap();
+    let owner = fs::metadata(format!("/proc/{pid}")).unwrap().uid();
+    assert_eq!(owner, user.uid);
+    assert!(user.state_root().join(&held.id).is_dir());
+    user.hull(&["delete", "--force", &held.id]).ok();
+    assert!(
+        user.state_entries().is_empty(),
+        "{:?}",
+        user.state_entries()
+    );
+    case.finish();
+}
+
+/// Limits a rootless container cannot have (no cgroup delegated to the user) are
+/// refused with the field named, and nothing is left.
+#[test]
+fn limits_that_cannot_be_applied_are_refused() {
+    let case = Case::new("rootless_limits");
+    let user = User::new(&case, "rlim", true);
+    let mut b = rootless_bundle(&case, &user, "rootlesslimits", &["true"]);
+    b.set("/linux/resources/memory/limit", serde_json::json!(64 << 20));
+    b.write();
+    let out = user.hull(&["run", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["linux.resources"]);
+    assert!(
+        user.state_entries().is_empty(),
+        "{:?}",
+        user.state_entries()
+    );
+    case.finish();
+}
+
+/// More ids than the user's own: the user and their subordinate range, mapped through
+/// newuidmap and newgidmap. A user without subordinate ids gets one clear line naming
+/// the mapping, and nothing is left.
+#[test]
+fn subordinate_ids_are_mapped_through_the_setuid_helpers() {
+    let case = Case::new("rootless_subids");
+    let user = User::new(&case, "rsub", true);
+    let (start, count) = user.subordinate_uids();
+    let maps = |own: u32| {
+        serde_json::json!([
+            {"containerID": 0, "hostID": own, "size": 1},
+            {"containerID": 1, "hostID": start, "size": count}
+        ])
+    };
+    let mut b = rootless_bundle(&case, &user, "rootlesssub", &["cat", "/proc/self/uid_map"]);
+    b.set("/linux/uidMappings", maps(user.uid));
+    b.set("/linux/gidMappings", maps(user.gid));
+    b.write();
+    let out = user.hull(&["run", "--bundle", b.dir_str(), &b.id]);
+    out.ok();
+    let map: Vec<Vec<String>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    assert_eq!(
+        map,
+        [
+            vec!["0".to_string(), user.uid.to_string(), "1".into()],
+            vec!["1".to_string(), start.to_string(), count.to_string()],
+        ],
+        "{out}"
+    );
+
+    let lonely = User::new(&case, "rnos", false);
+    let mut b = rootless_bundle(&case, &lonely, "rootlessnosub", &["true"]);
+    b.set("/linux/uidMappings", maps(lonely.uid));
+    b.set("/linux/gidMappings", maps(lonely.gid));
+    b.write();
+    let out = lonely.hull(&["run", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["linux.uidMappings"]);
+    assert!(
+        lonely.state_entries().is_empty(),
+        "{:?}",
+        lonely.state_entries()
+    );
+    case.finish();
+}
