@@ -175,7 +175,7 @@ fn an_unprivileged_user_runs_rootless_bundles() {
     assert!(out.stderr.contains("no cgroup of its own"), "{out}");
 
     // Running: the process is the user's on the host; the state is in the user's dir.
-    let mut held = rootless_bundle(&case, &user, "rootlessheld", &["sleep", "30"]);
+    let held = rootless_bundle(&case, &user, "rootlessheld", &["sleep", "30"]);
     held.write();
     user.hull(&["run", "--detach", "--bundle", held.dir_str(), &held.id])
         .ok();
