@@ -186,6 +186,52 @@ impl Drop for Netns {
     }
 }
 
+/// An unprivileged user made for the test (`useradd`, with the subordinate id ranges it
+/// gives), with a `$XDG_RUNTIME_DIR` of their own below the test's directory; on drop
+/// every process of theirs is killed (podman keeps a pause process) and the user is
+/// removed with their home.
+pub struct User {
+    pub name: String,
+    pub runtime_dir: PathBuf,
+}
+
+impl User {
+    pub fn new(scratch: &Scratch, label: &str) -> User {
+        let name = format!("hull{label}{}", std::process::id() % 100_000);
+        let _ = Command::new("userdel").args(["-r", &name]).output();
+        run_ok(Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]));
+        let runtime_dir = scratch.path(&format!("xdg-{name}"));
+        fs::create_dir_all(&runtime_dir).unwrap();
+        run_ok(
+            Command::new("chown")
+                .arg(format!("{name}:"))
+                .arg(&runtime_dir),
+        );
+        fs::set_permissions(&runtime_dir, fs::Permissions::from_mode(0o700)).unwrap();
+        User { name, runtime_dir }
+    }
+
+    /// `program` run as this user, in `netns`, with the user's runtime directory.
+    pub fn command(&self, netns: &Netns, program: &str) -> Command {
+        let mut cmd = netns.command("runuser");
+        cmd.args(["-u", &self.name, "--", "env"])
+            .arg(format!("XDG_RUNTIME_DIR={}", self.runtime_dir.display()))
+            .arg(format!("HOME=/home/{}", self.name))
+            .arg(program);
+        cmd
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-9", "-u", &self.name])
+            .status();
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = Command::new("userdel").args(["-r", &self.name]).output();
+    }
+}
+
 /// A wrapper script in front of hull that logs each command line an engine sends.
 pub struct Wrapper {
     pub path: PathBuf,
@@ -203,6 +249,9 @@ impl Wrapper {
         );
         fs::write(&path, script).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        // Engines run by an unprivileged user log through it too.
+        fs::write(&log, "").unwrap();
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o666)).unwrap();
         Wrapper { path, log }
     }
 

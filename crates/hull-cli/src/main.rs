@@ -40,13 +40,22 @@ struct Cli {
     command: commands::Command,
 }
 
-/// runc's choice: root's state in /run, a user's in their runtime directory.
+/// runc's choice: root's state in /run, a user's in their runtime directory; also for
+/// root of a user namespace that is not the real root (rootless podman runs its runtime
+/// there), unless `USER` says root.
 fn default_root() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(dir) if !nix::unistd::geteuid().is_root() && !dir.is_empty() => {
-            PathBuf::from(dir).join("hull")
-        }
-        _ => PathBuf::from("/run/hull"),
+    let users = match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !dir.is_empty() => dir,
+        _ => return PathBuf::from("/run/hull"),
+    };
+    let in_user_namespace = std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"]);
+    let honoured = !nix::unistd::geteuid().is_root()
+        || (in_user_namespace && std::env::var("USER").map_or(true, |u| u != "root"));
+    if honoured {
+        PathBuf::from(users).join("hull")
+    } else {
+        PathBuf::from("/run/hull")
     }
 }
 

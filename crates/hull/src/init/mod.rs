@@ -41,6 +41,10 @@ pub(crate) struct InitPlan<'a> {
     /// only: fork once more.
     pub fork_again: bool,
     pub new_user_namespace: bool,
+    /// Init ends up in a user namespace other than the initial one (a new one, or the
+    /// runtime's own, as under rootless podman): no mknod, no fresh sysfs of a network
+    /// namespace it does not own; devices and /sys are bound from the host instead.
+    pub in_user_namespace: bool,
     /// An unprivileged parent writes the new user namespace's id maps through our
     /// `/proc/<pid>` files, which it owns only while we are dumpable: stay so until the
     /// maps are written (no process of the container exists yet), as runc does.
@@ -245,7 +249,7 @@ fn prepare(
         config,
         &plan.cgroup_mounts,
         &process.cwd,
-        plan.new_user_namespace,
+        plan.in_user_namespace,
     )
     .map_err(|e| e.to_string())?;
     // Before pivot_root: the runtime's hooks (run by the parent), then createContainer

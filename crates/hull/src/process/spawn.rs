@@ -121,6 +121,7 @@ pub(crate) fn spawn_init(
     let fast = join.is_empty() && new & timens == 0 && !threaded;
     let clone_flags = if fast { new & !cgroupns } else { 0 };
     let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
+    let unprivileged = super::unprivileged();
     let plan = InitPlan {
         config,
         process,
@@ -134,7 +135,8 @@ pub(crate) fn spawn_init(
         unshare: if fast { new & cgroupns } else { new },
         fork_again: !fast && changes_pid,
         new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
-        dumpable_until_mapped: new & NamespaceKind::User.clone_flag() != 0 && super::unprivileged(),
+        dumpable_until_mapped: new & NamespaceKind::User.clone_flag() != 0 && unprivileged,
+        in_user_namespace: config.namespace(NamespaceKind::User).is_some() || unprivileged,
         cgroup_mounts,
         hook_state: None,
     };
