@@ -131,7 +131,13 @@ fn a_cgroup_in_use_is_refused_and_left_alone() {
     let case = Case::new("cg_in_use");
     let mut b = case.bundle("cginuse");
     let path = format!("/hull-test/{}-victim", b.id);
-    let dir = std::path::Path::new("/sys/fs/cgroup/pids").join(path.trim_start_matches('/'));
+    // The v1 pids hierarchy where there is one, else the v2 root.
+    let hierarchy = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
+        .into_iter()
+        .map(std::path::Path::new)
+        .find(|h| h.join("cgroup.procs").exists())
+        .expect("a cgroup hierarchy");
+    let dir = hierarchy.join(path.trim_start_matches('/'));
     std::fs::create_dir_all(&dir).unwrap();
     let mut victim = std::process::Command::new("sleep")
         .arg("60")
@@ -147,7 +153,7 @@ fn a_cgroup_in_use_is_refused_and_left_alone() {
     let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
     victim.kill().unwrap();
     victim.wait().unwrap();
-    std::fs::write("/sys/fs/cgroup/pids/cgroup.procs", "0").ok();
+    std::fs::write(hierarchy.join("cgroup.procs"), "0").ok();
     std::thread::sleep(std::time::Duration::from_millis(50));
     let _ = std::fs::remove_dir(&dir);
     assert!(alive, "the process in the existing cgroup was killed");

@@ -17,7 +17,9 @@ fn cgroup_pids(id: &str) -> Vec<String> {
     };
     cgroup_dirs(id)
         .into_iter()
-        .filter(|d| d.starts_with("/sys/fs/cgroup/pids") || d.starts_with("/sys/fs/cgroup/hull"))
+        .filter(|d| {
+            d.starts_with("/sys/fs/cgroup/pids") || d.starts_with("/sys/fs/cgroup/hull-test")
+        })
         .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
         .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
         .filter(|pid| !zombie(pid))
@@ -80,7 +82,15 @@ fn kill_all_reaches_what_is_left_in_every_state() {
     case.create(&b);
     case.start(&b.id);
     let pid = case.wait_status(&b.id, "running")["pid"].as_i64().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // init and both children (slow to come on an emulated machine).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while cgroup_pids(&b.id).len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the children never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let kill = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()

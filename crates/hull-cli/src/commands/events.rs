@@ -72,7 +72,8 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         if matches!(container.status(), hull::Status::Stopped) {
             // An OOM kill is often what stopped it: report what is pending first.
             while let Some(events) = oom.as_mut().filter(|e| readable(e, Duration::ZERO)) {
-                match events.wait() {
+                match events.next_change() {
+                    Ok(Some(0)) => true,
                     Ok(Some(_)) => print(oom_event()),
                     _ => break,
                 };
@@ -100,7 +101,8 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
             continue;
         };
         if readable(events, wait) {
-            match events.wait() {
+            match events.next_change() {
+                Ok(Some(0)) => {}
                 Ok(Some(_)) if !print(oom_event()) => return Ok(0),
                 Ok(Some(_)) => {}
                 _ => oom = None,

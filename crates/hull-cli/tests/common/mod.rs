@@ -438,7 +438,13 @@ impl Case {
     /// Polls `state` until the container exists and reaches `status` (bounded: 10 s).
     #[track_caller]
     pub fn wait_status(&self, id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_status_within(id, status, Duration::from_secs(10))
+    }
+
+    /// [`Case::wait_status`] with another bound (an emulated machine is slow).
+    #[track_caller]
+    pub fn wait_status_within(&self, id: &str, status: &str, bound: Duration) -> Value {
+        let deadline = Instant::now() + bound;
         loop {
             let out = self.run(&["state", id]);
             let state: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);

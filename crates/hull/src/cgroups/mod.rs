@@ -174,25 +174,19 @@ impl Layout {
         }) {
             return Err(CgroupError::RootCgroup);
         }
-        let own = if path.is_absolute() {
-            BTreeMap::new()
+        let base = if path.is_absolute() {
+            self.hierarchies
+                .iter()
+                .map(|h| (h.key.clone(), h.mount_point.clone()))
+                .collect()
         } else {
-            own_cgroups()?
+            self.own_cgroup()?
         };
-        let mut paths = BTreeMap::new();
-        for h in &self.hierarchies {
-            let base = match own.get(&h.key) {
-                // Our own cgroup is given from the hierarchy's root; the mount may show
-                // only a subtree of it.
-                Some(mine) => mine
-                    .strip_prefix(&h.mount_root)
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default(),
-                None => PathBuf::new(),
-            };
-            let rel = path.strip_prefix("/").unwrap_or(path);
-            paths.insert(h.key.clone(), h.mount_point.join(base).join(rel));
-        }
+        let rel = path.strip_prefix("/").unwrap_or(path);
+        let paths: BTreeMap<String, PathBuf> = base
+            .into_iter()
+            .map(|(key, dir)| (key, dir.join(rel)))
+            .collect();
         let unified_root = self
             .hierarchies
             .iter()
@@ -205,6 +199,27 @@ impl Layout {
             unified_root,
             made,
         })
+    }
+}
+
+impl Layout {
+    /// The caller's own cgroup: its directory in every hierarchy.
+    pub fn own_cgroup(&self) -> Result<BTreeMap<String, PathBuf>> {
+        let own = own_cgroups()?;
+        Ok(self
+            .hierarchies
+            .iter()
+            .map(|h| {
+                // Our own cgroup is given from the hierarchy's root; the mount may show
+                // only a subtree of it.
+                let mine = own
+                    .get(&h.key)
+                    .and_then(|mine| mine.strip_prefix(&h.mount_root).ok())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                (h.key.clone(), h.mount_point.join(mine))
+            })
+            .collect())
     }
 }
 

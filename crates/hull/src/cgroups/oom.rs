@@ -83,30 +83,39 @@ impl OomEvents {
     /// Blocks until the next event; `None` once the cgroup is gone.
     pub fn wait(&mut self) -> io::Result<Option<u64>> {
         loop {
-            match &mut self.source {
-                Source::V1 { eventfd, .. } => {
-                    let mut count = [0u8; 8];
-                    fs::File::from(eventfd.try_clone()?).read_exact(&mut count)?;
-                    if !self.dir.exists() {
-                        return Ok(None);
-                    }
-                    return Ok(Some(u64::from_ne_bytes(count)));
+            match self.next_change()? {
+                Some(0) => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Blocks until the source changes once and says how many new events that brought:
+    /// on v2 `memory.events` changes for other counters too, so that may be 0 (a caller
+    /// that polls the descriptor then never blocks on a change that was no OOM kill).
+    /// `None` once the cgroup is gone.
+    pub fn next_change(&mut self) -> io::Result<Option<u64>> {
+        match &mut self.source {
+            Source::V1 { eventfd, .. } => {
+                let mut count = [0u8; 8];
+                fs::File::from(eventfd.try_clone()?).read_exact(&mut count)?;
+                if !self.dir.exists() {
+                    return Ok(None);
                 }
-                Source::V2 { inotify, last } => {
-                    let mut buf = [0u8; 4096];
-                    let n = nix::unistd::read(inotify.as_raw_fd(), &mut buf)
-                        .map_err(io::Error::from)?;
-                    let events = self.dir.join("memory.events");
-                    if n == 0 || !events.exists() {
-                        return Ok(None);
-                    }
-                    let now = oom_kills(&events);
-                    if now > *last {
-                        let new = now - *last;
-                        *last = now;
-                        return Ok(Some(new));
-                    }
+                Ok(Some(u64::from_ne_bytes(count)))
+            }
+            Source::V2 { inotify, last } => {
+                let mut buf = [0u8; 4096];
+                let n =
+                    nix::unistd::read(inotify.as_raw_fd(), &mut buf).map_err(io::Error::from)?;
+                let events = self.dir.join("memory.events");
+                if n == 0 || !events.exists() {
+                    return Ok(None);
                 }
+                let now = oom_kills(&events);
+                let new = now.saturating_sub(*last);
+                *last = now;
+                Ok(Some(new))
             }
         }
     }

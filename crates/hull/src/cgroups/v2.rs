@@ -187,6 +187,12 @@ pub fn plan(dir: &Path, r: &Resources) -> Result<Vec<Write>, CgroupError> {
             &format!("hugetlb.{size}.max"),
             limit.to_string(),
         )?;
+        // Reservations count too where the kernel accounts them (5.7+), as runc sets
+        // them: a limit without them lets a process reserve pages it may never fault.
+        let rsvd = format!("hugetlb.{size}.rsvd.max");
+        if p.dir.join(&rsvd).exists() {
+            p.set("linux.resources.hugepageLimits", &rsvd, limit.to_string())?;
+        }
     }
     if r.network.class_id.is_some() || !r.network.priorities.is_empty() {
         return Err(v1_only("linux.resources.network"));
@@ -307,24 +313,38 @@ pub fn controllers_for(r: &Resources) -> BTreeSet<String> {
     set
 }
 
-/// Enables `controllers` for `leaf` by writing `+name` to `cgroup.subtree_control` of
-/// every ancestor from the hierarchy's `root` down to the leaf's parent.
+/// Enables controllers for `leaf` by writing `+name` to `cgroup.subtree_control` of
+/// every ancestor from the hierarchy's `root` down to the leaf's parent: every
+/// controller each ancestor has, as runc does (a container then has them all, and can
+/// hand them on to containers of its own), or, where an ancestor refuses that (one of
+/// them busy with processes of its own, say), just the `needed` ones.
 pub fn enable_controllers(
     root: &Path,
     leaf: &Path,
-    controllers: &BTreeSet<String>,
+    needed: &BTreeSet<String>,
 ) -> Result<(), CgroupError> {
-    if controllers.is_empty() {
-        return Ok(());
-    }
-    let value: String = controllers.iter().map(|c| format!("+{c} ")).collect();
     let rel = leaf.strip_prefix(root).unwrap_or(leaf);
     let mut dir = PathBuf::from(root);
+    let mut levels = vec![dir.clone()];
     for part in rel.parent().into_iter().flat_map(|p| p.components()) {
-        super::write_file(&dir.join("cgroup.subtree_control"), value.trim_end())?;
         dir.push(part);
+        levels.push(dir.clone());
     }
-    super::write_file(&dir.join("cgroup.subtree_control"), value.trim_end())
+    let line = |names: &mut dyn Iterator<Item = &str>| -> String {
+        names.map(|c| format!("+{c}")).collect::<Vec<_>>().join(" ")
+    };
+    for dir in levels {
+        let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        let control = dir.join("cgroup.subtree_control");
+        let all = line(&mut available.split_whitespace());
+        if !all.is_empty() && super::write_file(&control, &all).is_ok() {
+            continue;
+        }
+        if !needed.is_empty() {
+            super::write_file(&control, &line(&mut needed.iter().map(String::as_str)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the container's statistics from its v2 cgroup.
@@ -528,17 +548,18 @@ mod tests {
     }
 
     #[test]
-    fn controllers_are_enabled_down_to_the_parent() {
+    fn every_controller_is_enabled_down_to_the_parent() {
         let root = fixture("tree");
         let leaf = root.join("a/b/c");
         fs::create_dir_all(&leaf).unwrap();
         for d in [root.clone(), root.join("a"), root.join("a/b")] {
             fs::write(d.join("cgroup.subtree_control"), "").unwrap();
+            fs::write(d.join("cgroup.controllers"), "cpu io memory pids\n").unwrap();
         }
         let wanted: BTreeSet<String> = ["cpu", "memory"].into_iter().map(String::from).collect();
         enable_controllers(&root, &leaf, &wanted).unwrap();
         for d in [root.clone(), root.join("a"), root.join("a/b")] {
-            assert_eq!(read(&d, "cgroup.subtree_control"), "+cpu +memory");
+            assert_eq!(read(&d, "cgroup.subtree_control"), "+cpu +io +memory +pids");
         }
         assert!(!leaf.join("cgroup.subtree_control").exists());
         fs::remove_dir_all(&root).unwrap();

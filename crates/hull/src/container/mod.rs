@@ -301,16 +301,22 @@ impl Container {
     /// Starts init.
     fn spawn(&self, layout: &Layout, process: &Process) -> Result<Spawned> {
         let fifo = self.dir.join(EXEC_FIFO);
-        let mounts = CgroupMountPlan {
-            unified: layout.is_unified(),
-            own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
-            hierarchies: self
+        // A container without a cgroup of its own (rootless, none delegated) is shown
+        // the one it is in: the caller's.
+        let hierarchies = match self.state.cgroup.paths.is_empty() {
+            true => layout.own_cgroup()?.into_iter().collect(),
+            false => self
                 .state
                 .cgroup
                 .paths
                 .iter()
                 .map(|(k, p)| (k.clone(), p.clone()))
                 .collect(),
+        };
+        let mounts = CgroupMountPlan {
+            unified: layout.is_unified(),
+            own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
+            hierarchies,
         };
         // The runtime's hooks, when init stops for them before pivot_root.
         let template = self.state.oci(Status::Creating.as_str(), 0);
