@@ -333,15 +333,28 @@ pub fn enable_controllers(
     let line = |names: &mut dyn Iterator<Item = &str>| -> String {
         names.map(|c| format!("+{c}")).collect::<Vec<_>>().join(" ")
     };
+    let read = |path: PathBuf| std::fs::read_to_string(path).unwrap_or_default();
     for dir in levels {
-        let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+        let available = read(dir.join("cgroup.controllers"));
+        let enabled = read(dir.join("cgroup.subtree_control"));
+        let enabled: BTreeSet<&str> = enabled.split_whitespace().collect();
+        // Nothing to write where all is on already: above a cgroup delegated to an
+        // unprivileged user, say, which it may not write.
+        if available.split_whitespace().all(|c| enabled.contains(c)) {
+            continue;
+        }
         let control = dir.join("cgroup.subtree_control");
         let all = line(&mut available.split_whitespace());
         if !all.is_empty() && super::write_file(&control, &all).is_ok() {
             continue;
         }
-        if !needed.is_empty() {
-            super::write_file(&control, &line(&mut needed.iter().map(String::as_str)))?;
+        let missing: Vec<&str> = needed
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !enabled.contains(c))
+            .collect();
+        if !missing.is_empty() {
+            super::write_file(&control, &line(&mut missing.into_iter()))?;
         }
     }
     Ok(())
