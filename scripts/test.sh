@@ -8,7 +8,8 @@
 #   cargo fmt --all -- --check
 #   cargo clippy --workspace --all-targets -- -D warnings
 #   cargo test --workspace
-#   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh)
+#   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh),
+#   and the systemd cgroup driver's there under systemd
 # Needs no terminal and no stdin (works under CI=true).
 set -euo pipefail
 
@@ -79,6 +80,18 @@ v2_guest() {
     bash scripts/v2-guest.sh --disk --timeout 1500 -- bash scripts/in-v2-guest.sh "${bins[@]}"
 }
 step cgroup-v2 v2_guest
+
+# The systemd cgroup driver, in the same guest with systemd as PID 1 of a container's
+# namespaces (this host runs no systemd).
+systemd_guest() {
+    local bin
+    bin=$(cargo test --workspace --no-run --message-format=json 2>/dev/null \
+        | jq -r 'select(.executable != null and .profile.test == true) | .executable' \
+        | grep -E '/systemd-[0-9a-f]+$')
+    [[ -n $bin ]] || { echo "test.sh: no systemd test binary" >&2; return 1; }
+    bash scripts/v2-guest.sh --timeout 900 -- bash scripts/in-v2-guest-systemd.sh "$bin"
+}
+step systemd-driver systemd_guest
 
 # Each test checks its own containers; this is the suite-wide check that nothing at all
 # was left behind: no container cgroup, no state, no process running from a test bundle.

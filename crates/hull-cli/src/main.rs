@@ -32,8 +32,8 @@ struct Cli {
     /// Log debug detail.
     #[arg(long, global = true)]
     debug: bool,
-    /// Accepted for runc compatibility: the systemd cgroup driver is not implemented,
-    /// so this flag is refused when given.
+    /// The systemd cgroup driver: a container's cgroup is a transient scope unit
+    /// (linux.cgroupsPath as slice:prefix:name).
     #[arg(long = "systemd-cgroup", global = true)]
     systemd_cgroup: bool,
     #[command(subcommand)]
@@ -78,14 +78,11 @@ fn main() -> ExitCode {
         log::error(&message);
         return ExitCode::from(1);
     }
-    let result = if cli.systemd_cgroup {
-        Err(
-            "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs"
-                .to_string(),
-        )
-    } else {
-        commands::run(cli.command, &cli.root.unwrap_or_else(default_root))
-    };
+    let mut command = cli.command;
+    if cli.systemd_cgroup {
+        command.use_systemd_cgroup();
+    }
+    let result = commands::run(command, &cli.root.unwrap_or_else(default_root));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(message) => {

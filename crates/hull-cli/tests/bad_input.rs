@@ -279,3 +279,49 @@ fn namespace_path_that_is_a_fifo() {
     case.assert_no_leaks();
     case.finish();
 }
+
+/// The systemd driver takes cgroupsPath as `slice:prefix:name`: anything else is one
+/// clear line, and nothing is made.
+#[test]
+fn a_systemd_cgroups_path_in_the_wrong_form() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("systemd_path");
+    for (label, path) in [
+        ("sdpathabs", "/hull-test/x"),
+        ("sdpathtwo", "system.slice:x"),
+    ] {
+        let mut b = case.bundle(label);
+        b.set("/linux/cgroupsPath", json!(path));
+        b.write();
+        let out = case.run(&["--systemd-cgroup", "create", "--bundle", b.dir_str(), &b.id]);
+        out.assert_bad_input(&["slice:prefix:name"]);
+        case.assert_no_leaks();
+    }
+    case.finish();
+}
+
+/// The systemd driver where no systemd answers (this machine runs none): one clear line
+/// naming what was tried, and nothing is made.
+#[test]
+fn the_systemd_driver_without_systemd() {
+    if !is_hull() {
+        return;
+    }
+    assert!(
+        !std::path::Path::new("/run/systemd/private").exists(),
+        "this test needs a host without systemd as PID 1"
+    );
+    let case = Case::new("systemd_missing");
+    let mut b = case.bundle("sdmissing");
+    b.set(
+        "/linux/cgroupsPath",
+        json!(format!("system.slice:hull:{}", b.id)),
+    );
+    b.write();
+    let out = case.run(&["--systemd-cgroup", "create", "--bundle", b.dir_str(), &b.id]);
+    out.assert_bad_input(&["systemd", "D-Bus"]);
+    case.assert_no_leaks();
+    case.finish();
+}

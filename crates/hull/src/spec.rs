@@ -400,6 +400,7 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
         path,
         devices,
         resources,
+        systemd: false,
     })
 }
 

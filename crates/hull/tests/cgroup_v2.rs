@@ -30,6 +30,7 @@ fn freeze_thaw_kill_and_remove_on_the_unified_hierarchy() {
         paths: BTreeMap::from([(String::new(), dir.clone())]),
         unified_root: Some(root),
         made: vec![dir.clone()],
+        systemd: None,
     };
     cgroup.create().unwrap();
     let mut child = std::process::Command::new("sleep")
@@ -70,6 +71,7 @@ fn the_device_program_denies_what_the_rules_do_not_allow() {
         paths: BTreeMap::from([(String::new(), dir.clone())]),
         unified_root: Some(root),
         made: vec![dir.clone()],
+        systemd: None,
     };
     cgroup.create().unwrap();
     let deny_all = hull::config::DeviceRule {

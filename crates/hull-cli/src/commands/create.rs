@@ -38,6 +38,9 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility (hull creates no session keyring).
     #[arg(long = "no-new-keyring")]
     pub no_new_keyring: bool,
+    /// The global `--systemd-cgroup`: the cgroup is a systemd scope.
+    #[arg(skip)]
+    pub systemd_cgroup: bool,
 }
 
 /// Creates container `id`; on any failure everything it made is removed again. Returns
@@ -50,6 +53,7 @@ pub fn create(
 ) -> Result<(hull::Container, Option<UnixStream>), String> {
     let (mut config, mut process) = hull::spec::load(&args.bundle).map_err(|e| e.to_string())?;
     config.no_pivot_root = args.no_pivot;
+    config.cgroup.systemd = args.systemd_cgroup;
     let console = crate::tty::attach(&mut process, args.console_socket.as_deref(), detached)?;
     super::pass_fds(&mut process, args.preserve_fds);
     let mut container = factory(root)?

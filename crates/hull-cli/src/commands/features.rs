@@ -24,7 +24,7 @@ pub fn run(_: Args) -> CmdResult {
         "linux": {
             "namespaces": namespaces,
             "capabilities": CAPABILITIES.as_slice(),
-            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true },
+            "cgroup": { "v1": true, "v2": true, "systemd": true, "systemdUser": true, "rdma": true },
             "seccomp": {
                 "enabled": true,
                 "actions": seccomp_config::ACTIONS.map(|(name, _)| name),

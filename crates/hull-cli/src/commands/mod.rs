@@ -57,6 +57,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// Takes the global `--systemd-cgroup` to the commands that make a cgroup.
+    pub fn use_systemd_cgroup(&mut self) {
+        match self {
+            Command::Create(a) => a.common.systemd_cgroup = true,
+            Command::Run(a) => a.common.systemd_cgroup = true,
+            _ => {}
+        }
+    }
+
     /// Whether the command runs hull's own code inside a container (see `sealed`).
     pub fn runs_in_container(&self) -> bool {
         matches!(

@@ -23,6 +23,7 @@ mod ebpf;
 mod freezer;
 pub mod oom;
 pub mod stats;
+pub mod systemd;
 mod v1;
 mod v2;
 
@@ -63,6 +64,10 @@ pub enum CgroupError {
     InUse { path: PathBuf, why: &'static str },
     #[error("cgroup: the freezer of {path} did not reach {state:?}")]
     FreezeTimeout { path: PathBuf, state: &'static str },
+    #[error("cgroup: systemd: {0}")]
+    Systemd(String),
+    #[error("linux.cgroupsPath: {0:?}: the systemd cgroup driver takes slice:prefix:name")]
+    SystemdPath(PathBuf),
 }
 
 impl CgroupError {
@@ -187,22 +192,46 @@ impl Layout {
             .into_iter()
             .map(|(key, dir)| (key, dir.join(rel)))
             .collect();
-        let unified_root = self
-            .hierarchies
-            .iter()
-            .find(|h| h.key == UNIFIED)
-            .map(|h| h.mount_point.clone());
         // What exists already is not ours to remove later.
         let made = paths.values().filter(|p| !p.exists()).cloned().collect();
         Ok(Cgroup {
             paths,
-            unified_root,
+            unified_root: self.unified_root(),
             made,
+            systemd: None,
         })
     }
 }
 
 impl Layout {
+    /// The cgroup of a systemd scope: its path below the manager's cgroup, in every
+    /// hierarchy. Nothing exists yet: systemd makes it when init is placed.
+    pub fn systemd_cgroup(&self, scope: systemd::Scope) -> Result<Cgroup> {
+        let at = scope.manager_cgroup()?.join(scope.relative_dir());
+        let paths = self
+            .hierarchies
+            .iter()
+            .map(|h| {
+                let rel = at.strip_prefix(&h.mount_root).unwrap_or(&at);
+                let rel = rel.strip_prefix("/").unwrap_or(rel);
+                (h.key.clone(), h.mount_point.join(rel))
+            })
+            .collect();
+        Ok(Cgroup {
+            paths,
+            unified_root: self.unified_root(),
+            made: Vec::new(),
+            systemd: Some(scope),
+        })
+    }
+
+    fn unified_root(&self) -> Option<PathBuf> {
+        self.hierarchies
+            .iter()
+            .find(|h| h.key == UNIFIED)
+            .map(|h| h.mount_point.clone())
+    }
+
     /// The caller's own cgroup: its directory in every hierarchy.
     pub fn own_cgroup(&self) -> Result<BTreeMap<String, PathBuf>> {
         let own = own_cgroups()?;
@@ -257,6 +286,14 @@ pub struct Joiner {
 }
 
 impl Joiner {
+    /// Nothing to join: the parent places the new process (the systemd driver).
+    pub fn none() -> Joiner {
+        Joiner {
+            unified: None,
+            v1_tasks: Vec::new(),
+        }
+    }
+
     /// The descriptors this holds (for a child that closes all others).
     pub fn fds(&self) -> Vec<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
@@ -297,6 +334,10 @@ pub struct Cgroup {
     /// The directories hull makes (they did not exist before): the ones delete removes.
     #[serde(default)]
     pub made: Vec<PathBuf>,
+    /// With the systemd driver: the scope unit that is the cgroup (systemd makes and
+    /// removes it; hull makes only what systemd does not manage).
+    #[serde(default)]
+    pub systemd: Option<systemd::Scope>,
 }
 
 fn write_file(path: &Path, data: &str) -> Result<()> {
@@ -375,6 +416,7 @@ impl Cgroup {
             paths,
             unified_root: self.unified_root.clone(),
             made: Vec::new(),
+            systemd: None,
         })
     }
 
@@ -464,6 +506,10 @@ impl Cgroup {
     /// somebody else's: it leaves `made` (never to be removed by hull) and is refused,
     /// never taken over.
     pub fn create(&mut self) -> Result<()> {
+        if self.systemd.is_some() {
+            // systemd makes the scope when it places init (see `place`).
+            return Ok(());
+        }
         for (key, path) in &self.paths {
             let cpuset = key.split(',').any(|c| c == "cpuset");
             if let Some(parent) = path.parent() {
@@ -626,12 +672,49 @@ impl Cgroup {
     pub fn remove(&self) -> Result<()> {
         // Each hierarchy on its own: one that must stay does not keep the others.
         let mut first_error = None;
-        for path in &self.made {
+        let mut made = self.made.clone();
+        if let Some(scope) = &self.systemd {
+            if let Err(e) = scope.stop(self.systemd_dir()) {
+                first_error.get_or_insert(e);
+            }
+            // What systemd does not manage (v1 hierarchies it leaves alone) hull made.
+            made.extend(self.paths.values().cloned());
+        }
+        for path in &made {
             if let Err(e) = remove_tree(path) {
                 first_error.get_or_insert(e);
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// The directory systemd places processes in: its own hierarchy (`name=systemd` on
+    /// v1 and hybrid hosts), else the unified one.
+    fn systemd_dir(&self) -> &Path {
+        self.paths
+            .get("name=systemd")
+            .or_else(|| self.unified().map(|_| &self.paths[UNIFIED]))
+            .or_else(|| self.paths.values().next())
+            .map(PathBuf::as_path)
+            .unwrap_or(Path::new("/"))
+    }
+
+    /// Puts process `pid` in the cgroup, from the parent, for the systemd driver: the
+    /// scope is made with `pid` in it (and the properties of `resources`), then the
+    /// hierarchies systemd does not manage get a directory of hull's with `pid` in it.
+    pub fn place(&self, pid: i32, id: &str, resources: &Resources) -> Result<()> {
+        let Some(scope) = &self.systemd else {
+            return Ok(());
+        };
+        scope.start(pid, id, resources, self.systemd_dir())?;
+        for path in self.paths.values().filter(|p| !p.exists()) {
+            fs::create_dir_all(path).map_err(|source| CgroupError::Create {
+                path: path.clone(),
+                source,
+            })?;
+            write_file(&path.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
     }
 }
 

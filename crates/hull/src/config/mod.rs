@@ -201,6 +201,10 @@ pub struct CgroupConfig {
     pub devices: Vec<DeviceRule>,
     /// Limits (`linux.resources` without the device rules).
     pub resources: resources::Resources,
+    /// The systemd driver (runc's `--systemd-cgroup`): the cgroup is a transient scope
+    /// unit systemd makes, `path` in runc's `slice:prefix:name` form.
+    #[serde(default)]
+    pub systemd: bool,
 }
 
 /// One device cgroup rule: allow or deny `access` (some of `rwm`) to devices of a type

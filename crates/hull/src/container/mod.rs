@@ -14,6 +14,7 @@ use std::time::Duration;
 pub use state::State;
 
 use crate::cgroups::oom::OomEvents;
+use crate::cgroups::systemd::Scope;
 use crate::cgroups::{Cgroup, CgroupError, Layout, Stats};
 use crate::config::resources::Resources;
 use crate::hooks;
@@ -231,14 +232,14 @@ impl Container {
         }
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
-        let cgroup_path = self
-            .state
-            .config
-            .cgroup
-            .path
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&self.state.id));
-        let cgroup = layout.cgroup_for(&cgroup_path)?;
+        let config_path = self.state.config.cgroup.path.as_deref();
+        let cgroup = if self.state.config.cgroup.systemd {
+            let user = crate::process::unprivileged();
+            let scope = Scope::parse(config_path, &self.state.id, user)?;
+            layout.systemd_cgroup(scope)?
+        } else {
+            layout.cgroup_for(config_path.unwrap_or(Path::new(&self.state.id)))?
+        };
         // Checked before the state names it: a cgroup that is not the container's alone
         // must never be killed or removed by a later delete.
         cgroup.check_unused()?;
@@ -263,22 +264,30 @@ impl Container {
 
     /// Makes the cgroup with its limits, and exec.fifo.
     fn prepare_host(&mut self) -> Result<()> {
-        let unprivileged = crate::process::unprivileged();
         match self.state.cgroup.create() {
-            Err(e) if unprivileged && e.is_denied() => self.go_without_cgroup(e)?,
-            other => {
-                other?;
-                let config = &self.state.config;
-                // Device access is the kernel's to judge for an unprivileged user (who
-                // cannot make device nodes), and no unprivileged user may install the
-                // rules: skipped, as runc does.
-                if !unprivileged {
-                    self.state.cgroup.apply_devices(&config.cgroup.devices)?;
-                }
-                self.state.cgroup.set(&config.cgroup.resources)?;
+            Err(e) if crate::process::unprivileged() && e.is_denied() => {
+                self.go_without_cgroup(e)?
             }
+            // With systemd the cgroup exists once init is placed in it (`limit`).
+            other if self.state.cgroup.systemd.is_none() => {
+                other?;
+                self.limit()?;
+            }
+            other => other?,
         }
         make_exec_fifo(&self.dir.join(EXEC_FIFO), &self.state.config)
+    }
+
+    /// Applies the device rules and the limits to the container's cgroup.
+    fn limit(&self) -> Result<()> {
+        let config = &self.state.config;
+        // Device access is the kernel's to judge for an unprivileged user (who cannot
+        // make device nodes), and no unprivileged user may install the rules: skipped,
+        // as runc does.
+        if !crate::process::unprivileged() {
+            self.state.cgroup.apply_devices(&config.cgroup.devices)?;
+        }
+        Ok(self.state.cgroup.set(&config.cgroup.resources)?)
     }
 
     /// An unprivileged user whose cgroups are not delegated to them runs without a
@@ -332,10 +341,17 @@ impl Container {
             hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(Error::Hook)?;
             Ok(state)
         };
+        // The systemd driver: the parent places init in its scope before it goes on.
+        let place = |pid: i32| -> Result<()> {
+            let resources = &self.state.config.cgroup.resources;
+            self.state.cgroup.place(pid, &self.state.id, resources)?;
+            self.limit()
+        };
         let requests = spawn::Requests {
             config: &self.state.config,
             hooks: Some(&run_hooks),
             state: &state_of,
+            place: self.state.cgroup.systemd.is_some().then_some(&place as _),
         };
         spawn::spawn_init(
             &self.state.config,
@@ -492,6 +508,9 @@ impl Container {
         }
         let mut merged = self.state.config.cgroup.resources.clone();
         merged.merge(resources);
+        if let Some(scope) = &self.state.cgroup.systemd {
+            scope.set(resources)?;
+        }
         self.state.cgroup.set(&merged)?;
         self.state.config.cgroup.resources = merged;
         self.state.save(&self.dir)

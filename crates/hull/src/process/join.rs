@@ -65,6 +65,7 @@ pub(crate) fn spawn_exec(
         config,
         hooks: None,
         state: &|_| state.clone(),
+        place: None,
     };
     follow(&parent_end, child, start_time, &requests)
 }

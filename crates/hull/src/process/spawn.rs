@@ -140,7 +140,10 @@ pub(crate) fn spawn_init(
         cgroup_mounts,
         hook_state: None,
     };
-    let joiner = cgroup.joiner()?;
+    let joiner = match requests.place {
+        Some(_) => crate::cgroups::Joiner::none(),
+        None => cgroup.joiner()?,
+    };
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
     let forked = if threaded {
         sys::fork_with_handlers()
@@ -170,6 +173,9 @@ pub(crate) fn spawn_init(
             .and_then(|p| p.write(&format!("{pid}/oom_score_adj"), adj.to_string().as_bytes()))
             .map_err(|e| Error::sys("set oom_score_adj", e))?;
     }
+    if let Some(place) = requests.place {
+        place(pid)?;
+    }
     parent_end.send(&Message::Go)?;
     follow(&parent_end, child, start_time, requests)
 }
@@ -182,6 +188,9 @@ pub(crate) struct Requests<'a> {
     pub hooks: Option<&'a dyn Fn(i32) -> Result<String>>,
     /// The container's state for a seccomp agent, given the new process's pid.
     pub state: &'a dyn Fn(i32) -> serde_json::Value,
+    /// Init only, with the systemd driver: puts the new process in its cgroup (which
+    /// then it does not join itself) before it goes on.
+    pub place: Option<&'a dyn Fn(i32) -> Result<()>>,
 }
 
 /// Follows a new process over the channel until it is `Ready`: writes id maps, runs
