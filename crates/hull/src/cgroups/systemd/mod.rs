@@ -132,8 +132,10 @@ impl Scope {
             Arg::Properties(props),
             Arg::NoAuxUnits,
         ];
-        with_connection(self.user, |conn| conn.call_manager("StartTransientUnit", &args))
-            .map_err(failed(format!("starting {}", self.unit)))?;
+        with_connection(self.user, |conn| {
+            conn.call_manager("StartTransientUnit", &args)
+        })
+        .map_err(failed(format!("starting {}", self.unit)))?;
         let procs = dir.join("cgroup.procs");
         wait_until(&format!("init in {}", dir.display()), || {
             std::fs::read_to_string(&procs)
@@ -153,9 +155,11 @@ impl Scope {
             Arg::Bool(true),
             Arg::Properties(props),
         ];
-        with_connection(self.user, |conn| conn.call_manager("SetUnitProperties", &args))
-            .map(drop)
-            .map_err(failed(format!("updating {}", self.unit)))
+        with_connection(self.user, |conn| {
+            conn.call_manager("SetUnitProperties", &args)
+        })
+        .map(drop)
+        .map_err(failed(format!("updating {}", self.unit)))
     }
 
     /// Stops the unit and waits (bounded) until its cgroup `dir` is gone; a unit that
@@ -170,7 +174,9 @@ impl Scope {
         }
         let gone = wait_until(&format!("{} to go", dir.display()), || !dir.exists());
         let unit = [Arg::Str(self.unit.clone())];
-        let _ = with_connection(self.user, |conn| conn.call_manager("ResetFailedUnit", &unit));
+        let _ = with_connection(self.user, |conn| {
+            conn.call_manager("ResetFailedUnit", &unit)
+        });
         gone
     }
 }
