@@ -304,3 +304,39 @@ fn hull_in_hull_gets_its_cgroups_inside_the_containers() {
     case.run(&["delete", "--force", &outer.id]).ok();
     case.finish();
 }
+
+/// Where a sibling is threaded, a new cgroup is "domain invalid" and can hold no
+/// process: hull makes the container's threaded, as runc does, so init gets in, and
+/// a threaded controller's limit (pids) holds there.
+/// Seen failing before: init could not be placed in the cgroup.
+#[test]
+#[ignore = "pure cgroup v2 only: scripts/test.sh runs it in the v2 guest"]
+fn a_container_beside_a_threaded_cgroup() {
+    assert_pure_v2();
+    let case = Case::new("v2_threaded");
+    let mut b = case.bundle("v2threaded");
+    let parent = PathBuf::from("/sys/fs/cgroup/hull-test").join(format!("{}-p", b.id));
+    let sibling = parent.join("threads");
+    fs::create_dir_all(&sibling).unwrap();
+    fs::write(sibling.join("cgroup.type"), "threaded").unwrap();
+    b.set(
+        "/linux/cgroupsPath",
+        json!(format!("/hull-test/{}-p/c", b.id)),
+    );
+    b.set("/linux/resources/pids", json!({"limit": 12}));
+    let id = b.id.clone();
+    case.running(&mut b, &["sleep", "60"]);
+    let cgroup = parent.join("c");
+    let kind = fs::read_to_string(cgroup.join("cgroup.type")).unwrap();
+    let pids_max = fs::read_to_string(cgroup.join("pids.max")).unwrap();
+    // A threaded cgroup lists its threads, not processes.
+    let procs = fs::read_to_string(cgroup.join("cgroup.threads")).unwrap();
+    case.run(&["delete", "--force", &id]).ok();
+    for dir in [&sibling, &parent] {
+        let _ = fs::remove_dir(dir);
+    }
+    assert_eq!(kind.trim(), "threaded");
+    assert_eq!(pids_max.trim(), "12");
+    assert!(!procs.trim().is_empty(), "init is not in the cgroup");
+    case.finish();
+}

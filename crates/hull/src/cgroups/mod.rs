@@ -451,12 +451,14 @@ impl Cgroup {
         }
     }
 
-    /// Memory pressure notifications at `level` (v1 only: v2 offers PSI instead).
+    /// Memory pressure notifications at `level` (`low`, `medium`, `critical`).
     pub fn memory_pressure_events(&self, level: &str) -> Result<oom::OomEvents> {
-        let dir = v1::dir(&self.paths, "memory").ok_or(CgroupError::Unsupported(
-            "memory pressure levels need the v1 memory controller",
-        ))?;
-        oom::OomEvents::v1_pressure(dir, level)
+        match v1::dir(&self.paths, "memory") {
+            Some(dir) => oom::OomEvents::v1_pressure(dir, level),
+            None => {
+                oom::OomEvents::v2_pressure(self.unified().ok_or(CgroupError::NoHierarchy)?, level)
+            }
+        }
     }
 
     /// The cgroup's statistics, read from the kernel's files.
@@ -530,6 +532,9 @@ impl Cgroup {
                 }
                 other => other?,
             }
+        }
+        if let Some(dir) = self.unified() {
+            v2::make_joinable(dir)?;
         }
         Ok(())
     }
@@ -719,8 +724,17 @@ impl Cgroup {
 }
 
 fn collect_pids(dir: &Path, pids: &mut std::collections::BTreeSet<i32>) -> Result<()> {
-    let file = dir.join("cgroup.procs");
-    match fs::read_to_string(&file) {
+    let mut file = dir.join("cgroup.procs");
+    let mut text = fs::read_to_string(&file);
+    // A threaded cgroup lists threads only (each one signals its whole process).
+    if text
+        .as_ref()
+        .is_err_and(|e| e.raw_os_error() == Some(libc::EOPNOTSUPP))
+    {
+        file = dir.join("cgroup.threads");
+        text = fs::read_to_string(&file);
+    }
+    match text {
         Ok(text) => pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(source) => return Err(CgroupError::Read { path: file, source }),

@@ -1,6 +1,8 @@
-//! Out-of-memory notification (the seed's `NotifyOOM`) and, on v1, memory pressure
-//! levels. v1 registers an eventfd with `cgroup.event_control`; v2 watches
-//! `memory.events` with inotify and counts `oom_kill`.
+//! Out-of-memory notification (the seed's `NotifyOOM`) and memory pressure levels.
+//! v1 registers an eventfd with `cgroup.event_control`; v2 watches `memory.events`
+//! with inotify and counts `oom_kill` (for OOM) or, for pressure, the counter of the
+//! level: `high` (low: usage over memory.high, throttled), `max` (medium: at the limit,
+//! reclaiming), `oom` (critical: the limit could not be kept).
 
 use std::fs;
 use std::io::{self, Read};
@@ -14,8 +16,12 @@ use crate::sys;
 enum Source {
     /// An eventfd the kernel bumps on every event (and once more when the cgroup goes).
     V1 { eventfd: OwnedFd, _target: fs::File },
-    /// inotify on `memory.events`, and the last `oom_kill` count seen.
-    V2 { inotify: OwnedFd, last: u64 },
+    /// inotify on `memory.events`, the counter followed and the last count seen.
+    V2 {
+        inotify: OwnedFd,
+        key: &'static str,
+        last: u64,
+    },
 }
 
 /// Yields once per OOM event of a container's cgroup (blocking), and ends when the
@@ -64,6 +70,26 @@ impl OomEvents {
 
     /// OOM kills of the v2 cgroup at `dir`.
     pub fn v2(dir: &Path) -> Result<OomEvents, CgroupError> {
+        Self::v2_counter(dir, "oom_kill")
+    }
+
+    /// Memory pressure events (`low`, `medium` or `critical`, see the module docs) of
+    /// the v2 cgroup at `dir`.
+    pub fn v2_pressure(dir: &Path, level: &str) -> Result<OomEvents, CgroupError> {
+        let key = match level {
+            "low" => "high",
+            "medium" => "max",
+            "critical" => "oom",
+            _ => {
+                return Err(CgroupError::Unsupported(
+                    "pressure levels are low, medium, critical",
+                ))
+            }
+        };
+        Self::v2_counter(dir, key)
+    }
+
+    fn v2_counter(dir: &Path, key: &'static str) -> Result<OomEvents, CgroupError> {
         let events = dir.join("memory.events");
         let c = std::ffi::CString::new(events.as_os_str().as_bytes()).unwrap_or_default();
         let inotify =
@@ -74,7 +100,8 @@ impl OomEvents {
         Ok(OomEvents {
             source: Source::V2 {
                 inotify,
-                last: oom_kills(&events),
+                key,
+                last: count(&events, key),
             },
             dir: dir.into(),
         })
@@ -104,7 +131,7 @@ impl OomEvents {
                 }
                 Ok(Some(u64::from_ne_bytes(count)))
             }
-            Source::V2 { inotify, last } => {
+            Source::V2 { inotify, key, last } => {
                 let mut buf = [0u8; 4096];
                 let n =
                     nix::unistd::read(inotify.as_raw_fd(), &mut buf).map_err(io::Error::from)?;
@@ -112,7 +139,7 @@ impl OomEvents {
                 if n == 0 || !events.exists() {
                     return Ok(None);
                 }
-                let now = oom_kills(&events);
+                let now = count(&events, key);
                 let new = now.saturating_sub(*last);
                 *last = now;
                 Ok(Some(new))
@@ -138,9 +165,6 @@ impl Iterator for OomEvents {
     }
 }
 
-fn oom_kills(events: &Path) -> u64 {
-    stats::read_flat(events)
-        .get("oom_kill")
-        .copied()
-        .unwrap_or(0)
+fn count(events: &Path, key: &str) -> u64 {
+    stats::read_flat(events).get(key).copied().unwrap_or(0)
 }

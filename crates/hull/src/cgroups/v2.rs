@@ -360,6 +360,17 @@ pub fn enable_controllers(
     Ok(())
 }
 
+/// A cgroup whose siblings are threaded is "domain invalid" and holds no process: it
+/// becomes threaded too (as runc makes it), which lets init in, with the threaded
+/// controllers (cpu, cpuset, pids) for limits.
+pub fn make_joinable(dir: &Path) -> Result<(), CgroupError> {
+    let kind = std::fs::read_to_string(dir.join("cgroup.type")).unwrap_or_default();
+    if kind.trim() == "domain invalid" {
+        super::write_file(&dir.join("cgroup.type"), "threaded")?;
+    }
+    Ok(())
+}
+
 /// Reads the container's statistics from its v2 cgroup.
 pub fn stats(dir: &Path) -> Stats {
     let mut s = Stats::default();

@@ -543,7 +543,8 @@ impl Container {
         Ok(self.state.cgroup.oom_events()?)
     }
 
-    /// Memory pressure notifications at `level` (`low`, `medium`, `critical`; cgroup v1).
+    /// Memory pressure notifications at `level` (`low`, `medium`, `critical`): the
+    /// kernel's levels on cgroup v1, `memory.events` counters on v2 (see `cgroups::oom`).
     pub fn notify_memory_pressure(&self, level: &str) -> Result<OomEvents> {
         Ok(self.state.cgroup.memory_pressure_events(level)?)
     }
