@@ -82,14 +82,16 @@ v2_guest() {
 step cgroup-v2 v2_guest
 
 # The systemd cgroup driver, in the same guest with systemd as PID 1 of a container's
-# namespaces (this host runs no systemd).
+# namespaces (this host runs no systemd): once on pure cgroup v2, once on a hybrid host
+# as systemd lays it out.
 systemd_guest() {
     local bin
     bin=$(cargo test --workspace --no-run --message-format=json 2>/dev/null \
         | jq -r 'select(.executable != null and .profile.test == true) | .executable' \
         | grep -E '/systemd-[0-9a-f]+$')
     [[ -n $bin ]] || { echo "test.sh: no systemd test binary" >&2; return 1; }
-    bash scripts/v2-guest.sh --timeout 900 -- bash scripts/in-v2-guest-systemd.sh "$bin"
+    bash scripts/v2-guest.sh --timeout 900 -- bash scripts/in-v2-guest-systemd.sh "$bin" &&
+        bash scripts/v2-guest.sh --hybrid --timeout 900 -- bash scripts/in-v2-guest-systemd.sh "$bin"
 }
 step systemd-driver systemd_guest
 

@@ -4,8 +4,10 @@
 # never installed on the host) booted with cgroup_no_v1=all, cgroup2 mounted at
 # /sys/fs/cgroup with every controller enabled for the root's children.
 #
-#   bash scripts/v2-guest.sh [--timeout SECONDS] [--disk] -- CMD ARGS...   (as root)
+#   bash scripts/v2-guest.sh [--timeout SECONDS] [--disk] [--hybrid] -- CMD ARGS...   (as root)
 #
+# With --hybrid the same kernel keeps its v1 controllers and the guest has the hybrid
+# layout systemd makes (v1 hierarchies, name=systemd, an empty cgroup2 at unified).
 # Inside the guest: the host's / read-only (9p) under a tmpfs overlay (writes succeed and
 # are thrown away), the current directory shared read-write at its own path, private
 # /proc /sys /dev /run /tmp, bpffs, loopback only, uid 0. With --disk, a 64 MiB scratch
@@ -20,15 +22,17 @@ set -euo pipefail
 cache=/var/cache/hull-v2-guest
 timeout=0
 disk=
+hybrid=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --timeout) timeout=$2; shift 2 ;;
         --disk) disk=1; shift ;;
+        --hybrid) hybrid=1; shift ;;
         --) shift; break ;;
-        *) echo "usage: $0 [--timeout S] [--disk] -- CMD ARGS..." >&2; exit 2 ;;
+        *) echo "usage: $0 [--timeout S] [--disk] [--hybrid] -- CMD ARGS..." >&2; exit 2 ;;
     esac
 done
-[[ $# -gt 0 ]] || { echo "usage: $0 [--timeout S] [--disk] -- CMD ARGS..." >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: $0 [--timeout S] [--disk] [--hybrid] -- CMD ARGS..." >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "v2-guest: run me as root" >&2; exit 2; }
 say() { echo "v2-guest: $*" >&2; }
 
@@ -55,7 +59,7 @@ if [[ -z $package ]]; then
 fi
 kver=${package#linux-image-}
 kdir=$cache/$kver
-initrd_version=3   # bump when the initramfs below changes
+initrd_version=5   # bump when the initramfs below changes
 if [[ ! -e $kdir/ready ]] || [[ $(cat "$kdir/ready") != "$initrd_version" ]]; then
     rm -rf "$kdir"
     mkdir -p "$kdir/dl"
@@ -115,7 +119,21 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts $R/dev/pts
 ln -sf pts/ptmx $R/dev/ptmx
 mount -t tmpfs -o mode=1777,nosuid,nodev shm $R/dev/shm
 mount -t mqueue mqueue $R/dev/mqueue
-mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $R/sys/fs/cgroup || halt "no cgroup2"
+if grep -q hullg.hybrid /proc/cmdline; then
+    # A hybrid host as systemd lays it out: v1 controllers, its own name=systemd
+    # hierarchy, and cgroup2 (no controllers) at unified.
+    mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup $R/sys/fs/cgroup
+    for c in cpu,cpuacct memory pids devices freezer blkio cpuset hugetlb perf_event \
+             net_cls,net_prio rdma misc none,name=systemd; do
+        d=$R/sys/fs/cgroup/${c#none,name=}
+        mkdir -p "$d"
+        mount -t cgroup -o "nosuid,nodev,noexec,$c" cgroup "$d" || halt "no cgroup $c"
+    done
+    mkdir -p $R/sys/fs/cgroup/unified
+    mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 $R/sys/fs/cgroup/unified || halt "no cgroup2"
+else
+    mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $R/sys/fs/cgroup || halt "no cgroup2"
+fi
 mount -t bpf bpf $R/sys/fs/bpf
 # /tmp as on the host (a disk, not nodev): tests make device nodes below it.
 mount -t tmpfs -o mode=755,nosuid,nodev run $R/run
@@ -127,8 +145,10 @@ while read -r tag path; do
     mount -t 9p -o $p9,cache=loose "$tag" "$R$path" || halt "no share $path"
 done <$R/run/hullg/shares
 # Every controller for the root's children, as systemd enables them.
-enable=; for c in $(cat $R/sys/fs/cgroup/cgroup.controllers); do enable="$enable +$c"; done
-echo "$enable" >$R/sys/fs/cgroup/cgroup.subtree_control
+if [[ -e $R/sys/fs/cgroup/cgroup.controllers ]]; then
+    enable=; for c in $(cat $R/sys/fs/cgroup/cgroup.controllers); do enable="$enable +$c"; done
+    echo "$enable" >$R/sys/fs/cgroup/cgroup.subtree_control
+fi
 hostname hull-v2-guest
 ip link set lo up
 umount /proc /sys 2>/dev/null
@@ -177,7 +197,8 @@ if [[ -n $disk ]]; then
     truncate -s 64M "$run/disk.img"
     disk_args=(-drive "file=$run/disk.img,if=virtio,format=raw,cache=unsafe")
 fi
-append="console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all hullg.run=$run"
+append="console=ttyS0 quiet loglevel=3 panic=-1 hullg.run=$run"
+if [[ -n $hybrid ]]; then append+=" hullg.hybrid"; else append+=" cgroup_no_v1=all"; fi
 # Time savers under emulation: no crypto self-tests, two slow initcalls skipped, the TSC
 # trusted, no Spectre mitigations.
 append+=" cryptomgr.notests initcall_blacklist=init_kprobe_trace,crypto_kdf108_init tsc=reliable no_timer_check mitigations=off"

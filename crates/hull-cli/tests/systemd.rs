@@ -4,8 +4,8 @@
 //! go on working through it. Judged by `systemctl` and by the scope's cgroup files.
 //!
 //! These need systemd as PID 1, which this machine does not run: they are ignored
-//! here, and `scripts/test.sh` runs them in the cgroup v2 guest under systemd
-//! (`scripts/in-v2-guest-systemd.sh`). Refusals that need no systemd are in
+//! here, and `scripts/test.sh` runs them in the guest under systemd
+//! (`scripts/in-v2-guest-systemd.sh`), once with pure cgroup v2 and once hybrid. Refusals that need no systemd are in
 //! `bad_input.rs`.
 
 mod common;
@@ -51,37 +51,116 @@ fn a_container_is_a_transient_scope() {
     case.run(&["--systemd-cgroup", "create", "--bundle", b.dir_str(), &b.id])
         .ok();
     let pid = case.state(&b.id)["pid"].as_i64().unwrap();
-    let dir = PathBuf::from("/sys/fs/cgroup/system.slice").join(&unit);
-    let read = |file: &str| {
-        fs::read_to_string(dir.join(file))
+    // The scope's directory in a hierarchy ("" for cgroup v2 alone).
+    let v2 = PathBuf::from("/sys/fs/cgroup/cgroup.controllers").exists();
+    let dir = |hierarchy: &str| {
+        PathBuf::from("/sys/fs/cgroup")
+            .join(hierarchy)
+            .join("system.slice")
+            .join(&unit)
+    };
+    let read = |hierarchy: &str, file: &str| {
+        fs::read_to_string(dir(hierarchy).join(file))
             .unwrap()
             .trim()
             .to_string()
+    };
+    // A file's value in whichever of the two layouts this host has.
+    let value = |v2_file: &str, v1_hierarchy: &str, v1_file: &str| {
+        if v2 {
+            read("", v2_file)
+        } else {
+            read(v1_hierarchy, v1_file)
+        }
     };
 
     assert_eq!(systemctl(&["is-active", &unit]), "active");
     assert_eq!(property(&unit, "Delegate"), "yes");
     assert_eq!(property(&unit, "MemoryMax"), (64 << 20).to_string());
     assert_eq!(property(&unit, "TasksMax"), "30");
-    assert!(read("cgroup.procs").lines().any(|l| l == pid.to_string()));
-    assert_eq!(read("memory.max"), (64 << 20).to_string());
-    assert_eq!(read("pids.max"), "30");
-    assert_eq!(read("cpu.weight"), "20");
+    let hierarchies: &[&str] = if v2 {
+        &[""]
+    } else {
+        &[
+            "systemd",
+            "unified",
+            "memory",
+            "pids",
+            "cpu,cpuacct",
+            "devices",
+            "freezer",
+        ]
+    };
+    for h in hierarchies {
+        let procs = read(h, "cgroup.procs");
+        assert!(procs.lines().any(|l| l == pid.to_string()), "{h}: {procs}");
+    }
+    let memory = (64 << 20).to_string();
+    assert_eq!(
+        value("memory.max", "memory", "memory.limit_in_bytes"),
+        memory
+    );
+    assert_eq!(value("pids.max", "pids", "pids.max"), "30");
+    assert_eq!(
+        value("cpu.weight", "cpu,cpuacct", "cpu.shares"),
+        if v2 { "20" } else { "512" }
+    );
+    if !v2 {
+        let devices = read("devices", "devices.list");
+        assert!(!devices.contains("a *:* rwm"), "{devices}");
+    }
 
     case.start(&b.id);
     case.run(&["pause", &b.id]).ok();
-    assert_eq!(read("cgroup.freeze"), "1");
+    assert_eq!(
+        value("cgroup.freeze", "freezer", "freezer.state"),
+        if v2 { "1" } else { "FROZEN" }
+    );
     case.run(&["resume", &b.id]).ok();
-    assert_eq!(read("cgroup.freeze"), "0");
+    assert_eq!(
+        value("cgroup.freeze", "freezer", "freezer.state"),
+        if v2 { "0" } else { "THAWED" }
+    );
     case.run(&["update", "--pids-limit", "20", &b.id]).ok();
-    assert_eq!(read("pids.max"), "20");
+    assert_eq!(value("pids.max", "pids", "pids.max"), "20");
     assert_eq!(property(&unit, "TasksMax"), "20");
     let exec = case.run(&["exec", &b.id, "cat", "/proc/self/cgroup"]);
     exec.ok();
-    assert!(exec.out().ends_with(&unit), "{exec}");
+    for line in exec.out().lines() {
+        assert!(line.ends_with(&unit), "{exec}");
+    }
 
     case.run(&["delete", "--force", &b.id]).ok();
-    assert!(!dir.exists(), "the scope's cgroup is left");
+    for h in hierarchies {
+        assert!(!dir(h).exists(), "the scope's cgroup is left in {h:?}");
+    }
     assert_ne!(systemctl(&["is-active", &unit]), "active");
+    case.finish();
+}
+
+/// Every call is answered: a call that reached systemd in one read with the
+/// handshake's end was once left unanswered (create, update or delete then hung for
+/// the 30 s read timeout, about one call in five under emulation).
+#[test]
+#[ignore = "systemd as PID 1 only: scripts/test.sh runs it in the v2 guest under systemd"]
+fn calls_in_a_row_are_all_answered() {
+    let case = Case::new("systemd_calls");
+    for round in 0..5 {
+        let mut b = case.bundle(&format!("sdcalls{round}"));
+        b.set(
+            "/linux/cgroupsPath",
+            json!(format!("system.slice:hull:{}", b.id)),
+        );
+        b.set("/linux/resources", json!({"pids": {"limit": 30}}));
+        b.args(&["sleep", "60"]);
+        b.write();
+        case.run(&["--systemd-cgroup", "create", "--bundle", b.dir_str(), &b.id])
+            .ok();
+        case.run(&["update", "--pids-limit", "20", &b.id]).ok();
+        let unit = format!("hull-{}.scope", b.id);
+        assert_eq!(property(&unit, "TasksMax"), "20");
+        case.run(&["delete", "--force", &b.id]).ok();
+        assert_ne!(systemctl(&["is-active", &unit]), "active");
+    }
     case.finish();
 }

@@ -513,7 +513,7 @@ impl Cgroup {
             return Ok(());
         }
         for (key, path) in &self.paths {
-            let cpuset = key.split(',').any(|c| c == "cpuset");
+            let cpuset = holds_cpuset(key);
             if let Some(parent) = path.parent() {
                 ensure_dir(parent, cpuset)?;
             }
@@ -712,11 +712,8 @@ impl Cgroup {
             return Ok(());
         };
         scope.start(pid, id, resources, self.systemd_dir())?;
-        for path in self.paths.values().filter(|p| !p.exists()) {
-            fs::create_dir_all(path).map_err(|source| CgroupError::Create {
-                path: path.clone(),
-                source,
-            })?;
+        for (key, path) in self.paths.iter().filter(|(_, p)| !p.exists()) {
+            ensure_dir(path, holds_cpuset(key))?;
             write_file(&path.join("cgroup.procs"), &pid.to_string())?;
         }
         Ok(())
@@ -791,6 +788,11 @@ fn remove_tree(path: &Path) -> Result<()> {
 }
 
 /// Makes `path` and its missing parents; what exists already is fine.
+/// Whether hierarchy `key` is the v1 cpuset one (see [`make_dir`]).
+fn holds_cpuset(key: &str) -> bool {
+    key.split(',').any(|c| c == "cpuset")
+}
+
 fn ensure_dir(path: &Path, cpuset: bool) -> Result<()> {
     if path.exists() {
         return Ok(());

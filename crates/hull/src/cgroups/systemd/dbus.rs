@@ -296,6 +296,9 @@ fn parse(message: &[u8]) -> io::Result<Reply> {
     Ok(reply)
 }
 
+/// How long systemd may take to answer a call.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A connection to systemd: its private socket, or a bus (then `Hello` first and
 /// calls addressed to `org.freedesktop.systemd1`).
 pub struct Connection {
@@ -309,7 +312,7 @@ impl Connection {
     /// message bus rather than systemd's own socket.
     pub fn open(path: &Path, on_bus: bool) -> io::Result<Connection> {
         let stream = UnixStream::connect(path)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
         let mut conn = Connection {
             stream: BufReader::new(stream),
             serial: 0,
@@ -317,14 +320,16 @@ impl Connection {
         };
         let uid = nix::unistd::geteuid().as_raw().to_string();
         let hex: String = uid.bytes().map(|b| format!("{b:02x}")).collect();
-        let hello = format!("\0AUTH EXTERNAL {hex}\r\n");
+        // BEGIN goes with AUTH, as systemd's own clients send it: sent after the OK,
+        // it can reach systemd in one read with the first call, and systemd (252
+        // seen) then leaves that call unanswered until more comes.
+        let hello = format!("\0AUTH EXTERNAL {hex}\r\nBEGIN\r\n");
         conn.stream.get_mut().write_all(hello.as_bytes())?;
         let mut line = String::new();
         conn.stream.read_line(&mut line)?;
         if !line.starts_with("OK ") {
             return Err(bad(&format!("authentication refused: {}", line.trim())));
         }
-        conn.stream.get_mut().write_all(b"BEGIN\r\n")?;
         if on_bus {
             conn.call(
                 Some("org.freedesktop.DBus"),
@@ -398,7 +403,14 @@ impl Connection {
     /// One whole message from the stream.
     fn read_message(&mut self) -> io::Result<Vec<u8>> {
         let mut fixed = [0u8; 16];
-        self.stream.read_exact(&mut fixed)?;
+        self.stream.read_exact(&mut fixed).map_err(|e| {
+            if e.kind() == io::ErrorKind::WouldBlock {
+                let secs = ANSWER_TIMEOUT.as_secs();
+                io::Error::new(io::ErrorKind::TimedOut, format!("no answer in {secs} s"))
+            } else {
+                e
+            }
+        })?;
         if fixed[0] != b'l' {
             return Err(bad("a big-endian peer"));
         }
