@@ -35,6 +35,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod user;
+
 /// The static busybox copied into every rootfs.
 pub const BUSYBOX: &str = "/bin/busybox";
 

@@ -207,6 +207,12 @@ impl Layout {
     /// The cgroup of a systemd scope: its path below the manager's cgroup, in every
     /// hierarchy. Nothing exists yet: systemd makes it when init is placed.
     pub fn systemd_cgroup(&self, scope: systemd::Scope) -> Result<Cgroup> {
+        if scope.user && !self.is_unified() {
+            // systemd delegates no v1 controller to a user (runc refuses this too).
+            return Err(CgroupError::Unsupported(
+                "the systemd cgroup driver for an unprivileged user needs a cgroup v2 host",
+            ));
+        }
         let at = scope.manager_cgroup()?.join(scope.relative_dir());
         let paths = self
             .hierarchies

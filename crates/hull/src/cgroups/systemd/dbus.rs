@@ -357,14 +357,32 @@ impl Connection {
 
     /// A string property of systemd's manager (`ControlGroup`, say).
     pub fn get_manager_property(&mut self, name: &str) -> io::Result<Option<String>> {
+        self.get_property("/org/freedesktop/systemd1", "Manager", name)
+    }
+
+    /// A string property of the unit `unit` (`ActiveState`, say).
+    pub fn get_unit_property(&mut self, unit: &str, name: &str) -> io::Result<Option<String>> {
+        let path = self
+            .call_manager("GetUnit", &[Arg::Str(unit.into())])?
+            .ok_or_else(|| bad("GetUnit without a path"))?;
+        self.get_property(&path, "Unit", name)
+    }
+
+    /// A string property of object `path`, interface `org.freedesktop.systemd1.<interface>`.
+    fn get_property(
+        &mut self,
+        path: &str,
+        interface: &str,
+        name: &str,
+    ) -> io::Result<Option<String>> {
         let destination = self.on_bus.then_some("org.freedesktop.systemd1");
         self.call(
             destination,
-            "/org/freedesktop/systemd1",
+            path,
             "org.freedesktop.DBus.Properties",
             "Get",
             &[
-                Arg::Str("org.freedesktop.systemd1.Manager".into()),
+                Arg::Str(format!("org.freedesktop.systemd1.{interface}")),
                 Arg::Str(name.into()),
             ],
         )

@@ -137,10 +137,42 @@ impl Scope {
         })
         .map_err(failed(format!("starting {}", self.unit)))?;
         let procs = dir.join("cgroup.procs");
-        wait_until(&format!("init in {}", dir.display()), || {
-            std::fs::read_to_string(&procs)
-                .is_ok_and(|p| p.lines().any(|l| l.trim() == pid.to_string()))
+        let mut checks = 0u32;
+        let mut failed_scope = false;
+        let placed = wait_until(&format!("init in {}", dir.display()), || {
+            let placed = std::fs::read_to_string(&procs)
+                .is_ok_and(|p| p.lines().any(|l| l.trim() == pid.to_string()));
+            // Not there yet: every 50 looks, has the scope failed (systemd could not
+            // move init)?
+            checks += 1;
+            if !placed && checks % 50 == 0 {
+                failed_scope = self.active_state().as_deref() == Some("failed");
+            }
+            placed || failed_scope
+        });
+        if failed_scope {
+            let _ = self.stop(dir);
+            return Err(refused(format!(
+                "{} failed: systemd could not move init into it{}",
+                self.unit,
+                if self.user {
+                    " (from outside its own cgroups the user's systemd needs the \
+                     system's, over the system bus)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        placed
+    }
+
+    /// The scope unit's `ActiveState`, if systemd can say.
+    fn active_state(&self) -> Option<String> {
+        with_connection(self.user, |conn| {
+            conn.get_unit_property(&self.unit, "ActiveState")
         })
+        .ok()
+        .flatten()
     }
 
     /// Changes the scope's properties for new limits (runtime only, as runc), so that
