@@ -63,6 +63,28 @@ fn an_unprivileged_user_runs_rootless_bundles() {
     case.finish();
 }
 
+/// A rootless container given a network namespace of its own has `lo` there, up, and
+/// nothing else (read over netlink: /sys is the host's, bound).
+#[test]
+fn a_rootless_network_namespace_has_loopback_up() {
+    let case = Case::new("rootless_lo");
+    let user = User::new(&case, "rlo", false);
+    let mut b = rootless_bundle(&case, &user, "rootlesslo", &["ip", "-o", "link"]);
+    let mut namespaces = b.config["linux"]["namespaces"].as_array().unwrap().clone();
+    namespaces.push(serde_json::json!({"type": "network"}));
+    b.set("/linux/namespaces", serde_json::Value::Array(namespaces));
+    b.write();
+    let out = user.hull(&["run", "--bundle", b.dir_str(), &b.id]);
+    out.ok();
+    let links: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(links.len(), 1, "{out}");
+    assert!(
+        links[0].starts_with("1: lo: <LOOPBACK,UP,LOWER_UP>"),
+        "{out}"
+    );
+    case.finish();
+}
+
 /// Limits a rootless container cannot have (no cgroup delegated to the user) are
 /// refused with the field named, and nothing is left.
 #[test]
