@@ -55,11 +55,7 @@ fn an_unprivileged_user_runs_rootless_bundles() {
     assert_eq!(owner, user.uid);
     assert!(user.state_root().join(&held.id).is_dir());
     user.hull(&["delete", "--force", &held.id]).ok();
-    assert!(
-        user.state_entries().is_empty(),
-        "{:?}",
-        user.state_entries()
-    );
+    user.assert_no_state();
     case.finish();
 }
 
@@ -96,11 +92,7 @@ fn limits_that_cannot_be_applied_are_refused() {
     b.write();
     let out = user.hull(&["run", "--bundle", b.dir_str(), &b.id]);
     out.assert_bad_input(&["linux.resources"]);
-    assert!(
-        user.state_entries().is_empty(),
-        "{:?}",
-        user.state_entries()
-    );
+    user.assert_no_state();
     case.finish();
 }
 
@@ -145,11 +137,7 @@ fn subordinate_ids_are_mapped_through_the_setuid_helpers() {
     b.write();
     let out = lonely.hull(&["run", "--bundle", b.dir_str(), &b.id]);
     out.assert_bad_input(&["linux.uidMappings"]);
-    assert!(
-        lonely.state_entries().is_empty(),
-        "{:?}",
-        lonely.state_entries()
-    );
+    lonely.assert_no_state();
     case.finish();
 }
 

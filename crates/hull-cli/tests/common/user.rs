@@ -101,6 +101,17 @@ impl User {
         self.runtime_dir.join("hull")
     }
 
+    /// Panics if the user's state root holds anything (a refused command leaves nothing).
+    #[track_caller]
+    pub fn assert_no_state(&self) {
+        let left = self.state_entries();
+        assert!(
+            left.is_empty(),
+            "left in {}: {left:?}",
+            self.state_root().display()
+        );
+    }
+
     pub fn state_entries(&self) -> Vec<String> {
         fs::read_dir(self.state_root())
             .map(|d| {
