@@ -36,6 +36,9 @@ struct Cli {
     /// (linux.cgroupsPath as slice:prefix:name).
     #[arg(long = "systemd-cgroup", global = true)]
     systemd_cgroup: bool,
+    /// The CRIU program for checkpoint and restore [default: criu on PATH].
+    #[arg(long, global = true)]
+    criu: Option<PathBuf>,
     #[command(subcommand)]
     command: commands::Command,
 }
@@ -60,7 +63,11 @@ fn default_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Go's flag package (runc's engines) also spells long flags with one dash.
+    let cli = Cli::parse_from(std::env::args_os().map(|arg| match arg.to_str() {
+        Some("-no-subreaper") => "--no-subreaper".into(),
+        _ => arg,
+    }));
     if cli.command.runs_in_container() {
         if let Err(e) = hull::sealed::ensure() {
             eprintln!("hull: re-exec from a sealed copy of the runtime: {e}");
@@ -82,7 +89,8 @@ fn main() -> ExitCode {
     if cli.systemd_cgroup {
         command.use_systemd_cgroup();
     }
-    let result = commands::run(command, &cli.root.unwrap_or_else(default_root));
+    let root = cli.root.unwrap_or_else(default_root);
+    let result = commands::run(command, &root, cli.criu.as_deref());
     match result {
         Ok(code) => ExitCode::from(code),
         Err(message) => {

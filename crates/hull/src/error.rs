@@ -100,6 +100,8 @@ pub enum Error {
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Criu(#[from] crate::criu::CriuError),
     #[error("linux.seccomp: {0}")]
     Seccomp(#[from] crate::seccomp::SeccompError),
     /// A hook failed (the text names it and says how).

@@ -33,6 +33,7 @@
 pub mod cgroups;
 pub mod config;
 pub mod container;
+pub mod criu;
 pub mod error;
 pub mod factory;
 pub mod fdpass;
@@ -51,6 +52,7 @@ mod sys;
 
 pub use config::Config;
 pub use container::{Container, ExecOptions, State, Status};
+pub use criu::{CgroupsMode, CriuOptions};
 pub use error::{ConfigError, Error, ErrorCode, Result};
 pub use factory::Factory;
 pub use process::{ExitStatus, Process};

@@ -518,3 +518,33 @@ pub fn prctl(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> i
     let ret = unsafe { libc::prctl(option, arg2, arg3, 0 as libc::c_ulong, 0 as libc::c_ulong) };
     check(ret as libc::c_long).map(drop)
 }
+
+/// Has `command` move descriptors to the numbers it expects between fork and exec:
+/// each (from, to) is dup2'ed, `to` left without close-on-exec. Every `from` must be
+/// above every `to`.
+pub fn set_child_fds(command: &mut std::process::Command, fds: Vec<(RawFd, RawFd)>) {
+    use std::os::unix::process::CommandExt;
+    let run = move || -> io::Result<()> {
+        for &(from, to) in &fds {
+            // SAFETY: dup2 on descriptors of the child's own table.
+            check(unsafe { libc::dup2(from, to) } as libc::c_long)?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure makes system calls only (no allocation, no lock), so it is
+    // safe in the child of a multi-threaded parent.
+    unsafe { command.pre_exec(run) };
+}
+
+/// A duplicate of `fd` (close-on-exec) numbered `min` or above.
+pub fn dup_above(fd: BorrowedFd<'_>, min: RawFd) -> io::Result<OwnedFd> {
+    let new = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::F_DUPFD_CLOEXEC(min))?;
+    // SAFETY: fcntl just made this descriptor for us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Takes ownership of a descriptor a `nix` call just returned as a number.
+pub fn owned(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller passes a descriptor just made for it, owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

@@ -166,8 +166,7 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     let blocked = (!args.detach).then(signals::block_all);
     if !args.detach {
         // The process is our grandchild (it had to fork into the pid namespace).
-        // SAFETY: prctl with integer arguments.
-        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        hull::process::become_subreaper().map_err(|e| format!("subreaper: {e}"))?;
     }
     let opts = ExecOptions {
         ignore_paused: args.ignore_paused,

@@ -13,10 +13,13 @@ use super::CmdResult;
 #[derive(clap::Args)]
 pub struct Args {}
 
-pub fn run(_: Args) -> CmdResult {
+pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {
+    // As runc reports it, and only when a CRIU hull can drive is there.
+    let criu = criu.unwrap_or(std::path::Path::new("criu"));
+    let checkpoint = hull::criu::check_version(criu).is_ok();
     let mut namespaces: Vec<&str> = NamespaceKind::ALL.iter().map(|k| k.oci_name()).collect();
     namespaces.sort_unstable();
-    let features = json!({
+    let mut features = json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": hull::container::state::OCI_VERSION,
         "hooks": HOOKS,
@@ -43,6 +46,9 @@ pub fn run(_: Args) -> CmdResult {
             "io.github.seccomp.libseccomp.version": hull::seccomp::library_version(),
         }
     });
+    if checkpoint {
+        features["annotations"]["org.opencontainers.runc.checkpoint.enabled"] = "true".into();
+    }
     let text = serde_json::to_string_pretty(&features).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(0)

@@ -1,6 +1,7 @@
 //! The runc commands, one module each. Every command returns the exit code to use, or
 //! the one-line error to report.
 
+mod checkpoint;
 mod create;
 mod delete;
 mod events;
@@ -10,6 +11,7 @@ mod kill;
 mod list;
 mod pause;
 mod ps;
+mod restore;
 mod run;
 mod spec;
 mod start;
@@ -54,6 +56,10 @@ pub enum Command {
     Exec(Box<exec::Args>),
     /// Print what this runtime supports (OCI features JSON).
     Features(features::Args),
+    /// Save a running container to disk with CRIU.
+    Checkpoint(Box<checkpoint::Args>),
+    /// Make a container from a bundle and restore its processes from a checkpoint.
+    Restore(Box<restore::Args>),
 }
 
 impl Command {
@@ -62,6 +68,7 @@ impl Command {
         match self {
             Command::Create(a) => a.common.systemd_cgroup = true,
             Command::Run(a) => a.common.systemd_cgroup = true,
+            Command::Restore(a) => a.systemd_cgroup = true,
             _ => {}
         }
     }
@@ -75,7 +82,8 @@ impl Command {
     }
 }
 
-pub fn run(command: Command, root: &Path) -> CmdResult {
+/// Runs `command` with state under `root`, CRIU at `criu` (or `criu` on PATH).
+pub fn run(command: Command, root: &Path, criu: Option<&Path>) -> CmdResult {
     match command {
         Command::Spec(a) => spec::run(a),
         Command::Create(a) => create::run(a, root),
@@ -91,7 +99,9 @@ pub fn run(command: Command, root: &Path) -> CmdResult {
         Command::Events(a) => events::run(a, root),
         Command::Update(a) => update::run(*a, root),
         Command::Exec(a) => exec::run(*a, root),
-        Command::Features(a) => features::run(a),
+        Command::Features(a) => features::run(a, criu),
+        Command::Checkpoint(a) => checkpoint::run(*a, root, criu),
+        Command::Restore(a) => restore::run(*a, root, criu),
     }
 }
 
@@ -138,6 +148,17 @@ fn pass_fds(process: &mut hull::Process, preserve: u32) {
             .extra_files
             .push(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) });
     }
+}
+
+/// The caller's descriptor `fd` (a number it handed us on the command line), if open.
+fn caller_fd(fd: i32) -> Option<std::os::fd::OwnedFd> {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return None;
+    }
+    // SAFETY: the caller handed this descriptor to us by number, and nothing else in
+    // this process uses it.
+    Some(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }
 
 /// `--pidfd-socket`: sends a pidfd of the container's process to the unix socket.

@@ -2,7 +2,10 @@
 //! subreaper, deletes the container afterwards (unless --keep) and exits with its
 //! status (128 + signal when killed).
 
+use std::os::unix::net::UnixStream;
 use std::path::Path;
+
+use nix::sys::signal::SigSet;
 
 use super::create::{create, CreateArgs};
 use super::CmdResult;
@@ -30,8 +33,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     }
     let blocked = (!args.detach).then(signals::block_all);
     if !args.detach && !args.no_subreaper {
-        // SAFETY: prctl with integer arguments.
-        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        hull::process::become_subreaper().map_err(|e| format!("subreaper: {e}"))?;
     }
     let (mut container, console) = create(&args.common, &args.id, root, args.detach)?;
     match container.exec() {
@@ -42,20 +44,32 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
             return Err(e.to_string());
         }
     }
-    let Some(set) = blocked else {
-        return Ok(0);
-    };
+    match blocked {
+        Some(set) => wait_in_foreground(container, console, &set, args.keep),
+        None => Ok(0),
+    }
+}
+
+/// The foreground's part once the container runs: relay its terminal (from `console`)
+/// or forward signals (blocked as `set`) until init exits, delete the container unless
+/// `keep`, and exit with init's status.
+pub fn wait_in_foreground(
+    mut container: hull::Container,
+    console: Option<UnixStream>,
+    set: &SigSet,
+    keep: bool,
+) -> CmdResult {
     // Other commands (kill, delete, state) may act on the container while it runs.
     container.unlock();
     let init = container.init_pid().unwrap_or(0);
     let status = match console {
         Some(socket) => {
-            crate::tty::relay_until_exit(crate::tty::receive_master(&socket)?, init, &set)
+            crate::tty::relay_until_exit(crate::tty::receive_master(&socket)?, init, set)
         }
-        None => signals::forward_until_exit(init, &set),
+        None => signals::forward_until_exit(init, set),
     };
-    log::debug(&format!("container {} exited: {status:?}", args.id));
-    if !args.keep {
+    log::debug(&format!("container {} exited: {status:?}", container.id()));
+    if !keep {
         container.lock().map_err(|e| e.to_string())?;
         super::hook_warning(container.destroy())?;
     }

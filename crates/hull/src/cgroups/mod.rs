@@ -457,6 +457,20 @@ impl Cgroup {
         }
     }
 
+    /// The directory whose freezer stops the whole container: v1's freezer hierarchy,
+    /// else the v2 cgroup.
+    pub fn freezer_dir(&self) -> Option<&Path> {
+        v1::dir(&self.paths, "freezer").or_else(|| self.unified())
+    }
+
+    /// Puts process `pid` in the cgroup, in every hierarchy, from outside.
+    pub fn add_process(&self, pid: i32) -> Result<()> {
+        for path in self.paths.values() {
+            write_file(&path.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Memory pressure notifications at `level` (`low`, `medium`, `critical`).
     pub fn memory_pressure_events(&self, level: &str) -> Result<oom::OomEvents> {
         match v1::dir(&self.paths, "memory") {

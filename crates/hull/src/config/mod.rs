@@ -167,6 +167,11 @@ impl NamespaceKind {
             other => other.proc_name(),
         }
     }
+
+    /// The kind OCI calls `name`.
+    pub fn from_oci_name(name: &str) -> Option<NamespaceKind> {
+        Self::ALL.into_iter().find(|k| k.oci_name() == name)
+    }
 }
 
 /// A namespace the container gets: a new one, or the one at `path` to join.

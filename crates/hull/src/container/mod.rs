@@ -1,6 +1,8 @@
 //! A container and its life: status read from the kernel (never merely remembered),
-//! starting init, letting it exec (`start`), signals, and destruction.
+//! starting init, letting it exec (`start`), signals, and destruction. Checkpoint and
+//! restore are in `checkpoint`.
 
+mod checkpoint;
 pub(crate) mod liveness;
 pub mod state;
 
@@ -203,7 +205,10 @@ impl Container {
             };
         }
         if !liveness::is_alive(self.state.init_pid, self.state.init_start_time) {
-            return Status::Stopped;
+            return match self.state.checkpointed {
+                true => Status::Checkpointed,
+                false => Status::Stopped,
+            };
         }
         if self.dir.join(EXEC_FIFO).exists() {
             return Status::Created;
@@ -232,22 +237,7 @@ impl Container {
         }
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
-        let config_path = self.state.config.cgroup.path.as_deref();
-        let cgroup = if self.state.config.cgroup.systemd {
-            let user = crate::process::unprivileged();
-            let scope = Scope::parse(config_path, &self.state.id, user)?;
-            layout.systemd_cgroup(scope)?
-        } else {
-            layout.cgroup_for(config_path.unwrap_or(Path::new(&self.state.id)))?
-        };
-        // Checked before the state names it: a cgroup that is not the container's alone
-        // must never be killed or removed by a later delete.
-        cgroup.check_unused()?;
-        self.state.cgroup = cgroup;
-        self.state.init_process = process.describe();
-        // Saved before anything exists on the host, so that `delete` can find and clean
-        // whatever a crash from here on leaves behind.
-        self.state.save(&self.dir)?;
+        self.claim_cgroup(&layout, process)?;
         if let Err(e) = self.prepare_host() {
             // Nothing was started: nothing to kill.
             self.undo_start(false);
@@ -262,8 +252,33 @@ impl Container {
         }
     }
 
+    /// Chooses the container's cgroup (nothing is made yet) and saves the state, so
+    /// that `delete` can find and clean whatever a crash from here on leaves behind.
+    fn claim_cgroup(&mut self, layout: &Layout, process: &Process) -> Result<()> {
+        let config_path = self.state.config.cgroup.path.as_deref();
+        let cgroup = if self.state.config.cgroup.systemd {
+            let user = crate::process::unprivileged();
+            let scope = Scope::parse(config_path, &self.state.id, user)?;
+            layout.systemd_cgroup(scope)?
+        } else {
+            layout.cgroup_for(config_path.unwrap_or(Path::new(&self.state.id)))?
+        };
+        // Checked before the state names it: a cgroup that is not the container's alone
+        // must never be killed or removed by a later delete.
+        cgroup.check_unused()?;
+        self.state.cgroup = cgroup;
+        self.state.init_process = process.describe();
+        self.state.save(&self.dir)
+    }
+
     /// Makes the cgroup with its limits, and exec.fifo.
     fn prepare_host(&mut self) -> Result<()> {
+        self.make_cgroup()?;
+        make_exec_fifo(&self.dir.join(EXEC_FIFO), &self.state.config)
+    }
+
+    /// Makes the cgroup with its limits (with systemd, once a process is placed in it).
+    fn make_cgroup(&mut self) -> Result<()> {
         match self.state.cgroup.create() {
             Err(e) if crate::process::unprivileged() && e.is_denied() => {
                 self.go_without_cgroup(e)?
@@ -275,7 +290,38 @@ impl Container {
             }
             other => other?,
         }
-        make_exec_fifo(&self.dir.join(EXEC_FIFO), &self.state.config)
+        Ok(())
+    }
+
+    /// Puts process `pid` in the container's cgroup from outside (systemd makes the
+    /// scope with it, and the limits follow).
+    fn place_process(&self, pid: i32) -> Result<()> {
+        if self.state.cgroup.systemd.is_none() {
+            return Ok(self.state.cgroup.add_process(pid)?);
+        }
+        let resources = &self.state.config.cgroup.resources;
+        self.state.cgroup.place(pid, &self.state.id, resources)?;
+        self.limit()
+    }
+
+    /// How `cgroup` mounts show the container its cgroup. A container without a cgroup
+    /// of its own (rootless, none delegated) is shown the one it is in: the caller's.
+    fn cgroup_mount_plan(&self, layout: &Layout) -> Result<CgroupMountPlan> {
+        let hierarchies = match self.state.cgroup.paths.is_empty() {
+            true => layout.own_cgroup()?.into_iter().collect(),
+            false => self
+                .state
+                .cgroup
+                .paths
+                .iter()
+                .map(|(k, p)| (k.clone(), p.clone()))
+                .collect(),
+        };
+        Ok(CgroupMountPlan {
+            unified: layout.is_unified(),
+            own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
+            hierarchies,
+        })
     }
 
     /// Applies the device rules and the limits to the container's cgroup.
@@ -310,23 +356,7 @@ impl Container {
     /// Starts init.
     fn spawn(&self, layout: &Layout, process: &Process) -> Result<Spawned> {
         let fifo = self.dir.join(EXEC_FIFO);
-        // A container without a cgroup of its own (rootless, none delegated) is shown
-        // the one it is in: the caller's.
-        let hierarchies = match self.state.cgroup.paths.is_empty() {
-            true => layout.own_cgroup()?.into_iter().collect(),
-            false => self
-                .state
-                .cgroup
-                .paths
-                .iter()
-                .map(|(k, p)| (k.clone(), p.clone()))
-                .collect(),
-        };
-        let mounts = CgroupMountPlan {
-            unified: layout.is_unified(),
-            own_namespace: self.state.config.namespace(NamespaceKind::Cgroup).is_some(),
-            hierarchies,
-        };
+        let mounts = self.cgroup_mount_plan(layout)?;
         // The runtime's hooks, when init stops for them before pivot_root.
         let template = self.state.oci(Status::Creating.as_str(), 0);
         let state_of = |pid: i32| {
@@ -426,6 +456,12 @@ impl Container {
         self.state.init_pid = pid;
         self.state.init_start_time = start_time;
         self.state.created = state::now_rfc3339();
+        self.record_namespaces_and_stdio(pid);
+        self.state.save(&self.dir)
+    }
+
+    /// Where init's namespaces and stdio are, for exec and for a later checkpoint.
+    fn record_namespaces_and_stdio(&mut self, pid: i32) {
         self.state.namespace_paths = self
             .state
             .config
@@ -443,7 +479,6 @@ impl Container {
                     .unwrap_or_default()
             })
             .collect();
-        self.state.save(&self.dir)
     }
 
     /// Lets a `Created` container's init exec the user's program (OCI `start`).
@@ -568,6 +603,7 @@ impl Container {
     /// `Destroy`). A container that is already gone is not an error.
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
+        checkpoint::remove_restore_root(&self.dir);
         // A cgroup still holding a process that is not the container's stays where it is;
         // the container is gone all the same (as with runc), and that is reported.
         let left = match self.state.cgroup.remove() {

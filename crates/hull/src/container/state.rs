@@ -39,6 +39,9 @@ pub struct State {
     /// delegated cgroup), if it has none.
     #[serde(default)]
     pub cgroup_skipped: Option<String>,
+    /// A checkpoint stopped the container (it is `Checkpointed` until restored).
+    #[serde(default)]
+    pub checkpointed: bool,
 }
 
 impl State {
@@ -55,6 +58,7 @@ impl State {
             init_process: Process::default(),
             external_descriptors: Vec::new(),
             cgroup_skipped: None,
+            checkpointed: false,
         }
     }
 

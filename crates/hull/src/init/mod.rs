@@ -11,6 +11,7 @@ mod exec;
 mod identity;
 pub(crate) mod join;
 mod namespaces;
+mod stdio;
 mod system;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -275,6 +276,9 @@ fn prepare(
     rootfs::finalize(config).map_err(|e| e.to_string())?;
 
     let own_mounts = config.namespace(NamespaceKind::Mount).is_some();
+    if own_mounts && !process.terminal {
+        stdio::reopen_dev_null()?;
+    }
     let prepared = become_process(process, plan.seccomp.as_ref(), own_mounts, proc, chan)?;
     Ok((prepared, own_fds))
 }

@@ -148,6 +148,12 @@ impl Process {
     }
 }
 
+/// Makes the caller a child subreaper: orphans below it (a container's init after an
+/// intermediate process exits) become its children, to wait for.
+pub fn become_subreaper() -> std::io::Result<()> {
+    crate::sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0)
+}
+
 /// Whether hull runs as an unprivileged user: euid not 0, or root of a user namespace
 /// other than the initial one (inside a rootless container, say). Such a runtime can
 /// write only its own id maps, and uses cgroups only where they are delegated to it.

@@ -30,6 +30,29 @@ pub struct CgroupMountPlan {
     pub hierarchies: Vec<(String, PathBuf)>,
 }
 
+impl CgroupMountPlan {
+    /// Where each hierarchy goes for a cgroup mount at `destination`: (hierarchy key,
+    /// mount point in the container, the container's directory on the host). One
+    /// cgroup2 mount at `destination` on a pure v2 host; else one directory per
+    /// hierarchy below it (`unified` for v2, `systemd` for `name=systemd`).
+    pub fn mount_points(&self, destination: &Path) -> Vec<(String, PathBuf, PathBuf)> {
+        if self.unified {
+            let host = self.hierarchies.first().map(|(_, p)| p.clone());
+            return vec![(String::new(), destination.into(), host.unwrap_or_default())];
+        }
+        self.hierarchies
+            .iter()
+            .map(|(key, host)| {
+                let name = match key.as_str() {
+                    "" => "unified",
+                    k => k.strip_prefix("name=").unwrap_or(k),
+                };
+                (key.clone(), destination.join(name), host.clone())
+            })
+            .collect()
+    }
+}
+
 fn reopen(root: BorrowedFd<'_>, m: &Mount) -> Result<OwnedFd> {
     resolve::open(
         root,
@@ -240,13 +263,10 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
     let dest = resolve::create(root, &m.destination, Kind::Dir, Symlinks::Refuse)
         .map_err(err("create mount point", &m.destination))?;
     let target = fd_path(&dest);
+    let points = plan.mount_points(&m.destination);
     if plan.unified {
-        let host = plan
-            .hierarchies
-            .first()
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default();
-        mount_hierarchy("", &host, &target, flags, plan.own_namespace)
+        let (_, _, host) = &points[0];
+        mount_hierarchy("", host, &target, flags, plan.own_namespace)
             .map_err(err("mount cgroup2 on", &m.destination))?;
         if !plan.own_namespace {
             set_bind_attrs(root, &m.destination, m.options.attrs)?;
@@ -261,18 +281,13 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
         Some(&c"mode=755".into()),
     )
     .map_err(err("mount tmpfs for cgroups on", &m.destination))?;
-    for (key, host) in &plan.hierarchies {
-        let name = match key.as_str() {
-            "" => "unified",
-            k => k.strip_prefix("name=").unwrap_or(k),
-        };
-        let sub = m.destination.join(name);
-        let fd = resolve::create(root, &sub, Kind::Dir, Symlinks::Refuse)
-            .map_err(err("create", &sub))?;
+    for (key, sub, host) in &points {
+        let fd =
+            resolve::create(root, sub, Kind::Dir, Symlinks::Refuse).map_err(err("create", sub))?;
         mount_hierarchy(key, host, &fd_path(&fd), flags, plan.own_namespace)
-            .map_err(err("mount cgroup on", &sub))?;
+            .map_err(err("mount cgroup on", sub))?;
         if !plan.own_namespace {
-            set_bind_attrs(root, &sub, m.options.attrs)?;
+            set_bind_attrs(root, sub, m.options.attrs)?;
         }
         // Co-mounted controllers (cpu,cpuacct) are reachable under each name.
         if key.contains(',') {
@@ -285,6 +300,7 @@ fn mount_cgroup(root: BorrowedFd<'_>, m: &Mount, plan: &CgroupMountPlan) -> Resu
                     Symlinks::Refuse,
                 )
                 .map_err(err("open", &m.destination))?;
+                let name = sub.file_name().unwrap_or_default();
                 nix::unistd::symlinkat(name, Some(std::os::fd::AsRawFd::as_raw_fd(&parent)), alias)
                     .or_else(|e| {
                         if e == nix::errno::Errno::EEXIST {

@@ -103,7 +103,7 @@ fn create_following(
             OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
             Mode::from_bits_truncate(0o644),
         )
-        .map(|fd| drop(unsafe_owned(fd)))
+        .map(|fd| drop(sys::owned(fd)))
     } else {
         nix::sys::stat::mkdirat(
             Some(parent.as_raw_fd()),
@@ -131,12 +131,6 @@ fn create_following(
     }
     // Resolved again from the root, so that what we return obeys the same rules.
     open(root, path, o_path, symlinks)
-}
-
-fn unsafe_owned(fd: std::os::fd::RawFd) -> OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
-    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// The `/proc/self/fd/N` path of a descriptor: what `mount(2)` takes as a path to

@@ -1,0 +1,46 @@
+//! Init's stdio inside the container: whichever of fds 0-2 is the host's `/dev/null`
+//! is swapped for the container's own, as runc does, so the container holds no file of
+//! a host mount it cannot see (CRIU could not checkpoint it: "Can't lookup mount").
+
+use std::os::fd::AsRawFd;
+
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::stat::{fstat, major, minor, FileStat, Mode, SFlag};
+
+use super::InitResult;
+
+fn is_null_device(stat: &FileStat) -> bool {
+    SFlag::from_bits_truncate(stat.st_mode & libc::S_IFMT) == SFlag::S_IFCHR
+        && major(stat.st_rdev) == 1
+        && minor(stat.st_rdev) == 3
+}
+
+/// Reopens each stdio descriptor that is a null device other than the container's
+/// `/dev/null` from the container's (checked to be the null device, never a planted
+/// file), with the same access mode. Called after pivot_root, in a mount namespace of
+/// the container's own.
+pub fn reopen_dev_null() -> InitResult<()> {
+    for fd in 0..=2 {
+        let Ok(stat) = fstat(fd) else { continue };
+        if !is_null_device(&stat) {
+            continue;
+        }
+        let access =
+            fcntl(fd, FcntlArg::F_GETFL).map_err(|e| format!("fd {fd}: {e}"))? & libc::O_ACCMODE;
+        let null = nix::fcntl::open(
+            "/dev/null",
+            OFlag::from_bits_truncate(access) | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map(crate::sys::owned)
+        .map_err(|e| format!("open the container's /dev/null: {e}"))?;
+        let ours = fstat(null.as_raw_fd()).map_err(|e| format!("fstat /dev/null: {e}"))?;
+        if !is_null_device(&ours) {
+            return Err("the container's /dev/null is not the null device".into());
+        }
+        if (ours.st_dev, ours.st_ino) != (stat.st_dev, stat.st_ino) {
+            nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("dup2 to fd {fd}: {e}"))?;
+        }
+    }
+    Ok(())
+}
