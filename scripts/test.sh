@@ -7,7 +7,7 @@
 # nothing, then runs, stopping at the first failure:
 #   cargo fmt --all -- --check
 #   cargo clippy --workspace --all-targets -- -D warnings
-#   cargo test --workspace
+#   cargo test --workspace (checkpoint tests with the CRIU of scripts/criu.sh)
 #   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh),
 #   and the systemd cgroup driver's there under systemd
 # Needs no terminal and no stdin (works under CI=true).
@@ -52,6 +52,13 @@ for component in rustfmt clippy; do
         rustup component add "$component" </dev/null || die "rustup component add $component failed"
     fi
 done
+
+# CRIU for checkpoint and restore: the host's if it works on this kernel, else the one
+# scripts/criu.sh makes (Debian 12's 3.17 fails on kernels >= 6.13). First on PATH too,
+# where podman and containerd look for `criu`.
+criu=$(bash scripts/criu.sh) || die "no CRIU that works on this kernel (scripts/criu.sh)"
+export HULL_TEST_CRIU=$criu
+PATH="$(dirname "$criu"):$PATH"
 
 # --- the suite -----------------------------------------------------------------------------
 step() {

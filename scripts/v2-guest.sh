@@ -59,7 +59,7 @@ if [[ -z $package ]]; then
 fi
 kver=${package#linux-image-}
 kdir=$cache/$kver
-initrd_version=5   # bump when the initramfs below changes
+initrd_version=7   # bump when the initramfs below changes
 if [[ ! -e $kdir/ready ]] || [[ $(cat "$kdir/ready") != "$initrd_version" ]]; then
     rm -rf "$kdir"
     mkdir -p "$kdir/dl"
@@ -80,11 +80,15 @@ if [[ ! -e $kdir/ready ]] || [[ $(cat "$kdir/ready") != "$initrd_version" ]]; th
         cp "$image" "$kdir/vmlinux"
     fi
 
-    # The initramfs: busybox, the modules for 9p, overlay and the disk, and /init.
+    # The initramfs: busybox, the modules for 9p, overlay and the disk, the ones CRIU
+    # probes for (veth, tun, nftables, the socket diag modules) and locks the network with
+    # (iptables), and /init.
     staging=$(mktemp -d)
     mkdir -p "$staging"/{bin,dev,proc,sys,newroot,lower,upper,mods}
     cp /bin/busybox "$staging/bin/busybox"
-    for module in virtio_pci 9pnet_virtio 9p overlay virtio_blk; do
+    for module in virtio_pci 9pnet_virtio 9p overlay virtio_blk veth tun nf_tables nft_compat \
+                  iptable_filter ip6table_filter unix_diag inet_diag tcp_diag udp_diag \
+                  netlink_diag af_packet_diag; do
         modprobe -d "$kdir/root" -S "$kver" --show-depends "$module" | awk '$1 == "insmod" { print $2 }'
     done | awk '!seen[$0]++' | while read -r path; do
         name=$(basename "$path"); name=${name%.xz}

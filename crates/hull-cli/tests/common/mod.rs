@@ -308,12 +308,19 @@ impl Case {
         )
     }
 
-    fn spawn_cmd(&self, mut cmd: Command, shown: String) -> Running {
+    fn spawn_cmd(&self, cmd: Command, shown: String) -> Running {
+        self.spawn_cmd_to(cmd, shown, None)
+    }
+
+    /// Starts `cmd` with its stdout to `stdout`, or to a file of the case.
+    fn spawn_cmd_to(&self, mut cmd: Command, shown: String, stdout: Option<Stdio>) -> Running {
         let (stdout_path, stderr_path) = self.output_files();
-        let stdout = fs::File::create(&stdout_path).expect("creating stdout file");
+        let stdout = stdout.unwrap_or_else(|| {
+            Stdio::from(fs::File::create(&stdout_path).expect("creating stdout file"))
+        });
         let stderr = fs::File::create(&stderr_path).expect("creating stderr file");
         cmd.stdin(Stdio::null())
-            .stdout(Stdio::from(stdout))
+            .stdout(stdout)
             .stderr(Stdio::from(stderr));
         let child = cmd
             .spawn()
@@ -348,6 +355,13 @@ impl Case {
     /// Runs `runtime --root <root> <args>` to completion.
     pub fn run(&self, args: &[&str]) -> Output {
         self.spawn(args).wait()
+    }
+
+    /// [`Case::run`] with `stdout` (a pipe, say) as the runtime's standard output, which
+    /// a container it makes inherits; `Output::stdout` is then empty.
+    pub fn run_with_stdout(&self, args: &[&str], stdout: Stdio) -> Output {
+        let (cmd, shown) = self.runtime_command(args);
+        self.spawn_cmd_to(cmd, shown, Some(stdout)).wait()
     }
 
     /// Runs the runtime with `file` open for reading as fd 3 (not close-on-exec), through the

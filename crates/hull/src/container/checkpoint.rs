@@ -75,7 +75,7 @@ impl Container {
         };
         let swrk = Swrk::start(Launch {
             criu: opts.program(),
-            stdio: [None, None, None],
+            stdio: [(); 3].map(|()| std::process::Stdio::null()),
             inherit: Vec::new(),
         });
         let log = work_dir.join("dump.log");
@@ -85,11 +85,15 @@ impl Container {
             Err(e) => Err(e),
         };
         criu::failure("checkpoint", log, result, opts.program())?;
-        if !opts.leave_running && !opts.pre_dump {
-            self.state.checkpointed = true;
-            self.state.save(&self.dir)?;
+        if opts.leave_running || opts.pre_dump {
+            return Ok(());
         }
-        Ok(())
+        // CRIU ended the tree: the container holds nothing on the host any more but
+        // its state, and a restore makes its cgroup anew.
+        self.state.cgroup.remove()?;
+        self.state.cgroup = crate::cgroups::Cgroup::default();
+        self.state.checkpointed = true;
+        self.state.save(&self.dir)
     }
 
     /// Restores the container from `opts.images_dir` (the seed's `Restore`): a container
@@ -117,13 +121,7 @@ impl Container {
         let layout = Layout::detect()?;
         self.claim_cgroup(&layout, process)?;
         let result = self.prepare_restore_host().and_then(|()| {
-            self.run_restore(
-                &layout,
-                process,
-                opts,
-                (&images, &work, &work_dir),
-                &descriptors,
-            )
+            self.run_restore(process, opts, (&images, &work, &work_dir), &descriptors)
         });
         remove_restore_root(&self.dir);
         if let Err(e) = result {
@@ -138,6 +136,16 @@ impl Container {
     /// The cgroup with its limits, the mount points of the binds (a copied rootfs may
     /// lack them), and the root bound where CRIU takes it from.
     fn prepare_restore_host(&mut self) -> Result<()> {
+        let config = &self.state.config;
+        if config.readonly_rootfs && !config.rootfs.join("tmp").is_dir() {
+            // CRIU pivots into the restored root through its /tmp (seen with 4.2; runc
+            // fails the same way, with "Can't create a temporary directory").
+            return Err(CriuError::Refused(
+                "CRIU cannot restore a read-only root filesystem without a /tmp directory in it"
+                    .into(),
+            )
+            .into());
+        }
         self.make_cgroup()?;
         bind_restore_root(&self.state.config.rootfs, &self.dir)?;
         let rootfs = fs::File::open(&self.state.config.rootfs)
@@ -165,7 +173,6 @@ impl Container {
 
     fn run_restore(
         &mut self,
-        layout: &Layout,
         process: &mut Process,
         opts: &CriuOptions,
         (images, work, work_dir): (&fs::File, &fs::File, &Path),
@@ -197,11 +204,13 @@ impl Container {
             });
             inherit.push(fd);
         }
+        // The process's stdio, or where it has none, the caller's own.
         let stdio = [
             process.stdin.take(),
             process.stdout.take(),
             process.stderr.take(),
-        ];
+        ]
+        .map(|fd| fd.map_or_else(std::process::Stdio::inherit, std::process::Stdio::from));
         let swrk = Swrk::start(Launch {
             criu: opts.program(),
             stdio,
@@ -217,7 +226,7 @@ impl Container {
         };
         // CRIU goes into the container's cgroup first: the tree it makes is born there.
         self.place_process(swrk.pid())?;
-        rpc.cg_root = cgroup_roots(swrk.pid(), layout);
+        rpc.cg_root = cgroup_roots(swrk.pid());
         let req = Req {
             r#type: ReqType::Restore as i32,
             opts: Some(rpc),
@@ -337,19 +346,18 @@ impl Container {
     }
 }
 
-/// The cgroup CRIU is in, per v1 hierarchy, for `cg_root`: the restored tree goes to
-/// the same place. On a pure v2 host the tree is born in CRIU's cgroup anyway.
-fn cgroup_roots(criu_pid: i32, layout: &Layout) -> Vec<CgroupRoot> {
-    if layout.is_unified() {
-        return Vec::new();
-    }
+/// The cgroup CRIU is in (the container's), for `cg_root`: the restored tree goes
+/// there, not to the cgroups the images name (the checkpointed container's, which a
+/// restore under another id must not make again). Per v1 hierarchy, and the v2 one as
+/// the default for every other.
+fn cgroup_roots(criu_pid: i32) -> Vec<CgroupRoot> {
     let text = fs::read_to_string(format!("/proc/{criu_pid}/cgroup")).unwrap_or_default();
     text.lines()
         .filter_map(|line| {
             let mut fields = line.splitn(3, ':');
             let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
-            (!controllers.is_empty()).then(|| CgroupRoot {
-                ctrl: Some(controllers.to_string()),
+            Some(CgroupRoot {
+                ctrl: (!controllers.is_empty()).then(|| controllers.to_string()),
                 path: path.to_string(),
             })
         })

@@ -175,7 +175,7 @@ pub fn check_features(opts: &CriuOptions) -> Result<(), CriuError> {
     };
     let swrk = swrk::Swrk::start(swrk::Launch {
         criu: opts.program(),
-        stdio: [None, None, None],
+        stdio: [(); 3].map(|()| std::process::Stdio::null()),
         inherit: Vec::new(),
     })
     .map_err(|e| talk_error(opts.program(), e))?;

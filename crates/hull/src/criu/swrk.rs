@@ -17,8 +17,8 @@ use crate::sys;
 /// How CRIU is started.
 pub struct Launch<'a> {
     pub criu: &'a Path,
-    /// CRIU's stdin, stdout and stderr (`/dev/null` where `None`).
-    pub stdio: [Option<OwnedFd>; 3],
+    /// CRIU's stdin, stdout and stderr.
+    pub stdio: [Stdio; 3],
     /// Descriptors CRIU gets as its fds 4, 5, … (for `inherit_fd`).
     pub inherit: Vec<OwnedFd>,
 }
@@ -75,11 +75,7 @@ impl Swrk {
         let mut command = Command::new(launch.criu);
         command.args(["swrk", "3"]);
         let [stdin, stdout, stderr] = launch.stdio;
-        let stdio = |fd: Option<OwnedFd>| fd.map_or_else(Stdio::null, Stdio::from);
-        command
-            .stdin(stdio(stdin))
-            .stdout(stdio(stdout))
-            .stderr(stdio(stderr));
+        command.stdin(stdin).stdout(stdout).stderr(stderr);
         sys::set_child_fds(&mut command, fds);
         let child = command.spawn().map_err(SwrkError::Start)?;
         Ok(Swrk {
