@@ -1,6 +1,6 @@
 //! containerd drives hull through `ctr run --runc-binary` (the runc v2 shim calls hull
 //! exactly as it calls runc): run with exit codes, a terminal, a detached task with exec,
-//! ps, pause/resume, metrics, kill and delete, and a memory limit.
+//! ps, pause/resume, metrics, kill and delete, a memory limit; checkpoint and restore.
 
 use std::time::Duration;
 
@@ -152,4 +152,103 @@ fn ctr_runs_containers_on_hull() {
         "cgroups left"
     );
     assert!(wrapper.calls().contains("create"), "hull was never called");
+}
+
+/// containerd's checkpoint and restore with hull as the runtime: `ctr container
+/// checkpoint --task --rw` (the shim asks hull for `checkpoint --leave-running`) of a
+/// counter, the task removed, then `ctr container restore --live --rw`: the counter goes
+/// on from where it was, in its cgroup.
+#[test]
+fn ctr_checkpoints_and_restores_on_hull() {
+    let parent = CgroupParent::new("ctrcr");
+    let scratch = Scratch::new("ctrcr");
+    let netns = Netns::new("hullctrcr");
+    let wrapper = Wrapper::new(&scratch);
+    let containerd = Containerd::start(&scratch, &netns, &wrapper, false);
+    let ns = unique("hullctrcr");
+    containerd.import(&ns, &images::busybox());
+    let ctr = || containerd.ctr(&ns);
+    let mut execs = 0;
+    let mut count = || -> u64 {
+        execs += 1;
+        run_ok(
+            ctr()
+                .args(["task", "exec", "--exec-id", &format!("c{execs}"), "cr"])
+                .args(["cat", "/count"]),
+        )
+        .trim()
+        .parse()
+        .unwrap()
+    };
+    run_ok(
+        ctr()
+            .arg("run")
+            .args(runtime_flags(&wrapper, &scratch))
+            .arg("--cgroup")
+            .arg(format!("{}/cr", parent.path))
+            .args(["-d", images::BUSYBOX, "cr", "sh", "-c"])
+            .arg("i=0; while :; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.1; done"),
+    );
+    wait_until("the counter", Duration::from_secs(10), || count() >= 10);
+
+    let image = "hull.test/cr-checkpoint:1";
+    run_ok(ctr().args(["container", "checkpoint", "--task", "--rw", "cr", image]));
+    assert!(
+        wrapper.calls().contains("checkpoint"),
+        "hull was not asked to checkpoint"
+    );
+    let reached = count();
+    assert!(
+        reached >= 10,
+        "the task left running started over: {reached}"
+    );
+    run_ok(ctr().args(["task", "kill", "-s", "KILL", "cr"]));
+    wait_until("the task to stop", Duration::from_secs(10), || {
+        run_ok(ctr().args(["task", "ls"])).contains("STOPPED")
+    });
+    run_ok(ctr().args(["task", "delete", "cr"]));
+    run_ok(ctr().args(["container", "delete", "cr"]));
+
+    run_ok(ctr().args(["container", "restore", "--live", "--rw", "cr", image]));
+    assert!(
+        run_ok(ctr().args(["task", "ls"])).contains("RUNNING"),
+        "the restored task is not running"
+    );
+    let after = count();
+    assert!(
+        after >= reached,
+        "the restored counter started over: {after}"
+    );
+    let pid: u32 = run_ok(ctr().args(["task", "ls"]))
+        .lines()
+        .find(|l| l.starts_with("cr "))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .expect("the restored task's pid");
+    assert_eq!(
+        cgroup_of(pid, "pids").as_deref(),
+        Some(format!("{}/cr", parent.path).as_str()),
+        "the restored task is not in its cgroup"
+    );
+
+    run_ok(ctr().args(["task", "kill", "-s", "KILL", "cr"]));
+    wait_until("the task to stop", Duration::from_secs(10), || {
+        run_ok(ctr().args(["task", "ls"])).contains("STOPPED")
+    });
+    run_ok(ctr().args(["task", "delete", "cr"]));
+    run_ok(ctr().args(["container", "delete", "cr"]));
+    run_ok(ctr().args(["images", "rm", image]));
+    assert!(
+        wrapper.calls().contains("restore"),
+        "hull was never asked to restore"
+    );
+    assert_eq!(
+        parent.pids(),
+        Vec::<u32>::new(),
+        "processes left in the cgroups"
+    );
+    assert_eq!(
+        parent.remove(),
+        Vec::<std::path::PathBuf>::new(),
+        "cgroups left"
+    );
 }

@@ -2,7 +2,7 @@
 //! codes, a terminal, detached containers with exec, pause/unpause, stats, top, logs,
 //! stop/start/kill/rm, and the limits and filesystems users ask for (`--memory`,
 //! `--pids-limit`, `--read-only`, `--tmpfs`), each read back from the host or from
-//! inside.
+//! inside; checkpoint and restore, in place and exported under a new name.
 
 use std::process::Command;
 
@@ -223,5 +223,95 @@ fn podman_runs_containers_on_hull() {
         "processes left in the cgroups"
     );
     assert!(wrapper.calls().contains("create"), "hull was never called");
+    run_ok(podman.cmd().args(["rmi", "-a", "-f"]));
+}
+
+/// The count a counter container (see [`COUNTER`]) has reached, read through `exec`.
+fn count(podman: &Podman, name: &str) -> u64 {
+    podman
+        .ok(&["exec", name, "cat", "/count"])
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Counts up in /count, ten times a second.
+const COUNTER: &str =
+    "i=0; while :; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.1; done";
+
+/// `podman container checkpoint` and `restore` with hull as the runtime (podman asks
+/// `hull checkpoint --help` first, then drives CRIU through hull): a counter goes on
+/// from where it was, in place and, from an exported archive, under a new name.
+#[test]
+fn podman_checkpoints_and_restores_on_hull() {
+    let parent = CgroupParent::new("podmancr");
+    let scratch = Scratch::new("podmancr");
+    let netns = Netns::new("hullpodmancr");
+    let wrapper = Wrapper::new(&scratch);
+    Podman::configure(&scratch, &wrapper);
+    let podman = Podman {
+        scratch: &scratch,
+        netns: &netns,
+        parent: &parent,
+    };
+    run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
+    run_ok(&mut podman.run(&["-d", "--name", "cr"], &["sh", "-c", COUNTER]));
+    wait_until("the counter", std::time::Duration::from_secs(10), || {
+        count(&podman, "cr") >= 10
+    });
+
+    // In place.
+    podman.ok(&["container", "checkpoint", "cr"]);
+    assert_eq!(podman.status("cr"), "exited");
+    let reached = wrapper.calls();
+    assert!(
+        reached.contains("checkpoint"),
+        "hull was not asked to checkpoint"
+    );
+    podman.ok(&["container", "restore", "cr"]);
+    assert_eq!(podman.status("cr"), "running");
+    let after = count(&podman, "cr");
+    assert!(after >= 10, "the restored counter started over: {after}");
+    assert!(
+        cgroup_of(podman.pid("cr"), "pids").is_some_and(|cgroup| cgroup.starts_with(&parent.path)),
+        "the restored container is not in its cgroup"
+    );
+
+    // Exported, then imported under a new name.
+    let archive = scratch.path("cr.tar.gz");
+    podman.ok(&[
+        "container",
+        "checkpoint",
+        "--export",
+        archive.to_str().unwrap(),
+        "cr",
+    ]);
+    let before = after;
+    podman.ok(&[
+        "container",
+        "restore",
+        "--import",
+        archive.to_str().unwrap(),
+        "--name",
+        "cr2",
+    ]);
+    assert_eq!(podman.status("cr2"), "running");
+    let imported = count(&podman, "cr2");
+    assert!(
+        imported >= before,
+        "the imported counter started over: {imported}"
+    );
+
+    podman.ok(&["rm", "-f", "cr", "cr2"]);
+    assert_eq!(podman.ok(&["ps", "-aq"]).trim(), "");
+    assert_eq!(
+        parent.pids(),
+        Vec::<u32>::new(),
+        "processes left in the cgroups"
+    );
+    assert!(
+        wrapper.calls().contains("restore"),
+        "hull was never asked to restore"
+    );
     run_ok(podman.cmd().args(["rmi", "-a", "-f"]));
 }
