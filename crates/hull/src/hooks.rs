@@ -10,10 +10,22 @@ use std::time::{Duration, Instant};
 use crate::config::hooks::Hook;
 use crate::sys;
 
-/// Runs `hooks` in order with `state` on their stdin; stops at the first failure.
+/// Runs `hooks` in order with `state` on their stdin; stops at the first failure. A
+/// hook without an `env` of its own inherits ours, as runc's and crun's do.
 pub fn run_all(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> {
+    run_all_with_env(kind, hooks, state, None)
+}
+
+/// As [`run_all`], but a hook without an `env` of its own gets `env` (startContainer's
+/// hooks get the container process's environment, as in runc and crun).
+pub fn run_all_with_env(
+    kind: &str,
+    hooks: &[Hook],
+    state: &str,
+    env: Option<&[String]>,
+) -> Result<(), String> {
     hooks.iter().try_for_each(|h| {
-        run(h, state).map_err(|e| format!("{kind} hook {}: {e}", h.path.display()))
+        run(h, state, env).map_err(|e| format!("{kind} hook {}: {e}", h.path.display()))
     })
 }
 
@@ -24,7 +36,7 @@ pub fn run_every(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> 
     let failures: Vec<String> = hooks
         .iter()
         .filter_map(|h| {
-            run(h, state)
+            run(h, state, None)
                 .err()
                 .map(|e| format!("{kind} hook {}: {e}", h.path.display()))
         })
@@ -36,15 +48,17 @@ pub fn run_every(kind: &str, hooks: &[Hook], state: &str) -> Result<(), String> 
     }
 }
 
-fn run(hook: &Hook, state: &str) -> Result<(), String> {
+fn run(hook: &Hook, state: &str, default_env: Option<&[String]>) -> Result<(), String> {
     let mut cmd = Command::new(&hook.path);
     if let Some((argv0, rest)) = hook.args.split_first() {
         cmd.arg0(argv0).args(rest);
     }
-    cmd.env_clear();
-    for kv in &hook.env {
-        if let Some((k, v)) = kv.split_once('=') {
-            cmd.env(k, v);
+    if let Some(env) = hook.env.as_deref().or(default_env) {
+        cmd.env_clear();
+        for kv in env {
+            if let Some((k, v)) = kv.split_once('=') {
+                cmd.env(k, v);
+            }
         }
     }
     // stderr into an anonymous file: a pipe would stall a chatty hook.

@@ -8,6 +8,9 @@ use oci_spec::runtime as oci;
 
 use crate::config::hooks::{Hook, Hooks};
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
+use crate::config::scheduling::{
+    self, BitSet, CpuAffinity, IoPriority, MemoryPolicy, Personality, Scheduler,
+};
 use crate::config::seccomp::{self, Action, ArgCompare, Seccomp, SyscallRule};
 use crate::config::{
     mount_options, CapSet, Capabilities, CgroupConfig, Config, Device, DeviceRule, IdMap, Mount,
@@ -31,46 +34,66 @@ pub fn load(bundle: &Path) -> crate::Result<(Config, Process)> {
 
 /// Parses and converts a config.json's bytes; relative paths are taken from `bundle`.
 pub fn from_json(json: &[u8], bundle: &Path) -> Result<(Config, Process)> {
-    let de = &mut serde_json::Deserializer::from_slice(json);
-    let spec: oci::Spec = serde_path_to_error::deserialize(de).map_err(|e| {
-        // serde_path_to_error says "." or "?" when the document itself is broken.
-        let field = match e.path().to_string() {
-            p if p == "." || p == "?" => String::new(),
-            p => p,
-        };
-        bad(field, e.into_inner().to_string())
-    })?;
+    let spec: oci::Spec = parse(json, "")?;
     convert(&spec, bundle)
 }
 
 /// Parses an OCI `linux.resources` object (what `update --resources` takes).
 pub fn resources_from_json(json: &[u8]) -> Result<Resources> {
-    let de = &mut serde_json::Deserializer::from_slice(json);
-    let r: oci::LinuxResources = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." || p == "?" => "linux.resources".to_string(),
-            p => format!("linux.resources.{p}"),
-        };
-        bad(field, e.into_inner().to_string())
-    })?;
-    resource_limits(&r)
+    resource_limits(&parse(json, "linux.resources")?)
 }
 
 /// Parses an OCI `process` object (what `exec --process` takes).
 pub fn process_from_json(json: &[u8]) -> Result<Process> {
-    let de = &mut serde_json::Deserializer::from_slice(json);
-    let p: oci::Process = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." || p == "?" => "process".to_string(),
-            p => format!("process.{p}"),
-        };
-        bad(field, e.into_inner().to_string())
-    })?;
-    process(&p)
+    process(&parse(json, "process")?)
+}
+
+/// Deserializes `json`, an object at `at` in a config.json; an error names the field.
+fn parse<T: serde::de::DeserializeOwned>(json: &[u8], at: &str) -> Result<T> {
+    let field = |path: String| match (path.as_str(), at) {
+        // serde_path_to_error says "." or "?" when the document itself is broken.
+        ("." | "?", _) => at.to_string(),
+        (_, "") => path,
+        _ => format!("{at}.{path}"),
+    };
+    let parsed = if json.windows(DL_OVERRUN.len()).any(|w| w == DL_OVERRUN) {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| bad(at, e.to_string()))?;
+        spell_dl_overrun_as_oci_spec(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+    } else {
+        let de = &mut serde_json::Deserializer::from_slice(json);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+    };
+    parsed.map_err(|(path, e)| bad(field(path), e))
+}
+
+const DL_OVERRUN: &[u8] = b"SCHED_FLAG_DL_OVERRUN";
+
+/// oci-spec 0.10 reads the spec's `SCHED_FLAG_DL_OVERRUN` only as
+/// `SCHED_FLAG_D_L_OVERRUN`: respell it in `process.scheduler.flags` (of a config, or
+/// of a process object).
+fn spell_dl_overrun_as_oci_spec(value: &mut serde_json::Value) {
+    let process = match value.get_mut("process") {
+        Some(p) => p,
+        None => value,
+    };
+    let flags = process
+        .get_mut("scheduler")
+        .and_then(|s| s.get_mut("flags"))
+        .and_then(|f| f.as_array_mut());
+    for flag in flags.into_iter().flatten() {
+        if flag == "SCHED_FLAG_DL_OVERRUN" {
+            *flag = "SCHED_FLAG_D_L_OVERRUN".into();
+        }
+    }
 }
 
 /// Converts a parsed OCI spec.
 pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
+    check_version(spec.version())?;
     let default_linux = oci::Linux::default();
     let linux = spec.linux().as_ref().unwrap_or(&default_linux);
     let root = spec
@@ -102,6 +125,18 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         return Err(bad(
             "linux.timeOffsets",
             "offsets need a new time namespace",
+        ));
+    }
+    if linux.intel_rdt().is_some() {
+        // Applying it needs the resctrl filesystem (Intel RDT / AMD QoS hardware); hull
+        // does not drive resctrl yet, and a limit asked for must not silently vanish.
+        return Err(bad(
+            "linux.intelRdt",
+            if Path::new("/sys/fs/resctrl/schemata").exists() {
+                "resctrl is not supported by hull"
+            } else {
+                "this host has no resctrl filesystem (/sys/fs/resctrl)"
+            },
         ));
     }
     let sysctl: BTreeMap<String, String> = linux
@@ -137,6 +172,8 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         hooks: hooks(spec)?,
         seccomp: seccomp(linux)?,
         mount_label: linux.mount_label().clone().filter(|l| !l.is_empty()),
+        personality: personality(linux)?,
+        memory_policy: memory_policy(linux)?,
     };
     let process = process(
         spec.process()
@@ -144,6 +181,160 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .ok_or_else(|| bad("process", "is required"))?,
     )?;
     Ok((config, process))
+}
+
+/// `ociVersion` must be a semantic version of the spec's major version 1 (as crun
+/// checks); every 1.x is read, newer fields this hull does not know being ignored.
+fn check_version(version: &str) -> Result<()> {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+    };
+    if parts.len() != 3 || !parts.iter().all(numeric) {
+        return Err(bad(
+            "ociVersion",
+            format!("{version:?} is not a semantic version"),
+        ));
+    }
+    if parts[0] != "1" {
+        return Err(bad(
+            "ociVersion",
+            format!("{version}: only major version 1 of the runtime-spec is supported"),
+        ));
+    }
+    Ok(())
+}
+
+fn personality(linux: &oci::Linux) -> Result<Option<Personality>> {
+    let Some(p) = linux.personality() else {
+        return Ok(None);
+    };
+    let domain = match p.domain() {
+        oci::LinuxPersonalityDomain::PerLinux => scheduling::PER_LINUX,
+        oci::LinuxPersonalityDomain::PerLinux32 => scheduling::PER_LINUX32,
+    };
+    Personality::new(domain, p.flags().as_deref().unwrap_or_default())
+        .map(Some)
+        .map_err(|e| bad("linux.personality.flags", e))
+}
+
+fn memory_policy(linux: &oci::Linux) -> Result<Option<MemoryPolicy>> {
+    let Some(p) = linux.memory_policy() else {
+        return Ok(None);
+    };
+    use oci::MemoryPolicyModeType as M;
+    let mode = match p.mode() {
+        M::MpolDefault => scheduling::MPOL_DEFAULT,
+        M::MpolBind => scheduling::MPOL_BIND,
+        M::MpolInterleave => scheduling::MPOL_INTERLEAVE,
+        M::MpolWeightedInterleave => scheduling::MPOL_WEIGHTED_INTERLEAVE,
+        M::MpolPreferred => scheduling::MPOL_PREFERRED,
+        M::MpolPreferredMany => scheduling::MPOL_PREFERRED_MANY,
+        M::MpolLocal => scheduling::MPOL_LOCAL,
+    };
+    let flags = p.flags().iter().flatten().fold(0, |acc, f| {
+        acc | match f {
+            oci::MemoryPolicyFlagType::MpolFNumaBalancing => scheduling::MPOL_F_NUMA_BALANCING,
+            oci::MemoryPolicyFlagType::MpolFRelativeNodes => scheduling::MPOL_F_RELATIVE_NODES,
+            oci::MemoryPolicyFlagType::MpolFStaticNodes => scheduling::MPOL_F_STATIC_NODES,
+        }
+    });
+    let nodes = match p.nodes().as_deref() {
+        None | Some("") => BitSet::default(),
+        Some(list) => BitSet::parse_list(list).map_err(|e| bad("linux.memoryPolicy.nodes", e))?,
+    };
+    MemoryPolicy::new(mode, flags, nodes)
+        .map(Some)
+        .map_err(|e| bad("linux.memoryPolicy", e))
+}
+
+fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
+    let Some(s) = p.scheduler() else {
+        return Ok(None);
+    };
+    use oci::LinuxSchedulerPolicy as P;
+    let policy = match s.policy() {
+        P::SchedOther => scheduling::SCHED_OTHER,
+        P::SchedFifo => scheduling::SCHED_FIFO,
+        P::SchedRr => scheduling::SCHED_RR,
+        P::SchedBatch => scheduling::SCHED_BATCH,
+        P::SchedIdle => scheduling::SCHED_IDLE,
+        P::SchedDeadline => scheduling::SCHED_DEADLINE,
+        P::SchedIso => {
+            return Err(bad(
+                "process.scheduler.policy",
+                "SCHED_ISO is not a scheduling policy of Linux",
+            ))
+        }
+    };
+    let mut flags = 0;
+    for flag in s.flags().iter().flatten() {
+        use oci::LinuxSchedulerFlag as F;
+        flags |= match flag {
+            F::SchedResetOnFork => scheduling::SCHED_FLAG_RESET_ON_FORK,
+            F::SchedFlagReclaim => scheduling::SCHED_FLAG_RECLAIM,
+            F::SchedFlagDLOverrun => scheduling::SCHED_FLAG_DL_OVERRUN,
+            F::SchedFlagKeepPolicy => scheduling::SCHED_FLAG_KEEP_POLICY,
+            F::SchedFlagKeepParams => scheduling::SCHED_FLAG_KEEP_PARAMS,
+            F::SchedFlagUtilClampMin | F::SchedFlagUtilClampMax => {
+                return Err(bad(
+                    "process.scheduler.flags",
+                    format!(
+                        "{} needs utilization clamp values, which the spec does not carry",
+                        oci_name(flag)
+                    ),
+                ))
+            }
+        };
+    }
+    let priority = u32::try_from(s.priority().unwrap_or(0))
+        .map_err(|_| bad("process.scheduler.priority", "must not be negative"))?;
+    let scheduler = Scheduler {
+        policy,
+        flags,
+        nice: s.nice().unwrap_or(0),
+        priority,
+        runtime: s.runtime().unwrap_or(0),
+        deadline: s.deadline().unwrap_or(0),
+        period: s.period().unwrap_or(0),
+    };
+    scheduler.check().map_err(|e| bad("process.scheduler", e))?;
+    Ok(Some(scheduler))
+}
+
+fn io_priority(p: &oci::Process) -> Result<Option<IoPriority>> {
+    let Some(io) = p.io_priority() else {
+        return Ok(None);
+    };
+    let class = match io.class() {
+        oci::IOPriorityClass::IoprioClassRt => scheduling::IOPRIO_CLASS_RT,
+        oci::IOPriorityClass::IoprioClassBe => scheduling::IOPRIO_CLASS_BE,
+        oci::IOPriorityClass::IoprioClassIdle => scheduling::IOPRIO_CLASS_IDLE,
+    };
+    IoPriority::new(class, io.priority())
+        .map(Some)
+        .map_err(|e| bad("process.ioPriority.priority", e))
+}
+
+fn exec_cpu_affinity(p: &oci::Process) -> Result<Option<CpuAffinity>> {
+    let Some(a) = p.exec_cpu_affinity() else {
+        return Ok(None);
+    };
+    let list = |field: &str, v: &Option<String>| -> Result<Option<BitSet>> {
+        match v.as_deref() {
+            None | Some("") => Ok(None),
+            Some(l) => BitSet::parse_list(l)
+                .map(Some)
+                .map_err(|e| bad(format!("process.execCPUAffinity.{field}"), e)),
+        }
+    };
+    Ok(Some(CpuAffinity {
+        initial: list("initial", a.initial())?,
+        last: list("final", a.cpu_affinity_final())?,
+    }))
 }
 
 /// The rootfs as an absolute path without `.` or `..`, which must be a directory and
@@ -671,7 +862,7 @@ fn hooks(spec: &oci::Spec) -> Result<Hooks> {
                 Ok(Hook {
                     path: hook.path().clone(),
                     args: hook.args().clone().unwrap_or_default(),
-                    env: hook.env().clone().unwrap_or_default(),
+                    env: hook.env().clone(),
                     timeout,
                 })
             })
@@ -897,6 +1088,9 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         console_size: p
             .console_size()
             .map(|b| (b.height() as u16, b.width() as u16)),
+        scheduler: scheduler(p)?,
+        io_priority: io_priority(p)?,
+        exec_cpu_affinity: exec_cpu_affinity(p)?,
         ..Process::default()
     })
 }

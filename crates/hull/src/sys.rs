@@ -548,3 +548,65 @@ pub fn owned(fd: RawFd) -> OwnedFd {
     // SAFETY: the caller passes a descriptor just made for it, owned by nobody else.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// Sets our execution domain (`personality(2)`); it takes effect for what we exec.
+pub fn personality(persona: u64) -> io::Result<()> {
+    // SAFETY: personality takes an integer and changes only our own execution domain.
+    let ret = unsafe { libc::personality(persona as libc::c_ulong) };
+    check(ret as libc::c_long).map(drop)
+}
+
+/// Sets our CPU scheduling policy and parameters (`sched_setattr(2)`).
+pub fn sched_setattr(s: &crate::config::scheduling::Scheduler) -> io::Result<()> {
+    // The kernel's `struct sched_attr` (SCHED_ATTR_SIZE_VER0: without the clamps).
+    #[repr(C)]
+    struct SchedAttr {
+        size: u32,
+        policy: u32,
+        flags: u64,
+        nice: i32,
+        priority: u32,
+        runtime: u64,
+        deadline: u64,
+        period: u64,
+    }
+    let attr = SchedAttr {
+        size: std::mem::size_of::<SchedAttr>() as u32,
+        policy: s.policy,
+        flags: s.flags,
+        nice: s.nice,
+        priority: s.priority,
+        runtime: s.runtime,
+        deadline: s.deadline,
+        period: s.period,
+    };
+    // SAFETY: a pointer to a live, fully initialized sched_attr whose size field says
+    // how much of it the kernel may read; pid 0 is ourselves.
+    check(unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) })
+        .map(drop)
+}
+
+/// Sets our I/O priority (`ioprio_set(2)` on ourselves).
+pub fn ioprio_set(value: i32) -> io::Result<()> {
+    const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+    // SAFETY: integer arguments only; pid 0 is ourselves.
+    check(unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) }).map(drop)
+}
+
+/// Sets our NUMA memory policy (`set_mempolicy(2)`); `nodes` is the node mask in words.
+pub fn set_mempolicy(mode: i32, nodes: &[u64], bits: u32) -> io::Result<()> {
+    let mask = if nodes.is_empty() {
+        std::ptr::null()
+    } else {
+        nodes.as_ptr()
+    };
+    // The kernel reads `maxnode - 1` bits: one more than the highest node we set.
+    let maxnode = if nodes.is_empty() {
+        0
+    } else {
+        bits as libc::c_ulong + 1
+    };
+    // SAFETY: `mask` is null or points at `nodes`, which holds at least `bits` bits
+    // (len_bits never exceeds the words it counts).
+    check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, maxnode) }).map(drop)
+}

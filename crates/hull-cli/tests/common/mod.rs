@@ -1268,3 +1268,13 @@ pub fn accept_fd(listener: &std::os::unix::net::UnixListener) -> (Vec<u8>, std::
     buf.truncate(len);
     (buf, fd)
 }
+
+/// Polls `ready` every 20 ms until it holds; panics naming `what` after 10 s.
+#[track_caller]
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

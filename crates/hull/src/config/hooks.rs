@@ -11,7 +11,9 @@ pub struct Hook {
     /// Absolute path of the program.
     pub path: PathBuf,
     pub args: Vec<String>,
-    pub env: Vec<String>,
+    /// `KEY=value` strings; `None` (no `env` in the config) inherits the runtime's
+    /// environment, or for startContainer the container process's, as runc and crun.
+    pub env: Option<Vec<String>>,
     /// Seconds before the hook is killed and counted as failed.
     pub timeout: Option<u32>,
 }

@@ -7,6 +7,7 @@ pub mod capability;
 pub mod hooks;
 pub mod mount_options;
 pub mod resources;
+pub mod scheduling;
 pub mod seccomp;
 pub mod validate;
 
@@ -54,6 +55,12 @@ pub struct Config {
     /// The SELinux context of the filesystems hull mounts (where the host runs SELinux).
     #[serde(default)]
     pub mount_label: Option<String>,
+    /// The execution domain of every process of the container (`linux.personality`).
+    #[serde(default)]
+    pub personality: Option<scheduling::Personality>,
+    /// The NUMA memory policy of every process of the container (`linux.memoryPolicy`).
+    #[serde(default)]
+    pub memory_policy: Option<scheduling::MemoryPolicy>,
 }
 
 impl Config {

@@ -233,7 +233,7 @@ impl Container {
             ..Req::default()
         };
         let mut restored = None;
-        let template = self.state.oci(Status::Creating.as_str(), 0);
+        let template = self.state.oci(Status::Created.as_str(), 0);
         let hooks = self.state.config.hooks.clone();
         let console = process.console_socket.take();
         let result = swrk.call(&req, &mut |notify, fd| {

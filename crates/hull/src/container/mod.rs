@@ -357,16 +357,14 @@ impl Container {
     fn spawn(&self, layout: &Layout, process: &Process) -> Result<Spawned> {
         let fifo = self.dir.join(EXEC_FIFO);
         let mounts = self.cgroup_mount_plan(layout)?;
-        // The runtime's hooks, when init stops for them before pivot_root.
-        let template = self.state.oci(Status::Creating.as_str(), 0);
-        let state_of = |pid: i32| {
-            let mut state = template.clone();
-            state["pid"] = pid.into();
-            state
-        };
+        // The state a seccomp agent gets while init is still being made.
+        let state_of = |pid: i32| self.state.oci(Status::Creating.as_str(), pid);
+        // The runtime's hooks, when init stops for them before pivot_root. Their state
+        // says `created`: the spec's lifecycle runs them after the environment is made
+        // (step 2, `creating`), as crun reports them.
         let hooks = &self.state.config.hooks;
         let run_hooks = |pid: i32| -> Result<String> {
-            let state = state_of(pid).to_string();
+            let state = self.state.oci(Status::Created.as_str(), pid).to_string();
             hooks::run_all("prestart", &hooks.prestart, &state).map_err(Error::Hook)?;
             hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(Error::Hook)?;
             Ok(state)
@@ -398,8 +396,9 @@ impl Container {
     /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
     ///
     /// What `process` leaves unset is the container's, as in runc: its init's
-    /// capabilities (never the full set of the caller), AppArmor profile and SELinux
-    /// label; these are filled into `process`.
+    /// capabilities (never the full set of the caller), AppArmor profile, SELinux
+    /// label, scheduler, I/O priority and exec CPU affinity; these are filled into
+    /// `process`.
     ///
     /// This forks the calling process (see the crate docs on threads); the new process
     /// is the caller's grandchild, so waiting for it needs a child subreaper.
@@ -419,6 +418,17 @@ impl Container {
         }
         if process.selinux_label.is_none() {
             process.selinux_label.clone_from(&init.selinux_label);
+        }
+        if process.scheduler.is_none() {
+            process.scheduler = init.scheduler;
+        }
+        if process.io_priority.is_none() {
+            process.io_priority = init.io_priority;
+        }
+        if process.exec_cpu_affinity.is_none() {
+            process
+                .exec_cpu_affinity
+                .clone_from(&init.exec_cpu_affinity);
         }
         crate::lsm::check(None, process)?;
         let init = liveness::open(self.state.init_pid, self.state.init_start_time)

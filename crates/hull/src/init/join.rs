@@ -6,11 +6,13 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::{exec, InitResult};
 use crate::cgroups::Joiner;
+use crate::config::Config;
 use crate::process::channel::{Channel, Message};
 use crate::process::Process;
 
 /// What the joining process needs, prepared by the parent before the fork.
 pub(crate) struct JoinPlan<'a> {
+    pub config: &'a Config,
     pub process: &'a Process,
     /// A pidfd of the container's init: the namespaces to join, without any race
     /// against a reused pid.
@@ -23,7 +25,11 @@ pub(crate) struct JoinPlan<'a> {
 
 /// The joining child's entry point; never returns.
 pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan: Channel) -> ! {
+    let affinity = plan.process.exec_cpu_affinity.as_ref();
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let Some(cpus) = affinity.and_then(|a| a.initial.as_ref()) {
+            super::tuning::pin(cpus, "initial")?;
+        }
         let keep = vec![plan.init.as_raw_fd()];
         let proc = super::first_steps(plan.process, keep, &chan, cgroup, born_in_cgroup, false)?;
         exec::reset_signals();
@@ -33,7 +39,19 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
             // A new session, to own the new controlling terminal.
             nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
         }
-        super::become_process(plan.process, plan.seccomp.as_ref(), false, &proc, &chan)
+        let prepared = super::become_process(
+            plan.config,
+            plan.process,
+            plan.seccomp.as_ref(),
+            false,
+            &proc,
+            &chan,
+        )?;
+        // In the cgroup now, whose cpuset reset what `initial` set.
+        if let Some(cpus) = affinity.and_then(|a| a.last.as_ref()) {
+            super::tuning::pin(cpus, "final")?;
+        }
+        Ok(prepared)
     }));
     let prepared = super::ready_or_fail(chan, prepared, "exec");
     super::exec_or_exit(plan.process, prepared)

@@ -13,6 +13,7 @@ pub(crate) mod join;
 mod namespaces;
 mod stdio;
 mod system;
+mod tuning;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
@@ -86,9 +87,12 @@ pub(crate) fn run(
     let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
     let started =
         exec::wait_for_start(&plan.fifo, &own_fds).and_then(|()| match &plan.hook_state {
-            Some(state) => {
-                hooks::run_all("startContainer", &plan.config.hooks.start_container, state)
-            }
+            Some(state) => hooks::run_all_with_env(
+                "startContainer",
+                &plan.config.hooks.start_container,
+                state,
+                Some(&prepared.1),
+            ),
             None => Ok(()),
         });
     if let Err(e) = started {
@@ -279,7 +283,14 @@ fn prepare(
     if own_mounts && !process.terminal {
         stdio::reopen_dev_null()?;
     }
-    let prepared = become_process(process, plan.seccomp.as_ref(), own_mounts, proc, chan)?;
+    let prepared = become_process(
+        config,
+        process,
+        plan.seccomp.as_ref(),
+        own_mounts,
+        proc,
+        chan,
+    )?;
     Ok((prepared, own_fds))
 }
 
@@ -291,6 +302,7 @@ fn prepare(
 /// gets no_new_privileges: then as late as that allows, after the user switch. A
 /// notify listener goes to the parent (for the agent) with the very next syscall.
 pub(crate) fn become_process(
+    config: &Config,
     process: &Process,
     seccomp: Option<&Filter>,
     console_mount: bool,
@@ -307,6 +319,7 @@ pub(crate) fn become_process(
     // Before the filter, which may refuse getcwd (runtime-tools' linux_seccomp does),
     // and still as root, as runc enters it; as the user if root may not.
     let in_cwd = exec::enter_cwd(&process.cwd, true)?;
+    tuning::apply(config, process)?;
     let load = |f: &Filter| -> InitResult<()> {
         let listener = f
             .load()

@@ -29,6 +29,7 @@ pub(crate) fn spawn_exec(
         .map(|n| n.kind.clone_flag())
         .fold(0, |a, b| a | b);
     let plan = JoinPlan {
+        config,
         process,
         init: init_pidfd,
         namespaces,

@@ -56,6 +56,16 @@ pub struct Process {
     /// The SELinux label the process runs with (where the host runs SELinux).
     #[serde(default)]
     pub selinux_label: Option<String>,
+    /// CPU scheduling policy and its parameters (`sched_setattr`).
+    #[serde(default)]
+    pub scheduler: Option<crate::config::scheduling::Scheduler>,
+    /// I/O scheduling class and level (`ioprio_set`).
+    #[serde(default)]
+    pub io_priority: Option<crate::config::scheduling::IoPriority>,
+    /// The CPUs an exec'd process runs on, before and after it joins the container's
+    /// cgroup (OCI `execCPUAffinity`: not for a container's init, by the spec).
+    #[serde(default)]
+    pub exec_cpu_affinity: Option<crate::config::scheduling::CpuAffinity>,
     /// Give the process a new pseudo-terminal as its stdio and controlling terminal
     /// (and `/dev/console`); its master goes over `console_socket`.
     pub terminal: bool,
@@ -112,6 +122,9 @@ impl Process {
             selinux_label: self.selinux_label.clone(),
             terminal: self.terminal,
             console_size: self.console_size,
+            scheduler: self.scheduler,
+            io_priority: self.io_priority,
+            exec_cpu_affinity: self.exec_cpu_affinity.clone(),
             ..Process::default()
         }
     }
