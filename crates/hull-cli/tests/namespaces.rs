@@ -305,6 +305,36 @@ fn time_namespace_offsets() {
     case.finish();
 }
 
+/// A time namespace in a new user namespace: its offsets must be written before any
+/// process is in it, by one holding CAP_SYS_TIME over the namespace's owner (hull's
+/// parent; init, non-dumpable, cannot open its own timens_offsets there). runc 1.1.5
+/// has no time namespace (refused, as above).
+#[test]
+fn time_namespace_in_a_user_namespace() {
+    let case = Case::new("ns_time_user");
+    let mut b = case.bundle("nstimeuser");
+    b.user_namespace(0, 100000, 65536);
+    b.time_offsets(3600, 7200);
+    b.sh("cat /proc/self/timens_offsets; echo uid=$(id -u); cat /proc/self/uid_map");
+    let out = case.run_container(&b);
+    if is_runc() {
+        out.assert_bad_input(&["time"]);
+        case.assert_no_leaks();
+    } else {
+        out.ok();
+        let lines: Vec<Vec<&str>> = out
+            .stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert!(lines.contains(&vec!["monotonic", "3600", "0"]), "{out}");
+        assert!(lines.contains(&vec!["boottime", "7200", "0"]), "{out}");
+        assert!(lines.contains(&vec!["uid=0"]), "{out}");
+        assert!(lines.contains(&vec!["0", "100000", "65536"]), "{out}");
+    }
+    case.finish();
+}
+
 /// Joins a network namespace made by `ip netns add` through its path.
 #[test]
 fn join_network_namespace_by_path() {

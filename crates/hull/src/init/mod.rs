@@ -236,7 +236,7 @@ fn prepare(
     let process = plan.process;
     exec::reset_signals();
     chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
-    namespaces::enter(plan, proc, chan)?;
+    namespaces::enter(plan, chan)?;
     if plan.dumpable_until_mapped {
         set_non_dumpable()?;
     }

@@ -9,14 +9,11 @@ use std::os::fd::AsRawFd;
 use nix::sched::CloneFlags;
 
 use super::{InitPlan, InitResult};
-use std::collections::BTreeMap;
-
-use crate::config::{NamespaceKind, TimeOffset};
-use crate::procfs::Procfs;
+use crate::config::NamespaceKind;
 
 use crate::process::channel::{Channel, Message};
 
-pub fn enter(plan: &InitPlan<'_>, proc: &Procfs, chan: &Channel) -> InitResult<()> {
+pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
     for (kind, fd) in &plan.join {
         // SAFETY: setns on a descriptor we own; the kernel checks its type against 0 = any.
         if unsafe { libc::setns(fd.as_raw_fd(), kind.clone_flag() as libc::c_int) } < 0 {
@@ -43,7 +40,12 @@ pub fn enter(plan: &InitPlan<'_>, proc: &Procfs, chan: &Channel) -> InitResult<(
             .map_err(|e| format!("unshare namespaces: {e}"))?;
     }
     if !plan.config.time_offsets.is_empty() {
-        write_time_offsets(&plan.config.time_offsets, proc)?;
+        // Written by the parent: it holds CAP_SYS_TIME over the time namespace's owner
+        // (a new user namespace is ours, but /proc/self/timens_offsets is not: we are
+        // not dumpable, so it belongs to the host's root).
+        chan.send(&Message::TimeOffsets)
+            .map_err(|e| e.to_string())?;
+        chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
     }
     if plan.fork_again {
         super::fork_into_namespaces(chan)?;
@@ -64,15 +66,4 @@ fn become_namespace_root() -> InitResult<()> {
     let root_uid = nix::unistd::Uid::from_raw(0);
     nix::unistd::setresuid(root_uid, root_uid, root_uid)
         .map_err(|e| format!("setuid 0 in the user namespace: {e}"))
-}
-
-/// A new time namespace takes its offsets before any process is in it: right after
-/// `unshare`, which moves only our future children there.
-fn write_time_offsets(offsets: &BTreeMap<String, TimeOffset>, proc: &Procfs) -> InitResult<()> {
-    let text: String = offsets
-        .iter()
-        .map(|(clock, o)| format!("{clock} {} {}\n", o.secs, o.nanosecs))
-        .collect();
-    proc.write_own("timens_offsets", text.as_bytes())
-        .map_err(|e| format!("set time namespace offsets: {e}"))
 }

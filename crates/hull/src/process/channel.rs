@@ -31,6 +31,8 @@ pub enum Message {
     /// for the profile's agent. The child goes on at once: a notified syscall waits
     /// until the agent, which gets the listener next, answers it.
     SeccompListener,
+    /// Child -> parent: I made a new time namespace, still empty; write its offsets.
+    TimeOffsets,
 }
 
 const GO: u8 = 1;
@@ -41,6 +43,7 @@ const FAILED: u8 = 5;
 const RUN_HOOKS: u8 = 6;
 const HOOK_STATE: u8 = 7;
 const SECCOMP_LISTENER: u8 = 8;
+const TIME_OFFSETS: u8 = 9;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -55,6 +58,7 @@ impl Message {
             Message::Ready => vec![READY],
             Message::RunHooks => vec![RUN_HOOKS],
             Message::SeccompListener => vec![SECCOMP_LISTENER],
+            Message::TimeOffsets => vec![TIME_OFFSETS],
             Message::Failed(text) | Message::HookState(text) => {
                 let tag = if matches!(self, Message::Failed(_)) {
                     FAILED
@@ -80,6 +84,7 @@ impl Message {
             (Some(READY), 1) => Ok(Message::Ready),
             (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
             (Some(SECCOMP_LISTENER), 1) => Ok(Message::SeccompListener),
+            (Some(TIME_OFFSETS), 1) => Ok(Message::TimeOffsets),
             (Some(HOOK_STATE), _) => Ok(Message::HookState(
                 String::from_utf8_lossy(&buf[1..]).into_owned(),
             )),

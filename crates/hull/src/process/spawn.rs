@@ -210,6 +210,10 @@ pub(super) fn follow(
                 super::idmap::write(requests.config, child.pid)?;
                 chan.send(&Message::Go)
             }
+            Ok((Message::TimeOffsets, _)) if init.is_some() => {
+                write_time_offsets(requests.config, child.pid)?;
+                chan.send(&Message::Go)
+            }
             Ok((Message::RunHooks, _)) if init.is_some() => {
                 let state = init.expect("checked")(child.pid)?;
                 chan.send(&Message::HookState(state))
@@ -297,3 +301,16 @@ fn vanished(child: &mut Child, e: ChannelError) -> Error {
 }
 
 use std::os::unix::fs::OpenOptionsExt;
+
+/// A new time namespace takes its offsets before any process is in it: `pid` made it
+/// with `unshare`, which moves only its future children there.
+fn write_time_offsets(config: &Config, pid: i32) -> Result<()> {
+    let text: String = config
+        .time_offsets
+        .iter()
+        .map(|(clock, o)| format!("{clock} {} {}\n", o.secs, o.nanosecs))
+        .collect();
+    Procfs::open()
+        .and_then(|p| p.write(&format!("{pid}/timens_offsets"), text.as_bytes()))
+        .map_err(|e| Error::sys("set time namespace offsets", e))
+}
