@@ -292,6 +292,10 @@ fn rootfs_propagation() {
         // Not recursive: the shared mount that holds the rootfs is made private, as runc
         // does (seen failing before: hull made every propagation recursive).
         ("rootprop_slave", Some("slave"), false),
+        // Unbindable, set on the container's `/` once it is one (an unbindable tree
+        // could not be bound: "bind-mount the rootfs: Invalid argument" before), takes
+        // it out of the host's propagation too (as crun).
+        ("rootprop_runbindable", Some("runbindable"), false),
     ] {
         let mut b = case.bundle(label);
         if let Some(p) = propagation {
@@ -325,6 +329,19 @@ fn rootfs_propagation() {
         case.delete(&b.id);
         sh("umount -R \"$0\"");
     }
+    case.finish();
+}
+
+/// `rootfsPropagation: "unbindable"`: the container's `/` is unbindable, seen in its own
+/// mountinfo.
+#[test]
+fn rootfs_propagation_unbindable() {
+    let case = Case::new("rootprop_unbindable");
+    let mut b = case.bundle("unbind");
+    b.rootfs_propagation("unbindable");
+    b.sh("awk '$5 == \"/\"' /proc/self/mountinfo");
+    let out = case.run_container(&b);
+    assert!(out.ok().out().contains("unbindable"), "{out}");
     case.finish();
 }
 
@@ -604,5 +621,33 @@ fn tmpcopyup_copies_what_the_tmpfs_covers() {
         "{out}"
     );
     assert!(!under.join("made").exists(), "the write reached the image");
+    case.finish();
+}
+
+/// A rootfs whose /proc or /sys is a symlink is refused (runc refuses it too), with a
+/// message that names the destination and says why.
+#[test]
+fn a_symlinked_proc_or_sys_is_refused_by_name() {
+    let case = Case::new("symlinked_proc");
+    for dir in ["proc", "sys"] {
+        let mut b = case.bundle(&format!("link{dir}"));
+        if dir == "sys" {
+            b.add_mount(
+                json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                               "options": ["nosuid", "noexec", "nodev", "ro"]}),
+            );
+        }
+        let path = b.rootfs.join(dir);
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(b.rootfs.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink("elsewhere", &path).unwrap();
+        b.args(&["true"]);
+        let out = case.run_container(&b);
+        out.assert_bad_input(&[&format!("/{dir}")]);
+        if is_hull() {
+            assert!(out.stderr.contains("symlink"), "{out}");
+        }
+        case.assert_no_leaks();
+    }
     case.finish();
 }

@@ -89,9 +89,16 @@ pub fn prepare(
     }
     let rootfs = &config.rootfs;
     // Nothing we mount below may propagate back to the host.
-    let propagation = config
+    let asked = config
         .root_propagation
         .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
+    // An unbindable tree could not give us the rootfs bind, nor the binds of masked and
+    // read-only paths: `/` becomes unbindable once they are made (see `finalize`).
+    let propagation = if asked & libc::MS_UNBINDABLE != 0 {
+        libc::MS_SLAVE | libc::MS_REC
+    } else {
+        asked
+    };
     mount(None, &c"/".into(), None, propagation, None)
         .map_err(err("set propagation of", Path::new("/")))?;
     // After a recursive slave or private nothing is shared any more.
@@ -124,7 +131,10 @@ pub fn prepare(
     resolve::create(root.as_fd(), cwd, Kind::Dir, Symlinks::InRoot)
         .map_err(err("create cwd", cwd))?;
 
-    Ok(Mounted::Rootfs { root, propagation })
+    Ok(Mounted::Rootfs {
+        root,
+        propagation: asked,
+    })
 }
 
 /// Opens the rootfs once, refusing a symlink anywhere on its path (a rootfs swapped for
@@ -153,17 +163,27 @@ fn bind_rootfs(rootfs: &Path) -> Result<OwnedFd> {
 pub enum Mounted {
     /// No mount namespace: the host's filesystem, untouched.
     Host,
-    /// The rootfs with everything mounted, before it becomes `/`.
+    /// The rootfs with everything mounted, before it becomes `/`; the propagation asked
+    /// for the container's `/`.
     Rootfs { root: OwnedFd, propagation: u64 },
 }
 
 /// Makes the prepared rootfs the process's `/` (pivot_root, or MS_MOVE + chroot).
 pub fn enter(config: &Config, mounted: Mounted) -> Result<()> {
-    match mounted {
-        Mounted::Host => Ok(()),
-        Mounted::Rootfs { root, .. } if config.no_pivot_root => pivot::move_root(root),
-        Mounted::Rootfs { root, propagation } => pivot::pivot_root(root, propagation),
+    let Mounted::Rootfs { root, propagation } = mounted else {
+        return Ok(());
+    };
+    if config.no_pivot_root {
+        pivot::move_root(root)?;
+    } else {
+        pivot::pivot_root(root)?;
     }
+    // A shared root stays shared inside, as asked.
+    if propagation & libc::MS_SHARED != 0 {
+        mount(None, &c"/".into(), None, propagation, None)
+            .map_err(err("set propagation of", Path::new("/")))?;
+    }
+    Ok(())
 }
 
 /// Everything after `pivot_root` that must come after sysctls were written: read-only
@@ -185,7 +205,12 @@ pub fn finalize(config: &Config) -> Result<()> {
         sys::mount_setattr(root.as_fd(), attr::RDONLY, 0, false)
             .map_err(err("make read-only", Path::new("/")))?;
     }
-    Ok(())
+    // Last: nothing can be bound from an unbindable tree (see `prepare`).
+    match config.root_propagation {
+        Some(p) if p & libc::MS_UNBINDABLE != 0 => mount(None, &c"/".into(), None, p, None)
+            .map_err(err("set propagation of", Path::new("/"))),
+        _ => Ok(()),
+    }
 }
 
 /// Opens a path that may be missing: `None` if it is.

@@ -122,8 +122,17 @@ pub fn mount_one(
     } else {
         (Kind::Dir, Symlinks::InRoot)
     };
-    let dest = resolve::create(root, &m.destination, kind, symlinks)
-        .map_err(err("create mount point", &m.destination))?;
+    let dest = resolve::create(root, &m.destination, kind, symlinks).map_err(|e| {
+        if symlinks == Symlinks::Refuse && e.raw_os_error() == Some(libc::ELOOP) {
+            let why = format!(
+                "{} must be mounted on a directory, and the rootfs has a symlink there or on the way",
+                m.fstype
+            );
+            err("mount", &m.destination)(io::Error::other(why))
+        } else {
+            err("create mount point", &m.destination)(e)
+        }
+    })?;
     check_destination(root, &dest, m)?;
     let target = fd_path(&dest);
     if o.is_bind() {

@@ -9,7 +9,7 @@ use crate::mountinfo;
 
 /// `pivot_root(".", ".")` from inside the new root: the old root ends up stacked on
 /// top of the new one, where we detach it. No directory for the old root is needed.
-pub fn pivot_root(new_root: OwnedFd, propagation: u64) -> Result<()> {
+pub fn pivot_root(new_root: OwnedFd) -> Result<()> {
     let old_root = std::fs::File::open("/").map_err(err("open", Path::new("/")))?;
     nix::unistd::fchdir(new_root.as_raw_fd()).map_err(err("chdir to", Path::new("rootfs")))?;
     nix::unistd::pivot_root(".", ".").map_err(err("pivot_root to", Path::new("rootfs")))?;
@@ -25,13 +25,7 @@ pub fn pivot_root(new_root: OwnedFd, propagation: u64) -> Result<()> {
     .map_err(err("make old root a slave", Path::new(".")))?;
     nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH)
         .map_err(err("detach old root", Path::new(".")))?;
-    nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))?;
-    // A shared root stays shared inside, as asked.
-    if propagation & libc::MS_SHARED != 0 {
-        mount(None, &c"/".into(), None, propagation, None)
-            .map_err(err("set propagation of", Path::new("/")))?;
-    }
-    Ok(())
+    nix::unistd::chdir("/").map_err(err("chdir to", Path::new("/")))
 }
 
 /// `--no-pivot`: move the rootfs (the mount `new_root` is the root of) over `/` and
