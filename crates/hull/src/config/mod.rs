@@ -54,6 +54,11 @@ pub struct Config {
     /// The SELinux context of the filesystems hull mounts (where the host runs SELinux).
     #[serde(default)]
     pub mount_label: Option<String>,
+    /// Network devices of the runtime's network namespace moved into the container's:
+    /// the device's name -> its name in the container (which may end in a `%d`
+    /// template, numbered by the first free number).
+    #[serde(default)]
+    pub net_devices: BTreeMap<String, String>,
 }
 
 impl Config {

@@ -31,6 +31,9 @@ pub enum Message {
     /// for the profile's agent. The child goes on at once: a notified syscall waits
     /// until the agent, which gets the listener next, answers it.
     SeccompListener,
+    /// Child -> parent: my network namespace is made; move the configured network
+    /// devices into it (the parent answers `Go`).
+    NetDevices,
 }
 
 const GO: u8 = 1;
@@ -41,6 +44,7 @@ const FAILED: u8 = 5;
 const RUN_HOOKS: u8 = 6;
 const HOOK_STATE: u8 = 7;
 const SECCOMP_LISTENER: u8 = 8;
+const NET_DEVICES: u8 = 9;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -55,6 +59,7 @@ impl Message {
             Message::Ready => vec![READY],
             Message::RunHooks => vec![RUN_HOOKS],
             Message::SeccompListener => vec![SECCOMP_LISTENER],
+            Message::NetDevices => vec![NET_DEVICES],
             Message::Failed(text) | Message::HookState(text) => {
                 let tag = if matches!(self, Message::Failed(_)) {
                     FAILED
@@ -80,6 +85,7 @@ impl Message {
             (Some(READY), 1) => Ok(Message::Ready),
             (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
             (Some(SECCOMP_LISTENER), 1) => Ok(Message::SeccompListener),
+            (Some(NET_DEVICES), 1) => Ok(Message::NetDevices),
             (Some(HOOK_STATE), _) => Ok(Message::HookState(
                 String::from_utf8_lossy(&buf[1..]).into_owned(),
             )),
@@ -196,6 +202,7 @@ mod tests {
             Message::RunHooks,
             Message::HookState("{\"id\":\"x\"}".into()),
             Message::SeccompListener,
+            Message::NetDevices,
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap(), m);
