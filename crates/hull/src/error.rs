@@ -104,6 +104,8 @@ pub enum Error {
     Criu(#[from] crate::criu::CriuError),
     #[error("linux.seccomp: {0}")]
     Seccomp(#[from] crate::seccomp::SeccompError),
+    #[error(transparent)]
+    NetDevice(#[from] crate::netdev::NetDevError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),

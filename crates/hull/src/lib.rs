@@ -41,6 +41,7 @@ mod hooks;
 mod init;
 mod lsm;
 mod mountinfo;
+pub mod netdev;
 pub mod process;
 mod procfs;
 pub mod rootfs;

@@ -174,6 +174,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         mount_label: linux.mount_label().clone().filter(|l| !l.is_empty()),
         personality: personality(linux)?,
         memory_policy: memory_policy(linux)?,
+        net_devices: net_devices(linux),
     };
     let process = process(
         spec.process()
@@ -404,6 +405,20 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
         out.push(Namespace { kind, path });
     }
     Ok(out)
+}
+
+/// `linux.netDevices`: host name -> name in the container. An empty `name` is no name,
+/// as in runc (Go's zero value): the device keeps its own.
+fn net_devices(linux: &oci::Linux) -> BTreeMap<String, String> {
+    linux
+        .net_devices()
+        .iter()
+        .flatten()
+        .map(|(host, dev)| {
+            let name = dev.name().clone().filter(|n| !n.is_empty());
+            (host.clone(), name.unwrap_or_else(|| host.clone()))
+        })
+        .collect()
 }
 
 fn id_maps(field: &str, maps: &Option<Vec<oci::LinuxIdMapping>>) -> Result<Vec<IdMap>> {

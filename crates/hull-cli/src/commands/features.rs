@@ -39,7 +39,8 @@ pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {
             "apparmor": { "enabled": true },
             "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } }
+            "mountExtensions": { "idmap": { "enabled": false } },
+            "netDevices": { "enabled": true }
         },
         "annotations": {
             "dev.hull.version": env!("CARGO_PKG_VERSION"),

@@ -232,6 +232,8 @@ pub struct Case {
     cleanups: std::cell::RefCell<Vec<Box<dyn FnOnce()>>>,
     calls: AtomicUsize,
     finished: bool,
+    /// A command every runtime invocation runs through (see [`Case::through`]).
+    prefix: Vec<String>,
 }
 
 impl Case {
@@ -250,7 +252,15 @@ impl Case {
             cleanups: Default::default(),
             calls: AtomicUsize::new(0),
             finished: false,
+            prefix: Vec::new(),
         }
+    }
+
+    /// Runs every runtime invocation of this case through `prefix` (`nsenter
+    /// --net=<path>`, say: the runtime then runs in that network namespace).
+    pub fn through(mut self, prefix: &[&str]) -> Case {
+        self.prefix = prefix.iter().map(|s| s.to_string()).collect();
+        self
     }
 
     /// A fresh bundle with `value` at JSON pointer `pointer`: create must refuse it with
@@ -335,10 +345,21 @@ impl Case {
 
     fn runtime_command(&self, args: &[&str]) -> (Command, String) {
         let rt = runtime();
-        let mut cmd = Command::new(&rt);
+        let mut cmd = match self.prefix.split_first() {
+            Some((program, prefix_args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(prefix_args).arg(&rt);
+                cmd
+            }
+            None => Command::new(&rt),
+        };
         cmd.arg("--root").arg(&self.root).args(args);
         let shown = format!(
-            "{} --root {} {}",
+            "{}{} --root {} {}",
+            self.prefix
+                .iter()
+                .map(|p| format!("{p} "))
+                .collect::<String>(),
             rt.display(),
             self.root.display(),
             args.join(" ")

@@ -61,6 +61,11 @@ pub struct Config {
     /// The NUMA memory policy of every process of the container (`linux.memoryPolicy`).
     #[serde(default)]
     pub memory_policy: Option<scheduling::MemoryPolicy>,
+    /// Network devices of the runtime's network namespace moved into the container's:
+    /// the device's name -> its name in the container (which may end in a `%d`
+    /// template, numbered by the first free number).
+    #[serde(default)]
+    pub net_devices: BTreeMap<String, String>,
 }
 
 impl Config {

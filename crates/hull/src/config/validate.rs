@@ -9,9 +9,14 @@
 //!   the root can only be the host's `/` (a chroot is no isolation: a process with
 //!   CAP_SYS_CHROOT leaves it); joining the runtime's own mount namespace by path is
 //!   refused (every mount, and pivot_root, would be the host's).
+//! - network devices (`linux.netDevices`) go into a network namespace of the
+//!   container's own, new or joined by path (as runc 1.3 and the spec allow: the
+//!   orchestrator's pod namespace is the usual target), under valid names that do not
+//!   collide; and they must exist in the runtime's network namespace.
 //!
 //! Every refusal names the OCI field.
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -23,7 +28,8 @@ type Result<T> = std::result::Result<T, ConfigError>;
 /// Checks `config` against the rules above; the namespaces joined by path are compared
 /// with the calling process's own.
 pub fn check(config: &Config) -> Result<()> {
-    check_with(config, &runtime_namespace)
+    check_with(config, &runtime_namespace)?;
+    net_devices_exist(config)
 }
 
 /// Checks `config`, asking `is_runtimes(kind, path)` whether the namespace file at
@@ -77,6 +83,10 @@ fn check_with(
             ));
         }
     }
+    if !config.net_devices.is_empty() {
+        needs("linux.netDevices".into(), NamespaceKind::Network)?;
+        net_device_names(config)?;
+    }
     match config.namespace(NamespaceKind::Mount) {
         None => host_filesystem(config)?,
         // Joining the runtime's own mount namespace would make every mount of the
@@ -89,6 +99,61 @@ fn check_with(
             ))
         }
         Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Valid device names, on the host and in the container, and no two devices under the
+/// same name in the container (a `%d` template numbers each one anew).
+fn net_device_names(config: &Config) -> Result<()> {
+    let mut inside: BTreeMap<&str, &str> = BTreeMap::new();
+    for (host, name) in &config.net_devices {
+        let field = format!("linux.netDevices.{host}");
+        if let Some(why) = crate::netdev::invalid_name(host, false) {
+            return Err(ConfigError::new(
+                field,
+                format!("invalid device name {host:?}: {why}"),
+            ));
+        }
+        if let Some(why) = crate::netdev::invalid_name(name, true) {
+            return Err(ConfigError::new(
+                format!("{field}.name"),
+                format!("invalid device name {name:?}: {why}"),
+            ));
+        }
+        if name.contains("%d") {
+            continue;
+        }
+        if let Some(other) = inside.insert(name, host) {
+            return Err(ConfigError::new(
+                format!("{field}.name"),
+                format!("{name:?} is also the container's name for device {other}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every device to move is in the runtime's network namespace (looked up now, so that
+/// a create that cannot succeed starts nothing).
+fn net_devices_exist(config: &Config) -> Result<()> {
+    for host in config.net_devices.keys() {
+        let field = format!("linux.netDevices.{host}");
+        match crate::netdev::exists(host) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(ConfigError::new(
+                    field,
+                    format!("no network device {host} in the runtime's network namespace"),
+                ))
+            }
+            Err(e) => {
+                return Err(ConfigError::new(
+                    field,
+                    format!("look up network device {host}: {e}"),
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -237,6 +302,37 @@ mod tests {
         assert!(check(&c).is_ok());
         c.hostname = Some("b".into());
         assert_eq!(field(check(&c)), "linux.sysctl.kernel.hostname");
+    }
+
+    #[test]
+    fn net_devices_need_a_network_namespace_of_their_own_and_good_names() {
+        use NamespaceKind::*;
+        let mut c = with(&[(Mount, None)]);
+        c.net_devices.insert("dummy0".into(), "eth0".into());
+        assert_eq!(field(check(&c)), "linux.netDevices");
+        c.namespaces.push(Namespace {
+            kind: Network,
+            path: Some("/host/net".into()),
+        });
+        assert_eq!(field(check(&c)), "linux.netDevices");
+        c.namespaces[1].path = Some("/run/netns/pod".into());
+        assert!(check(&c).is_ok());
+        c.namespaces[1].path = None;
+        assert!(check(&c).is_ok());
+
+        c.net_devices.insert("dummy1".into(), "eth0".into());
+        assert_eq!(field(check(&c)), "linux.netDevices.dummy1.name");
+        c.net_devices.insert("dummy1".into(), "dummy0".into());
+        c.net_devices.insert("dummy0".into(), "dummy1".into());
+        assert!(check(&c).is_ok(), "a swap of names is no collision");
+        c.net_devices.insert("eth0".into(), "eth%d".into());
+        c.net_devices.insert("eth1".into(), "eth%d".into());
+        assert!(check(&c).is_ok(), "a template numbers each device anew");
+        c.net_devices.insert("eth1".into(), "a/b".into());
+        assert_eq!(field(check(&c)), "linux.netDevices.eth1.name");
+        c.net_devices.remove("eth1");
+        c.net_devices.insert("bad name".into(), "x".into());
+        assert_eq!(field(check(&c)), "linux.netDevices.bad name");
     }
 
     #[test]

@@ -113,6 +113,15 @@ impl Container {
                 status: self.status().as_str(),
             });
         }
+        // CRIU makes the restored network namespace from its images; hull's move of
+        // devices into a new one is not wired into that.
+        if !self.state.config.net_devices.is_empty() {
+            return Err(crate::ConfigError::new(
+                "linux.netDevices",
+                "restore cannot move network devices into the restored container",
+            )
+            .into());
+        }
         self.check_criu(opts)?;
         let images = criu::open_dir(&opts.images_dir, "image directory", false)?;
         let work_dir = self.work_dir(opts);

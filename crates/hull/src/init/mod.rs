@@ -237,6 +237,12 @@ fn prepare(
     exec::reset_signals();
     chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
     namespaces::enter(plan, chan)?;
+    // The parent moves the network devices in now: before any hook, and before
+    // anything of the container could see the namespace without them.
+    if !config.net_devices.is_empty() {
+        chan.send(&Message::NetDevices).map_err(|e| e.to_string())?;
+        chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
+    }
     if plan.dumpable_until_mapped {
         set_non_dumpable()?;
     }

@@ -33,6 +33,9 @@ pub enum Message {
     SeccompListener,
     /// Child -> parent: I made a new time namespace, still empty; write its offsets.
     TimeOffsets,
+    /// Child -> parent: my network namespace is made; move the configured network
+    /// devices into it (the parent answers `Go`).
+    NetDevices,
 }
 
 const GO: u8 = 1;
@@ -44,6 +47,7 @@ const RUN_HOOKS: u8 = 6;
 const HOOK_STATE: u8 = 7;
 const SECCOMP_LISTENER: u8 = 8;
 const TIME_OFFSETS: u8 = 9;
+const NET_DEVICES: u8 = 10;
 
 impl Message {
     fn encode(&self) -> Vec<u8> {
@@ -59,6 +63,7 @@ impl Message {
             Message::RunHooks => vec![RUN_HOOKS],
             Message::SeccompListener => vec![SECCOMP_LISTENER],
             Message::TimeOffsets => vec![TIME_OFFSETS],
+            Message::NetDevices => vec![NET_DEVICES],
             Message::Failed(text) | Message::HookState(text) => {
                 let tag = if matches!(self, Message::Failed(_)) {
                     FAILED
@@ -85,6 +90,7 @@ impl Message {
             (Some(RUN_HOOKS), 1) => Ok(Message::RunHooks),
             (Some(SECCOMP_LISTENER), 1) => Ok(Message::SeccompListener),
             (Some(TIME_OFFSETS), 1) => Ok(Message::TimeOffsets),
+            (Some(NET_DEVICES), 1) => Ok(Message::NetDevices),
             (Some(HOOK_STATE), _) => Ok(Message::HookState(
                 String::from_utf8_lossy(&buf[1..]).into_owned(),
             )),
@@ -201,6 +207,7 @@ mod tests {
             Message::RunHooks,
             Message::HookState("{\"id\":\"x\"}".into()),
             Message::SeccompListener,
+            Message::NetDevices,
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap(), m);

@@ -203,6 +203,8 @@ pub(super) fn follow(
     requests: &Requests<'_>,
 ) -> Result<Spawned> {
     let init = requests.hooks;
+    // Devices moved into init's network namespace: back out if setup fails from here.
+    let mut net_devices = None;
     loop {
         let sent = match chan.recv_with_fd() {
             Ok((Message::Ready, _)) => break,
@@ -225,6 +227,17 @@ pub(super) fn follow(
                 // Ours closes now: the agent's copy is the one that answers.
                 drop(listener);
                 Ok(())
+            }
+            Ok((Message::NetDevices, _)) if init.is_some() && net_devices.is_none() => {
+                let pidfd = match &child.pidfd {
+                    Some(pidfd) => pidfd.try_clone(),
+                    // Our own child, not reaped: its pid is its own until we wait.
+                    None => sys::pidfd_open(child.pid),
+                }
+                .map_err(|e| Error::sys("pidfd_open", e))?;
+                let devices = &requests.config.net_devices;
+                net_devices = Some(crate::netdev::move_in(devices, pidfd.as_fd())?);
+                chan.send(&Message::Go)
             }
             Ok((Message::InitPid(pid), Some(pidfd))) if !child.reaped => {
                 super::wait_pid(child.pid)?;
@@ -259,6 +272,9 @@ pub(super) fn follow(
     };
     let pid = child.pid;
     std::mem::forget(child);
+    if let Some(moved) = net_devices {
+        moved.keep();
+    }
     Ok(Spawned {
         pid,
         start_time,

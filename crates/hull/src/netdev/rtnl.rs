@@ -1,0 +1,481 @@
+//! A minimal rtnetlink client (a `NETLINK_ROUTE` socket) for what moving network devices
+//! needs: a link by name, all links, a link's addresses, moving a link to another
+//! network namespace under a new name, setting it up or down, adding an address. The
+//! messages are laid out here by hand after the kernel's uapi headers (`netlink.h`,
+//! `rtnetlink.h`, `if_link.h`, `if_addr.h`), so hull's create path needs no netlink
+//! crate. Only replies from the kernel (port 0) to our own request are read.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::sys::socket::{
+    self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
+};
+
+// linux/netlink.h
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_REPLACE: u16 = 0x100;
+const NLM_F_DUMP: u16 = 0x300;
+const NLM_F_CREATE: u16 = 0x400;
+// linux/rtnetlink.h
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_GETADDR: u16 = 22;
+// linux/if_link.h
+const IFLA_IFNAME: u16 = 3;
+const IFLA_NET_NS_FD: u16 = 28;
+// linux/if_addr.h
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_LABEL: u16 = 3;
+const IFA_BROADCAST: u16 = 4;
+const IFA_FLAGS: u16 = 8;
+const IFA_RT_PRIORITY: u16 = 9;
+const IFA_PROTO: u16 = 11;
+const IFA_F_PERMANENT: u32 = 0x80;
+/// The flags an address can be given when it is added (nodad, optimistic,
+/// homeaddress, managetempaddr, noprefixroute, mcautojoin); the others are the
+/// kernel's account of its state.
+const IFA_F_SETTABLE: u32 = 0x02 | 0x04 | 0x10 | 0x100 | 0x200 | 0x400;
+// linux/rtnetlink.h
+const RT_SCOPE_UNIVERSE: u8 = 0;
+
+/// A network device: its index and name in its network namespace, and whether it is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub index: i32,
+    pub name: String,
+    pub up: bool,
+}
+
+/// An address of a device, as the kernel reports it, with what it takes to add it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub family: u8,
+    pub prefix_len: u8,
+    pub scope: u8,
+    /// `IFA_F_*` (from the 32-bit `IFA_FLAGS` when the kernel sends it).
+    pub flags: u32,
+    /// The IPv4 label (`eth0:1`), if any.
+    pub label: Option<String>,
+    /// Attributes added back as they came: address, local address, broadcast, route
+    /// metric, protocol.
+    pub attrs: Vec<(u16, Vec<u8>)>,
+}
+
+impl Address {
+    /// A permanent address of global scope: what runtime-spec 1.3 carries along with a
+    /// device (not the link-local ones, nor those with a lifetime, made by autoconf).
+    pub fn is_permanent_global(&self) -> bool {
+        self.flags & IFA_F_PERMANENT != 0 && self.scope == RT_SCOPE_UNIVERSE
+    }
+}
+
+/// One request being built: the header, a fixed part, attributes.
+struct Request(Vec<u8>);
+
+impl Request {
+    fn new(kind: u16, flags: u16) -> Request {
+        let mut buf = vec![0u8; NLMSG_HDRLEN];
+        buf[4..6].copy_from_slice(&kind.to_ne_bytes());
+        buf[6..8].copy_from_slice(&(flags | NLM_F_REQUEST).to_ne_bytes());
+        Request(buf)
+    }
+
+    /// The fixed part (`ifinfomsg`, `ifaddrmsg`: both a multiple of 4 bytes).
+    fn fixed(mut self, bytes: &[u8]) -> Request {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    fn attr(mut self, kind: u16, data: &[u8]) -> Request {
+        let len = 4 + data.len();
+        self.0.extend_from_slice(&(len as u16).to_ne_bytes());
+        self.0.extend_from_slice(&kind.to_ne_bytes());
+        self.0.extend_from_slice(data);
+        self.0.resize(self.0.len().next_multiple_of(4), 0);
+        self
+    }
+
+    /// A NUL-terminated string attribute.
+    fn string(self, kind: u16, s: &str) -> Request {
+        let mut data = s.as_bytes().to_vec();
+        data.push(0);
+        self.attr(kind, &data)
+    }
+
+    fn finish(mut self, seq: u32) -> Vec<u8> {
+        let len = self.0.len() as u32;
+        self.0[0..4].copy_from_slice(&len.to_ne_bytes());
+        self.0[8..12].copy_from_slice(&seq.to_ne_bytes());
+        self.0
+    }
+}
+
+/// `struct ifinfomsg` for link `index`, with `flags` set among those in `change`.
+fn ifinfomsg(index: i32, flags: u32, change: u32) -> [u8; 16] {
+    let mut m = [0u8; 16];
+    m[0] = libc::AF_UNSPEC as u8;
+    m[4..8].copy_from_slice(&index.to_ne_bytes());
+    m[8..12].copy_from_slice(&flags.to_ne_bytes());
+    m[12..16].copy_from_slice(&change.to_ne_bytes());
+    m
+}
+
+/// `struct ifaddrmsg`.
+fn ifaddrmsg(family: u8, prefix_len: u8, flags: u8, scope: u8, index: i32) -> [u8; 8] {
+    let mut m = [family, prefix_len, flags, scope, 0, 0, 0, 0];
+    m[4..8].copy_from_slice(&index.to_ne_bytes());
+    m
+}
+
+/// One message of a reply: its type, sequence number and payload.
+#[derive(Debug, PartialEq, Eq)]
+struct Reply<'a> {
+    kind: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+/// The messages in one datagram from the kernel.
+fn replies(mut buf: &[u8]) -> io::Result<Vec<Reply<'_>>> {
+    let malformed = || io::Error::new(io::ErrorKind::InvalidData, "malformed netlink reply");
+    let mut out = Vec::new();
+    while buf.len() >= NLMSG_HDRLEN {
+        let len = u32::from_ne_bytes(buf[0..4].try_into().expect("4 bytes")) as usize;
+        if len < NLMSG_HDRLEN || len > buf.len() {
+            return Err(malformed());
+        }
+        out.push(Reply {
+            kind: u16::from_ne_bytes(buf[4..6].try_into().expect("2 bytes")),
+            seq: u32::from_ne_bytes(buf[8..12].try_into().expect("4 bytes")),
+            payload: &buf[NLMSG_HDRLEN..len],
+        });
+        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
+    }
+    Ok(out)
+}
+
+/// The attributes after a fixed part; stops at the first malformed one.
+fn attributes(mut buf: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while buf.len() >= 4 {
+        let len = u16::from_ne_bytes([buf[0], buf[1]]) as usize;
+        if len < 4 || len > buf.len() {
+            break;
+        }
+        // The top two bits are the nested and byte-order flags, not the type.
+        let kind = u16::from_ne_bytes([buf[2], buf[3]]) & 0x3fff;
+        out.push((kind, &buf[4..len]));
+        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
+    }
+    out
+}
+
+fn c_string(data: &[u8]) -> String {
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+/// A `RTM_NEWLINK` payload as a [`Link`].
+fn parse_link(payload: &[u8]) -> Option<Link> {
+    let fixed = payload.get(..16)?;
+    let index = i32::from_ne_bytes(fixed[4..8].try_into().ok()?);
+    let flags = u32::from_ne_bytes(fixed[8..12].try_into().ok()?);
+    let name = attributes(&payload[16..])
+        .into_iter()
+        .find(|(kind, _)| *kind == IFLA_IFNAME)
+        .map(|(_, data)| c_string(data))?;
+    Some(Link {
+        index,
+        name,
+        up: flags & libc::IFF_UP as u32 != 0,
+    })
+}
+
+/// A `RTM_NEWADDR` payload: the device's index and the [`Address`].
+fn parse_address(payload: &[u8]) -> Option<(i32, Address)> {
+    let fixed = payload.get(..8)?;
+    let index = i32::from_ne_bytes(fixed[4..8].try_into().ok()?);
+    let mut addr = Address {
+        family: fixed[0],
+        prefix_len: fixed[1],
+        flags: fixed[2] as u32,
+        scope: fixed[3],
+        label: None,
+        attrs: Vec::new(),
+    };
+    for (kind, data) in attributes(&payload[8..]) {
+        match kind {
+            IFA_FLAGS if data.len() >= 4 => {
+                addr.flags = u32::from_ne_bytes(data[..4].try_into().ok()?)
+            }
+            IFA_LABEL => addr.label = Some(c_string(data)),
+            IFA_ADDRESS | IFA_LOCAL | IFA_BROADCAST | IFA_RT_PRIORITY | IFA_PROTO => {
+                addr.attrs.push((kind, data.to_vec()))
+            }
+            _ => {}
+        }
+    }
+    Some((index, addr))
+}
+
+/// A `NETLINK_ROUTE` socket in the network namespace of the thread that opened it
+/// (a socket stays in its namespace whichever thread uses it).
+pub struct Socket {
+    fd: OwnedFd,
+    seq: u32,
+}
+
+impl Socket {
+    pub fn open() -> io::Result<Socket> {
+        let fd = socket::socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkRoute,
+        )?;
+        socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
+        Ok(Socket { fd, seq: 0 })
+    }
+
+    /// Sends `req` and collects the payloads of the kernel's answer: up to its ack for
+    /// a request, up to the end for a dump. An error the kernel sends is returned as one.
+    fn call(&mut self, req: Request) -> io::Result<Vec<(u16, Vec<u8>)>> {
+        self.seq = self.seq.wrapping_add(1);
+        let msg = req.finish(self.seq);
+        let kernel = NetlinkAddr::new(0, 0);
+        socket::sendto(self.fd.as_raw_fd(), &msg, &kernel, MsgFlags::empty())?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut out = Vec::new();
+        loop {
+            let (n, from) = socket::recvfrom::<NetlinkAddr>(self.fd.as_raw_fd(), &mut buf)?;
+            if from.is_none_or(|a| a.pid() != 0) {
+                continue;
+            }
+            for reply in replies(&buf[..n])? {
+                if reply.seq != self.seq {
+                    continue;
+                }
+                match reply.kind {
+                    NLMSG_ERROR | NLMSG_DONE => {
+                        let code = reply
+                            .payload
+                            .get(..4)
+                            .map_or(0, |b| i32::from_ne_bytes(b.try_into().expect("4 bytes")));
+                        return match code {
+                            0 => Ok(out),
+                            e => Err(io::Error::from_raw_os_error(-e)),
+                        };
+                    }
+                    kind => out.push((kind, reply.payload.to_vec())),
+                }
+            }
+        }
+    }
+
+    /// The device called `name`, if there is one.
+    pub fn link(&mut self, name: &str) -> io::Result<Option<Link>> {
+        let req = Request::new(RTM_GETLINK, NLM_F_ACK)
+            .fixed(&ifinfomsg(0, 0, 0))
+            .string(IFLA_IFNAME, name);
+        match self.call(req) {
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e),
+            Ok(replies) => Ok(replies
+                .iter()
+                .filter(|(kind, _)| *kind == RTM_NEWLINK)
+                .find_map(|(_, payload)| parse_link(payload))),
+        }
+    }
+
+    /// Every device of the namespace.
+    pub fn links(&mut self) -> io::Result<Vec<Link>> {
+        let req = Request::new(RTM_GETLINK, NLM_F_DUMP).fixed(&ifinfomsg(0, 0, 0));
+        Ok(self
+            .call(req)?
+            .iter()
+            .filter(|(kind, _)| *kind == RTM_NEWLINK)
+            .filter_map(|(_, payload)| parse_link(payload))
+            .collect())
+    }
+
+    /// The addresses of device `index`, of every family.
+    pub fn addresses(&mut self, index: i32) -> io::Result<Vec<Address>> {
+        let req = Request::new(RTM_GETADDR, NLM_F_DUMP).fixed(&ifaddrmsg(0, 0, 0, 0, 0));
+        Ok(self
+            .call(req)?
+            .iter()
+            .filter(|(kind, _)| *kind == RTM_NEWADDR)
+            .filter_map(|(_, payload)| parse_address(payload))
+            .filter(|(i, _)| *i == index)
+            .map(|(_, addr)| addr)
+            .collect())
+    }
+
+    /// Moves device `index` into the network namespace `netns`, named `name` there
+    /// (one message: the kernel renames it on the way, so a name taken on either side
+    /// is no obstacle).
+    pub fn move_to(&mut self, index: i32, name: &str, netns: BorrowedFd<'_>) -> io::Result<()> {
+        let fd = netns.as_raw_fd() as u32;
+        self.call(move_request(index, name, fd)).map(drop)
+    }
+
+    pub fn set_up(&mut self, index: i32, up: bool) -> io::Result<()> {
+        let flag = libc::IFF_UP as u32;
+        let req = Request::new(RTM_NEWLINK, NLM_F_ACK).fixed(&ifinfomsg(
+            index,
+            if up { flag } else { 0 },
+            flag,
+        ));
+        self.call(req).map(drop)
+    }
+
+    /// Adds `addr` to device `index` (replacing the same address if it is there).
+    pub fn add_address(&mut self, index: i32, addr: &Address) -> io::Result<()> {
+        self.call(address_request(index, addr)).map(drop)
+    }
+}
+
+fn move_request(index: i32, name: &str, netns_fd: u32) -> Request {
+    Request::new(RTM_NEWLINK, NLM_F_ACK)
+        .fixed(&ifinfomsg(index, 0, 0))
+        .string(IFLA_IFNAME, name)
+        .attr(IFLA_NET_NS_FD, &netns_fd.to_ne_bytes())
+}
+
+fn address_request(index: i32, addr: &Address) -> Request {
+    let flags = addr.flags & IFA_F_SETTABLE;
+    let mut req = Request::new(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE).fixed(
+        &ifaddrmsg(addr.family, addr.prefix_len, flags as u8, addr.scope, index),
+    );
+    for (kind, data) in &addr.attrs {
+        req = req.attr(*kind, data);
+    }
+    if let Some(label) = &addr.label {
+        req = req.string(IFA_LABEL, label);
+    }
+    req.attr(IFA_FLAGS, &flags.to_ne_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(len: u32, kind: u16, seq: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_ne_bytes());
+        h.extend_from_slice(&kind.to_ne_bytes());
+        h.extend_from_slice(&0u16.to_ne_bytes());
+        h.extend_from_slice(&seq.to_ne_bytes());
+        h.extend_from_slice(&0u32.to_ne_bytes());
+        h
+    }
+
+    #[test]
+    fn a_move_is_one_newlink_with_the_name_and_the_namespace() {
+        let msg = move_request(7, "eth1", 9).finish(42);
+        // header + ifinfomsg + "eth1\0" padded to 8 (+4) + a u32 (+4 +4)
+        assert_eq!(msg.len(), 16 + 16 + 12 + 8);
+        assert_eq!(u32::from_ne_bytes(msg[0..4].try_into().unwrap()), 52);
+        assert_eq!(
+            u16::from_ne_bytes(msg[4..6].try_into().unwrap()),
+            RTM_NEWLINK
+        );
+        assert_eq!(
+            u16::from_ne_bytes(msg[6..8].try_into().unwrap()),
+            NLM_F_REQUEST | NLM_F_ACK
+        );
+        assert_eq!(u32::from_ne_bytes(msg[8..12].try_into().unwrap()), 42);
+        assert_eq!(i32::from_ne_bytes(msg[20..24].try_into().unwrap()), 7);
+        let attrs = attributes(&msg[32..]);
+        assert_eq!(attrs[0], (IFLA_IFNAME, &b"eth1\0"[..]));
+        assert_eq!(attrs[1], (IFLA_NET_NS_FD, &9u32.to_ne_bytes()[..]));
+    }
+
+    #[test]
+    fn an_address_reported_is_added_back_alike() {
+        // What the kernel sends for 10.199.0.2/24 brd 10.199.0.255 on device 5.
+        let ip = [10, 199, 0, 2];
+        let mut payload = ifaddrmsg(libc::AF_INET as u8, 24, 0x80, 0, 5).to_vec();
+        let mut body = Request(Vec::new())
+            .attr(IFA_ADDRESS, &ip)
+            .attr(IFA_LOCAL, &ip)
+            .attr(IFA_BROADCAST, &[10, 199, 0, 255])
+            .string(IFA_LABEL, "d0")
+            .attr(IFA_FLAGS, &(0x80u32 | 0x200).to_ne_bytes())
+            .attr(6, &[0; 16]) // IFA_CACHEINFO: not carried over
+            .0;
+        payload.append(&mut body);
+        let (index, addr) = parse_address(&payload).unwrap();
+        assert_eq!(index, 5);
+        assert!(addr.is_permanent_global());
+        assert_eq!(addr.label.as_deref(), Some("d0"));
+        assert_eq!(addr.attrs.len(), 3);
+
+        let msg = address_request(11, &addr).finish(1);
+        assert_eq!(
+            u16::from_ne_bytes(msg[4..6].try_into().unwrap()),
+            RTM_NEWADDR
+        );
+        let (again_index, again) = parse_address(&msg[16..]).unwrap();
+        assert_eq!(again_index, 11);
+        assert_eq!(again.attrs, addr.attrs);
+        assert_eq!(again.label, addr.label);
+        // Only the settable flags go back: noprefixroute, not the kernel's "permanent".
+        assert_eq!(again.flags, 0x200);
+    }
+
+    #[test]
+    fn link_local_and_temporary_addresses_stay_behind() {
+        let with = |flags: u8, scope: u8| {
+            parse_address(&ifaddrmsg(libc::AF_INET6 as u8, 64, flags, scope, 1))
+                .unwrap()
+                .1
+        };
+        assert!(with(0x80, 0).is_permanent_global());
+        assert!(!with(0x80, 253).is_permanent_global()); // RT_SCOPE_LINK
+        assert!(!with(0x00, 0).is_permanent_global()); // a lifetime: autoconf
+    }
+
+    #[test]
+    fn links_replies_and_errors_are_parsed() {
+        let mut link = ifinfomsg(3, libc::IFF_UP as u32, 0).to_vec();
+        link.extend(Request(Vec::new()).string(IFLA_IFNAME, "dummy0").0);
+        let mut buf = header((16 + link.len()) as u32, RTM_NEWLINK, 9);
+        buf.extend(&link);
+        let mut err = header(16 + 4, NLMSG_ERROR, 9);
+        err.extend((-libc::ENODEV).to_ne_bytes());
+        buf.extend(&err);
+        let got = replies(&buf).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            parse_link(got[0].payload),
+            Some(Link {
+                index: 3,
+                name: "dummy0".into(),
+                up: true
+            })
+        );
+        assert_eq!((got[1].kind, got[1].seq), (NLMSG_ERROR, 9));
+        // A length past the end is refused, not read.
+        let mut short = header(400, RTM_NEWLINK, 1);
+        short.extend([0; 8]);
+        assert!(replies(&short).is_err());
+    }
+
+    #[test]
+    fn the_kernel_answers_about_loopback() {
+        // Unprivileged: reading links needs no capability.
+        let mut sock = Socket::open().unwrap();
+        let lo = sock.link("lo").unwrap().expect("every namespace has lo");
+        assert_eq!(lo.name, "lo");
+        assert!(sock.links().unwrap().iter().any(|l| l.index == lo.index));
+        assert_eq!(sock.link("no-such-dev0").unwrap(), None);
+    }
+}
