@@ -100,7 +100,15 @@ fn every_listed_mount_option_is_accepted() {
         if o != "bind" && o != "rbind" && o != "remount" {
             opts.push(o.clone());
         }
-        b.add_mount(json!({ "destination": format!("/m/{i}"), "type": "bind", "source": vol.to_str().unwrap(), "options": opts }));
+        let mut m = json!({ "destination": format!("/m/{i}"), "type": "bind", "source": vol.to_str().unwrap(), "options": opts });
+        // idmap and ridmap take the mount's mappings, the container having no user
+        // namespace to take them from.
+        if o == "idmap" || o == "ridmap" {
+            let ids = json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+            m["uidMappings"] = ids.clone();
+            m["gidMappings"] = ids;
+        }
+        b.add_mount(m);
     }
     b.set("/root/readonly", json!(false));
     b.args(&["true"]);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime as oci;
 
 use crate::config::hooks::{Hook, Hooks};
+use crate::config::idmap::MountIdmap;
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
 use crate::config::scheduling::{
     self, BitSet, CpuAffinity, IoPriority, MemoryPolicy, Personality, Scheduler,
@@ -524,14 +525,39 @@ fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
                 ));
             }
         }
+        let idmap = mount_idmap(m, &options, &field)?;
         out.push(Mount {
             source,
             destination,
             fstype,
             options,
+            idmap,
         });
     }
     Ok(out)
+}
+
+/// A mount's idmapping, from its `idmap`/`ridmap` option and its own mappings (which
+/// imply `idmap`, as in runc); the mappings come in pairs. Whether the mount may be
+/// idmapped at all is `config::validate`'s to say.
+fn mount_idmap(
+    m: &oci::Mount,
+    options: &mount_options::MountOptions,
+    field: &dyn Fn(&str) -> String,
+) -> Result<Option<MountIdmap>> {
+    let uid_mappings = id_maps(&field("uidMappings"), m.uid_mappings())?;
+    let gid_mappings = id_maps(&field("gidMappings"), m.gid_mappings())?;
+    match (uid_mappings.is_empty(), gid_mappings.is_empty()) {
+        (false, true) => return Err(bad(field("gidMappings"), "is required with uidMappings")),
+        (true, false) => return Err(bad(field("uidMappings"), "is required with gidMappings")),
+        (true, true) if options.idmap.is_none() => return Ok(None),
+        _ => {}
+    }
+    Ok(Some(MountIdmap {
+        uid_mappings,
+        gid_mappings,
+        recursive: options.idmap.unwrap_or(false),
+    }))
 }
 
 fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
@@ -1108,4 +1134,60 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         exec_cpu_affinity: exec_cpu_affinity(p)?,
         ..Process::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `mounts[0]` of a config with just `mount`, in a bundle with a `vol` to bind.
+    fn convert_mount(name: &str, mount: serde_json::Value) -> Result<Mount> {
+        let dir = std::env::temp_dir().join(format!("hull-spec-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rootfs")).unwrap();
+        std::fs::create_dir_all(dir.join("vol")).unwrap();
+        let config = json!({
+            "ociVersion": "1.2.0",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "args": ["true"], "user": {"uid": 0, "gid": 0}},
+            "mounts": [mount],
+        });
+        let converted = from_json(config.to_string().as_bytes(), &dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        converted.map(|(c, _)| c.mounts[0].clone())
+    }
+
+    fn ids(host: u32) -> serde_json::Value {
+        json!([{"containerID": 0, "hostID": host, "size": 10}])
+    }
+
+    #[test]
+    fn mount_mappings_and_idmap_options() {
+        let plain = json!({"destination": "/v", "source": "vol", "options": ["rbind"]});
+        assert_eq!(convert_mount("plain", plain).unwrap().idmap, None);
+
+        // Mappings alone imply idmap, of the bind's own mount.
+        let mapped = json!({"destination": "/v", "source": "vol", "options": ["rbind"],
+                            "uidMappings": ids(1000), "gidMappings": ids(2000)});
+        let idmap = convert_mount("mapped", mapped).unwrap().idmap.unwrap();
+        assert!(!idmap.recursive);
+        assert_eq!(idmap.uid_mappings[0].host_id, 1000);
+        assert_eq!(idmap.gid_mappings[0].host_id, 2000);
+
+        let ridmap = json!({"destination": "/v", "source": "vol", "options": ["rbind", "ridmap"]});
+        let idmap = convert_mount("ridmap", ridmap).unwrap().idmap.unwrap();
+        assert!(idmap.recursive && idmap.uses_containers());
+    }
+
+    #[test]
+    fn mount_mappings_come_in_pairs() {
+        let half = json!({"destination": "/v", "source": "vol", "options": ["bind"],
+                          "uidMappings": ids(1000)});
+        let e = convert_mount("half", half).unwrap_err();
+        assert_eq!(e.field, "mounts[0].gidMappings");
+        let other = json!({"destination": "/v", "source": "vol", "options": ["bind"],
+                           "gidMappings": ids(1000)});
+        let e = convert_mount("otherhalf", other).unwrap_err();
+        assert_eq!(e.field, "mounts[0].uidMappings");
+    }
 }

@@ -1,6 +1,6 @@
 //! Thin, safe wrappers over the Linux system calls that neither `nix` nor the standard
 //! library offer: `clone3`, `openat2`, `close_range`, the mount API (`open_tree`,
-//! `move_mount`, `fsopen`, `mount_setattr`), pidfds, and capability sets. Every `unsafe` block of the crate that is not a plain `nix` call
+//! `move_mount`, `fsopen`, `mount_setattr`, idmapping), pidfds, and capability sets. Every `unsafe` block of the crate that is not a plain `nix` call
 //! lives here, each one small and explained.
 
 use std::ffi::CStr;
@@ -300,6 +300,43 @@ pub fn mount_setattr(fd: BorrowedFd<'_>, set: u64, clear: u64, recursive: bool) 
         propagation: 0,
         userns_fd: 0,
     };
+    setattr(fd, &attr, recursive)
+}
+
+/// Idmaps the detached mount `fd` (and with `recursive` every mount below it) through
+/// the user namespace `userns`: `MOUNT_ATTR_IDMAP`.
+pub fn mount_setattr_idmap(
+    fd: BorrowedFd<'_>,
+    userns: BorrowedFd<'_>,
+    recursive: bool,
+) -> io::Result<()> {
+    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    setattr(fd, &attr, recursive)
+}
+
+/// Sets the propagation type (`MS_SLAVE`, `MS_PRIVATE`, ...) of the mount `fd`, and
+/// with `recursive` of every mount below it.
+pub fn mount_setattr_propagation(
+    fd: BorrowedFd<'_>,
+    propagation: u64,
+    recursive: bool,
+) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set: 0,
+        attr_clr: 0,
+        propagation,
+        userns_fd: 0,
+    };
+    setattr(fd, &attr, recursive)
+}
+
+fn setattr(fd: BorrowedFd<'_>, attr: &MountAttr, recursive: bool) -> io::Result<()> {
     let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
     if recursive {
         flags |= libc::AT_RECURSIVE as libc::c_uint;
@@ -311,11 +348,31 @@ pub fn mount_setattr(fd: BorrowedFd<'_>, set: u64, clear: u64, recursive: bool) 
             fd.as_raw_fd(),
             c"".as_ptr(),
             flags,
-            &attr as *const MountAttr,
+            attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
     };
     check(ret).map(drop)
+}
+
+/// A child parked in a new user namespace with no maps yet, for the caller to write
+/// them and take the namespace: it only waits to be killed (and dies with the
+/// caller). The caller kills and reaps it.
+pub fn park_in_new_userns() -> io::Result<libc::pid_t> {
+    match clone3(libc::CLONE_NEWUSER as u64, None)? {
+        Forked::Parent(pid) => Ok(pid),
+        Forked::Child => {
+            // SAFETY: plain syscalls, nothing that allocates or locks: safe in the child
+            // of a multi-threaded caller. pause() only returns for a handled signal,
+            // and the child handles none it is sent.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                loop {
+                    libc::pause();
+                }
+            }
+        }
+    }
 }
 
 /// `pidfd_open(2)`: a handle on a process that cannot be confused with a later one that

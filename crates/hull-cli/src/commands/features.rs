@@ -39,7 +39,7 @@ pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {
             "apparmor": { "enabled": true },
             "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } },
+            "mountExtensions": { "idmap": { "enabled": true } },
             "netDevices": { "enabled": true }
         },
         "annotations": {

@@ -5,6 +5,7 @@
 
 pub mod capability;
 pub mod hooks;
+pub mod idmap;
 pub mod mount_options;
 pub mod resources;
 pub mod scheduling;
@@ -98,6 +99,10 @@ pub struct Mount {
     /// Filesystem type (`proc`, `tmpfs`, `cgroup`, …); `bind` or `none` for binds.
     pub fstype: String,
     pub options: MountOptions,
+    /// An idmapped bind: made by the runtime on the host's side, moved into place by
+    /// init (see [`idmap`]).
+    #[serde(default)]
+    pub idmap: Option<idmap::MountIdmap>,
 }
 
 /// A device node to create in the container.

@@ -47,6 +47,10 @@ pub struct MountOptions {
     /// `tmpcopyup` (runc's): a tmpfs starts with a copy of what it covers.
     #[serde(default)]
     pub copy_up: bool,
+    /// `idmap` (`Some(false)`) or `ridmap` (`Some(true)`, every mount below too): the
+    /// mount is idmapped (see [`super::idmap`]).
+    #[serde(default)]
+    pub idmap: Option<bool>,
 }
 
 impl MountOptions {
@@ -62,6 +66,8 @@ enum Opt {
     Propagation(u64),
     Recursive(u64, bool),
     CopyUp,
+    /// `idmap` (false) or `ridmap` (true).
+    Idmap(bool),
 }
 
 /// Every option hull knows, and what it does (also what `features` lists).
@@ -135,6 +141,8 @@ const OPTIONS: &[(&str, Opt)] = {
         ("rnosymfollow", Recursive(attr::NOSYMFOLLOW, true)),
         ("rsymfollow", Recursive(attr::NOSYMFOLLOW, false)),
         ("tmpcopyup", CopyUp),
+        ("idmap", Idmap(false)),
+        ("ridmap", Idmap(true)),
     ]
 };
 
@@ -164,7 +172,7 @@ fn change(c: &mut AttrChange, bit: u64, on: bool) {
 }
 
 /// Parses an OCI mount's `options`. Unknown words go to the filesystem as data, as
-/// runc does; `idmap` is refused until hull implements it.
+/// runc does.
 pub fn parse(options: &[String]) -> Result<MountOptions, String> {
     let mut out = MountOptions::default();
     for opt in options {
@@ -182,9 +190,8 @@ pub fn parse(options: &[String]) -> Result<MountOptions, String> {
             Some(Opt::Propagation(p)) => out.propagation.push(p),
             Some(Opt::Recursive(a, on)) => change(&mut out.recursive_attrs, a, on),
             Some(Opt::CopyUp) => out.copy_up = true,
-            None if matches!(opt.as_str(), "idmap" | "ridmap") => {
-                return Err(format!("mount option {opt:?} is not supported"));
-            }
+            // The last of idmap and ridmap wins, as for every other pair.
+            Some(Opt::Idmap(recursive)) => out.idmap = Some(recursive),
             None => out.data.push(opt.clone()),
         }
     }
@@ -231,8 +238,14 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_options_are_refused() {
-        assert!(parse(&["idmap".to_string()]).is_err());
-        assert!(parse(&["tmpcopyup".to_string()]).unwrap().copy_up);
+    fn runc_extensions() {
+        assert!(p(&["tmpcopyup"]).copy_up);
+        assert_eq!(p(&["rbind"]).idmap, None);
+        assert_eq!(p(&["bind", "idmap"]).idmap, Some(false));
+        assert_eq!(p(&["rbind", "ridmap"]).idmap, Some(true));
+        assert_eq!(p(&["ridmap", "idmap"]).idmap, Some(false));
+        // Neither is filesystem data.
+        assert!(p(&["idmap", "ridmap"]).data.is_empty());
+        assert!(names().any(|n| n == "idmap") && names().any(|n| n == "ridmap"));
     }
 }

@@ -8,11 +8,13 @@
 //!   as it is: nothing may be mounted, masked, made read-only or created there, and
 //!   the root can only be the host's `/` (a chroot is no isolation: a process with
 //!   CAP_SYS_CHROOT leaves it); joining the runtime's own mount namespace by path is
-//!   refused (every mount, and pivot_root, would be the host's).
+//!   refused (every mount, and pivot_root, would be the host's);
 //! - network devices (`linux.netDevices`) go into a network namespace of the
 //!   container's own, new or joined by path (as runc 1.3 and the spec allow: the
 //!   orchestrator's pod namespace is the usual target), under valid names that do not
-//!   collide; and they must exist in the runtime's network namespace.
+//!   collide; and they must exist in the runtime's network namespace;
+//! - an idmapped mount is a bind, with a valid pair of mappings of its own or a user
+//!   namespace of the container's to take them from.
 //!
 //! Every refusal names the OCI field.
 
@@ -20,7 +22,8 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::{Config, NamespaceKind};
+use super::idmap::{self, MountIdmap};
+use super::{Config, Mount, NamespaceKind};
 use crate::error::ConfigError;
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -99,6 +102,46 @@ fn check_with(
             ))
         }
         Some(_) => {}
+    }
+    for (i, m) in config.mounts.iter().enumerate() {
+        if let Some(idmap) = &m.idmap {
+            idmapped_mount(config, i, m, idmap)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rules for `mounts[i]`, idmapped as `idmap` says.
+fn idmapped_mount(config: &Config, i: usize, m: &Mount, idmap: &MountIdmap) -> Result<()> {
+    let field = |f: &str| format!("mounts[{i}].{f}");
+    let own = !idmap.uses_containers();
+    let about = field(if own { "uidMappings" } else { "options" });
+    // A cgroup mount is hull's own making, whatever its options say.
+    if !m.options.is_bind() || matches!(m.fstype.as_str(), "cgroup" | "cgroup2") {
+        return Err(ConfigError::new(
+            about,
+            "only bind mounts can be idmapped (as in runc)",
+        ));
+    }
+    if !own {
+        let has_maps = !config.uid_mappings.is_empty() && !config.gid_mappings.is_empty();
+        let joins = config
+            .namespace(NamespaceKind::User)
+            .is_some_and(|ns| ns.path.is_some());
+        if has_maps || joins {
+            return Ok(());
+        }
+        return Err(ConfigError::new(
+            about,
+            "idmap without uidMappings and gidMappings on the mount takes the container's \
+             user namespace mappings, and the container has no user namespace",
+        ));
+    }
+    for (name, maps) in [
+        ("uidMappings", &idmap.uid_mappings),
+        ("gidMappings", &idmap.gid_mappings),
+    ] {
+        idmap::check(maps).map_err(|(at, why)| ConfigError::new(field(name) + &at, why))?;
     }
     Ok(())
 }
@@ -245,7 +288,7 @@ fn runtime_namespace(kind: NamespaceKind, path: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Mount, Namespace};
+    use crate::config::{IdMap, Namespace};
     use std::path::PathBuf;
 
     fn with(kinds: &[(NamespaceKind, Option<&str>)]) -> Config {
@@ -397,5 +440,72 @@ mod tests {
             });
             assert!(check(&c).is_ok(), "{name}");
         }
+    }
+
+    fn idmapped(options: &[&str], uids: &[IdMap], gids: &[IdMap]) -> Mount {
+        let raw: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        let options = crate::config::mount_options::parse(&raw).unwrap();
+        Mount {
+            source: Some("/src".into()),
+            destination: "/dst".into(),
+            fstype: "bind".into(),
+            idmap: Some(MountIdmap {
+                uid_mappings: uids.to_vec(),
+                gid_mappings: gids.to_vec(),
+                recursive: options.idmap == Some(true),
+            }),
+            options,
+        }
+    }
+
+    const MAP: IdMap = IdMap {
+        container_id: 0,
+        host_id: 1234,
+        size: 1000,
+    };
+
+    #[test]
+    fn idmapped_mounts() {
+        let mut c = with(&[(NamespaceKind::Mount, None)]);
+        // Own mappings: fine without a user namespace.
+        c.mounts = vec![Mount::default(), idmapped(&["bind"], &[MAP], &[MAP])];
+        assert!(check(&c).is_ok());
+        // Only binds.
+        c.mounts[1] = idmapped(&[], &[MAP], &[MAP]);
+        c.mounts[1].fstype = "tmpfs".into();
+        assert_eq!(field(check(&c)), "mounts[1].uidMappings");
+        c.mounts[1] = idmapped(&["rbind"], &[MAP], &[MAP]);
+        c.mounts[1].fstype = "cgroup".into();
+        assert_eq!(field(check(&c)), "mounts[1].uidMappings");
+        // Both kinds, each valid.
+        c.mounts[1] = idmapped(&["rbind", "ridmap"], &[MAP], &[]);
+        assert_eq!(field(check(&c)), "mounts[1].gidMappings");
+        let overlapping = [
+            MAP,
+            IdMap {
+                host_id: 2000,
+                ..MAP
+            },
+        ];
+        c.mounts[1] = idmapped(&["rbind"], &[MAP], &overlapping);
+        let e = check(&c).unwrap_err();
+        assert_eq!(e.field, "mounts[1].gidMappings[1]");
+        assert_eq!(e.message, "overlaps [0] in containerID");
+        // idmap alone takes the container's user namespace: there must be one.
+        c.mounts[1] = idmapped(&["bind", "idmap"], &[], &[]);
+        let e = check(&c).unwrap_err();
+        assert_eq!(e.field, "mounts[1].options");
+        assert!(e.message.contains("no user namespace"), "{e}");
+        c.namespaces.push(Namespace {
+            kind: NamespaceKind::User,
+            path: None,
+        });
+        c.uid_mappings = vec![MAP];
+        c.gid_mappings = vec![MAP];
+        assert!(check(&c).is_ok());
+        c.namespaces[1].path = Some("/run/userns/x".into());
+        c.uid_mappings.clear();
+        c.gid_mappings.clear();
+        assert!(check(&c).is_ok());
     }
 }

@@ -305,6 +305,21 @@ impl Container {
             .into());
         }
         criu::check_empty_namespaces(&opts.empty_namespaces)?;
+        // CRIU would bring an idmapped bind back as a plain one: its files' owners
+        // would change under the container.
+        if let Some(i) = self
+            .state
+            .config
+            .mounts
+            .iter()
+            .position(|m| m.idmap.is_some())
+        {
+            return Err(CriuError::Refused(format!(
+                "mounts[{i}] is idmapped: checkpoint and restore of idmapped mounts are \
+                 not supported"
+            ))
+            .into());
+        }
         if opts.images_dir.as_os_str().is_empty() {
             return Err(CriuError::Refused("no image directory given".into()).into());
         }

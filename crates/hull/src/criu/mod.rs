@@ -458,6 +458,7 @@ mod tests {
                 flags: libc::MS_BIND | libc::MS_REC,
                 ..MountOptions::default()
             },
+            idmap: None,
         }
     }
 
@@ -471,6 +472,7 @@ mod tests {
                     destination: "/proc".into(),
                     fstype: "proc".into(),
                     options: MountOptions::default(),
+                    idmap: None,
                 },
             ],
             ..Config::default()

@@ -23,7 +23,7 @@ use crate::hooks;
 use crate::process::channel::{Channel, ChannelError, Message};
 use crate::process::Process;
 use crate::procfs::{OwnFds, Procfs};
-use crate::rootfs::{self, CgroupMountPlan};
+use crate::rootfs::{self, idmapped::IdmappedMounts, CgroupMountPlan};
 use crate::seccomp::Filter;
 use crate::sys;
 
@@ -52,6 +52,8 @@ pub(crate) struct InitPlan<'a> {
     /// maps are written (no process of the container exists yet), as runc does.
     pub dumpable_until_mapped: bool,
     pub cgroup_mounts: CgroupMountPlan,
+    /// The idmapped binds the parent made, to move into place.
+    pub idmapped: IdmappedMounts,
     /// The container's state JSON for its own hooks, once the parent has sent it.
     pub hook_state: Option<String>,
 }
@@ -61,6 +63,7 @@ impl InitPlan<'_> {
     fn fds(&self) -> Vec<RawFd> {
         let mut fds = vec![self.fifo.as_raw_fd()];
         fds.extend(self.join.iter().map(|(_, fd)| fd.as_raw_fd()));
+        fds.extend(self.idmapped.raw_fds());
         fds
     }
 }
@@ -259,6 +262,7 @@ fn prepare(
     let mounted = rootfs::prepare(
         config,
         &plan.cgroup_mounts,
+        &mut plan.idmapped,
         &process.cwd,
         plan.in_user_namespace,
     )

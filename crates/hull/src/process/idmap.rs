@@ -75,11 +75,7 @@ fn write_one(proc: &Procfs, pid: i32, file: &str, maps: &[IdMap], how: Writer) -
             .map_err(|e| Error::sys("deny setgroups", e))?,
         Writer::Direct => {}
     }
-    let text: String = maps
-        .iter()
-        .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
-        .collect();
-    proc.write(&format!("{pid}/{file}"), text.as_bytes())
+    proc.write(&format!("{pid}/{file}"), map_text(maps).as_bytes())
         .map_err(|e| match e.raw_os_error() {
             Some(libc::EPERM) => Error::Config(ConfigError::new(
                 field,
@@ -87,6 +83,13 @@ fn write_one(proc: &Procfs, pid: i32, file: &str, maps: &[IdMap], how: Writer) -
             )),
             _ => Error::sys("write id map", e),
         })
+}
+
+/// The text of a `uid_map` or `gid_map` file: one `inside outside count` line each.
+pub(super) fn map_text(maps: &[IdMap]) -> String {
+    maps.iter()
+        .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+        .collect()
 }
 
 fn helper(program: &'static str, field: &str, pid: i32, maps: &[IdMap]) -> Result<()> {
@@ -124,6 +127,12 @@ mod tests {
             host_id,
             size,
         }
+    }
+
+    #[test]
+    fn maps_are_written_inside_outside_count() {
+        let maps = [map(1234, 1000), map(5000, 1)];
+        assert_eq!(map_text(&maps), "0 1234 1000\n0 5000 1\n");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod channel;
 mod idmap;
 pub(crate) mod join;
+pub(crate) mod map_userns;
 pub(crate) mod spawn;
 
 use std::os::fd::OwnedFd;

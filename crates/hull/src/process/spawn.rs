@@ -122,6 +122,8 @@ pub(crate) fn spawn_init(
     let clone_flags = if fast { new & !cgroupns } else { 0 };
     let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
     let unprivileged = super::unprivileged();
+    // Before the fork: init inherits them.
+    let idmapped = crate::rootfs::idmapped::prepare(config, unprivileged)?;
     let plan = InitPlan {
         config,
         process,
@@ -138,6 +140,7 @@ pub(crate) fn spawn_init(
         dumpable_until_mapped: new & NamespaceKind::User.clone_flag() != 0 && unprivileged,
         in_user_namespace: config.namespace(NamespaceKind::User).is_some() || unprivileged,
         cgroup_mounts,
+        idmapped,
         hook_state: None,
     };
     let joiner = match requests.place {

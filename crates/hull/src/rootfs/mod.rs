@@ -1,9 +1,11 @@
 //! The container's filesystem view, set up by init inside its new mount namespace:
 //! root propagation, the rootfs bind, every configured mount, `/dev`, `pivot_root`,
-//! and after it the masked and read-only paths and the read-only root.
+//! and after it the masked and read-only paths and the read-only root. Idmapped binds
+//! alone are made beforehand, by the runtime ([`idmapped`]).
 
 mod copy_up;
 mod dev;
+pub mod idmapped;
 mod mounts;
 mod pivot;
 pub mod resolve;
@@ -81,6 +83,7 @@ pub(crate) fn cstr(path: &Path) -> CString {
 pub fn prepare(
     config: &Config,
     cgroups: &CgroupMountPlan,
+    idmapped: &mut idmapped::IdmappedMounts,
     cwd: &Path,
     in_userns: bool,
 ) -> Result<Mounted> {
@@ -111,10 +114,11 @@ pub fn prepare(
 
     // As runc: /dev gets the default nodes and links unless it is a bind mount.
     let mut dev_is_bind = false;
-    for m in &config.mounts {
+    for (i, m) in config.mounts.iter().enumerate() {
         mounts::mount_one(
             root.as_fd(),
             m,
+            idmapped.take(i),
             cgroups,
             in_userns,
             config.mount_label.as_deref(),

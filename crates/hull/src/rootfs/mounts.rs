@@ -95,9 +95,12 @@ fn finish(root: BorrowedFd<'_>, m: &Mount) -> Result<()> {
     Ok(())
 }
 
+/// Makes `m` in the rootfs at `root`; `idmapped` is the detached idmapped copy of its
+/// source the runtime made, when it has one.
 pub fn mount_one(
     root: BorrowedFd<'_>,
     m: &Mount,
+    idmapped: Option<OwnedFd>,
     cgroups: &CgroupMountPlan,
     in_userns: bool,
     mount_label: Option<&str>,
@@ -110,9 +113,14 @@ pub fn mount_one(
     // Binds of a file need a file to cover; everything else a directory. /proc and
     // /sys must be real directories, never symlinks (CVE-2019-16884 and friends).
     let (kind, symlinks) = if o.is_bind() {
-        let is_dir = std::fs::metadata(&source)
-            .map_err(err("stat bind source", &source))?
-            .is_dir();
+        let is_dir = match &idmapped {
+            Some(tree) => nix::sys::stat::fstat(tree.as_raw_fd())
+                .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+                .map_err(err("stat bind source", &source))?,
+            None => std::fs::metadata(&source)
+                .map_err(err("stat bind source", &source))?
+                .is_dir(),
+        };
         (
             if is_dir { Kind::Dir } else { Kind::File },
             Symlinks::InRoot,
@@ -135,7 +143,10 @@ pub fn mount_one(
     })?;
     check_destination(root, &dest, m)?;
     let target = fd_path(&dest);
-    if o.is_bind() {
+    if let Some(tree) = idmapped {
+        sys::move_mount_onto(tree.as_fd(), dest.as_fd())
+            .map_err(err("move the idmapped mount onto", &m.destination))?;
+    } else if o.is_bind() {
         bind(&source, &target, o.flags & libc::MS_REC)
             .map_err(err("bind-mount onto", &m.destination))?;
     } else {
