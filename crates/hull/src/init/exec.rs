@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::InitResult;
 use crate::process::Process;
 use crate::procfs::OwnFds;
+use crate::seccomp::Filter;
 use crate::sys;
 
 /// Writes an error to the process's stderr (after `Ready`, nobody else will).
@@ -186,11 +187,14 @@ fn arrange_fds(process: &Process, tty: Option<&OwnedFd>) -> InitResult<()> {
     sys::cloexec_from(first_free).map_err(|e| format!("mark descriptors close-on-exec: {e}"))
 }
 
+/// Lays out the descriptors and execs the program; `seccomp`, if given, is loaded
+/// last, so that `execve` is the only syscall it sees of ours.
 pub fn exec(
     process: &Process,
     program: &CString,
     env: &[String],
     tty: Option<&OwnedFd>,
+    seccomp: Option<&Filter>,
 ) -> InitResult<std::convert::Infallible> {
     arrange_fds(process, tty)?;
     // SAFETY: umask only changes our own file creation mask.
@@ -202,6 +206,11 @@ pub fn exec(
     };
     let args = to_c(&process.args);
     let env = to_c(env);
+    if let Some(filter) = seccomp {
+        filter
+            .load()
+            .map_err(|e| format!("load the seccomp filter: {e}"))?;
+    }
     let err = nix::unistd::execve(program, &args, &env).unwrap_err();
     Err(format!("exec {:?}: {err}", process.args[0]))
 }

@@ -54,7 +54,8 @@ pub(crate) fn run(plan: JoinPlan<'_>, cgroup: Joiner, born_in_cgroup: bool, chan
         Ok(prepared)
     }));
     let prepared = super::ready_or_fail(chan, prepared, "exec");
-    super::exec_or_exit(plan.process, prepared)
+    let late = super::late_filter(plan.seccomp.as_ref(), plan.process);
+    super::exec_or_exit(plan.process, prepared, late)
 }
 
 /// Joins every namespace of init in one `setns` on its pidfd, then forks: a pid (or

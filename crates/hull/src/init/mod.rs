@@ -103,7 +103,11 @@ pub(crate) fn run(
         // SAFETY: leave without running the parent's atexit handlers or destructors.
         unsafe { libc::_exit(1) }
     }
-    exec_or_exit(plan.process, prepared)
+    exec_or_exit(
+        plan.process,
+        prepared,
+        late_filter(plan.seccomp.as_ref(), plan.process),
+    )
 }
 
 /// The first steps of every process hull puts in a container (init and exec); `keep`
@@ -182,14 +186,26 @@ pub(crate) fn ready_or_fail<T>(
 
 /// Execs the prepared program; if that fails, says why on stderr and exits 127, as a
 /// shell does for a program it could not run.
-pub(crate) fn exec_or_exit(process: &Process, (program, env, tty): Prepared) -> ! {
-    let err = match exec::exec(process, &program, &env, tty.as_ref()) {
+pub(crate) fn exec_or_exit(
+    process: &Process,
+    (program, env, tty): Prepared,
+    late_filter: Option<&Filter>,
+) -> ! {
+    let err = match exec::exec(process, &program, &env, tty.as_ref(), late_filter) {
         Ok(never) => match never {},
         Err(e) => e,
     };
     exec::report(&err);
     // SAFETY: leave without running the parent's atexit handlers or destructors.
     unsafe { libc::_exit(127) }
+}
+
+/// The filter to load just before `execve`: with no_new_privileges and no listener.
+pub(crate) fn late_filter<'f>(
+    seccomp: Option<&'f Filter>,
+    process: &Process,
+) -> Option<&'f Filter> {
+    seccomp.filter(|f| process.no_new_privileges && !f.notifies())
 }
 
 /// Forks once more, for a pid or time namespace entered with setns/unshare, which only
@@ -309,8 +325,11 @@ fn prepare(
 /// program, working directory.
 ///
 /// The seccomp filter goes on while we still have CAP_SYS_ADMIN, unless the process
-/// gets no_new_privileges: then as late as that allows, after the user switch. A
-/// notify listener goes to the parent (for the agent) with the very next syscall.
+/// gets no_new_privileges: then just before `execve` ([`late_filter`]), so that the
+/// profile needs to allow nothing of the runtime's own work (sync with the parent,
+/// exec.fifo, hooks), only `execve` (as runc). A filter with a notify listener goes on
+/// before `Ready`, after the user switch: the listener must reach the parent (for the
+/// agent) over the channel, with the very next syscall.
 pub(crate) fn become_process(
     config: &Config,
     process: &Process,
@@ -347,7 +366,7 @@ pub(crate) fn become_process(
     if !in_cwd {
         exec::enter_cwd(&process.cwd, false)?;
     }
-    if let Some(filter) = seccomp.filter(|_| process.no_new_privileges) {
+    if let Some(filter) = seccomp.filter(|f| process.no_new_privileges && f.notifies()) {
         load(filter)?;
     }
     let program = exec::find_program(process, &env)?;

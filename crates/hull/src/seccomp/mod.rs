@@ -252,6 +252,11 @@ pub fn compile(profile: &Seccomp) -> Result<Filter, SeccompError> {
 }
 
 impl Filter {
+    /// Whether loading the filter gives a notify listener (for an agent).
+    pub fn notifies(&self) -> bool {
+        self.flags & FLAG_NEW_LISTENER != 0
+    }
+
     /// Loads the filter on the calling process (`seccomp(SECCOMP_SET_MODE_FILTER)`).
     /// Returns the notify listener when the profile hands syscalls to an agent.
     pub fn load(&self) -> io::Result<Option<OwnedFd>> {
