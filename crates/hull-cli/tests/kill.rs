@@ -132,3 +132,30 @@ fn errors_carry_the_words_engines_look_for() {
     case.delete(&b.id);
     case.finish();
 }
+
+/// A created container can be paused (runc allows it): it reports `paused`, cannot be
+/// started until resumed, then starts. A running one cannot be deleted without --force,
+/// in runc's words ("is running"). Seen failing before: the paused created container
+/// still said `created`, resume refused it and start hung on its frozen init.
+#[test]
+fn a_created_container_pauses_and_a_running_one_is_not_deleted() {
+    let case = Case::new("pause_created");
+    let mut b = case.bundle("pausecreated");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    case.run(&["pause", &b.id]).ok();
+    assert_eq!(case.state(&b.id)["status"], "paused");
+    case.run(&["start", &b.id]).assert_bad_input(&["paused"]);
+    case.run(&["resume", &b.id]).ok();
+    assert_eq!(case.state(&b.id)["status"], "created");
+    case.start(&b.id);
+    case.wait_status(&b.id, "running");
+    let refused = case.run(&["delete", &b.id]);
+    refused.assert_bad_input(&["not stopped"]);
+    if is_hull() {
+        assert!(refused.stderr.contains("is running"), "{refused}");
+    }
+    assert_eq!(case.state(&b.id)["status"], "running");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}

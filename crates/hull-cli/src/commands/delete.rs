@@ -28,7 +28,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         _ if args.force => {}
         status => {
             return Err(format!(
-                "cannot delete container {:?}: it is {status} (use --force)",
+                "cannot delete container {:?} that is not stopped: it is {status} (use --force)",
                 args.id
             ))
         }

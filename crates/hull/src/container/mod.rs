@@ -210,11 +210,13 @@ impl Container {
                 false => Status::Stopped,
             };
         }
-        if self.dir.join(EXEC_FIFO).exists() {
-            return Status::Created;
-        }
+        // Frozen first: a created container may be paused too (as in runc), and then
+        // cannot be started until it is resumed.
         if self.state.cgroup.is_frozen() {
             return Status::Paused;
+        }
+        if self.dir.join(EXEC_FIFO).exists() {
+            return Status::Created;
         }
         Status::Running
     }
