@@ -25,7 +25,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::fs;
 
 /// `create` of `b` under `id` (which may differ from the bundle's own id).
@@ -323,5 +323,66 @@ fn the_systemd_driver_without_systemd() {
     let out = case.run(&["--systemd-cgroup", "create", "--bundle", b.dir_str(), &b.id]);
     out.assert_bad_input(&["systemd", "D-Bus"]);
     case.assert_no_leaks();
+    case.finish();
+}
+
+/// Fields hull knows and cannot apply here, and versions it does not read: one line
+/// naming the field, nothing left. (runc 1.1.5 ignores most of these silently.)
+#[test]
+fn fields_that_cannot_be_applied_are_refused_by_name() {
+    let case = Case::new("unappliable");
+    let refused: [(&str, Value, &[&str]); 7] = [
+        ("/ociVersion", json!("2.0.0"), &["ociVersion", "major"]),
+        ("/ociVersion", json!("one"), &["ociVersion", "semantic"]),
+        (
+            "/linux/intelRdt",
+            json!({"closID": "c1", "l3CacheSchema": "L3:0=ff"}),
+            &["linux.intelRdt", "resctrl"],
+        ),
+        (
+            "/linux/resources/memory",
+            json!({"kernel": 67108864}),
+            &["linux.resources.memory.kernel"],
+        ),
+        (
+            "/linux/resources/memory",
+            json!({"useHierarchy": false}),
+            &["linux.resources.memory.useHierarchy"],
+        ),
+        (
+            "/process/consoleSize",
+            json!({"height": 70000, "width": 80}),
+            &["process.consoleSize.height"],
+        ),
+        (
+            "/linux/personality",
+            json!({"domain": "LINUX64"}),
+            &["linux.personality.domain"],
+        ),
+    ];
+    if is_hull() {
+        for (i, (pointer, value, keywords)) in refused.into_iter().enumerate() {
+            case.assert_config_refused(&format!("u{i}"), pointer, value, keywords);
+        }
+    }
+    // What asks for nothing is no refusal: an empty intelRdt, a 1.x version of any
+    // minor, hierarchy as the kernel has it.
+    for (i, (pointer, value)) in [
+        ("/linux/intelRdt", json!({})),
+        ("/ociVersion", json!("1.0.0")),
+        ("/ociVersion", json!("1.3.0-rc.1")),
+        (
+            "/linux/resources/memory",
+            json!({"useHierarchy": true, "kernel": 0}),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut b = case.bundle(&format!("fine{i}"));
+        b.set(pointer, value);
+        b.args(&["true"]);
+        case.run_container(&b).ok();
+    }
     case.finish();
 }

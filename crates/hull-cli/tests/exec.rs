@@ -222,3 +222,28 @@ fn exec_of_a_missing_program_fails_cleanly() {
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }
+
+/// An exec'd process gets its own `oomScoreAdj` (process.json), else the container's,
+/// as runc writes it; never the caller's. Seen failing before: exec kept the runtime's.
+#[test]
+fn exec_gets_the_oom_score_adj_of_its_process_or_the_container() {
+    let case = Case::new("exec_oom");
+    let mut b = case.bundle("execoom");
+    b.set("/process/oomScoreAdj", json!(123));
+    b.args(&["sleep", "60"]);
+    case.run_container_with(&b, &["--detach"]).ok();
+    let inherited = case.run(&["exec", &b.id, "cat", "/proc/self/oom_score_adj"]);
+    assert_eq!(inherited.ok().out(), "123");
+    let file = case.dir.join("process.json");
+    std::fs::write(
+        &file,
+        json!({"args": ["cat", "/proc/self/oom_score_adj"], "cwd": "/",
+               "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 456})
+        .to_string(),
+    )
+    .unwrap();
+    let own = case.run(&["exec", "--process", file.to_str().unwrap(), &b.id]);
+    assert_eq!(own.ok().out(), "456");
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}

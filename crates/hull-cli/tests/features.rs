@@ -163,3 +163,46 @@ fn every_listed_seccomp_action_operator_and_flag_is_accepted() {
     assert_eq!(out.out().trim(), "Seccomp:2", "{out}");
     case.finish();
 }
+
+/// Every memory policy mode and flag `features` lists runs a container (with node 0,
+/// where the mode takes nodes), and `ociVersionMax` is a version hull reads.
+#[test]
+fn every_listed_memory_policy_runs() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("features_mempolicy");
+    let f = features(&case);
+    assert_eq!(f["ociVersionMax"], "1.3.0");
+    let policy = &f["linux"]["memoryPolicy"];
+    let modes = policy["modes"].as_array().expect("modes");
+    assert_eq!(modes.len(), 7, "{policy}");
+    for (i, mode) in modes.iter().enumerate() {
+        let mode = mode.as_str().unwrap();
+        let mut b = case.bundle(&format!("mode{i}"));
+        let nodes = !matches!(mode, "MPOL_DEFAULT" | "MPOL_LOCAL");
+        let value = if nodes {
+            json!({"mode": mode, "nodes": "0"})
+        } else {
+            json!({"mode": mode})
+        };
+        b.set("/linux/memoryPolicy", value);
+        b.args(&["true"]);
+        case.run_container(&b).ok();
+    }
+    for (i, flag) in policy["flags"]
+        .as_array()
+        .expect("flags")
+        .iter()
+        .enumerate()
+    {
+        let mut b = case.bundle(&format!("flag{i}"));
+        b.set(
+            "/linux/memoryPolicy",
+            json!({"mode": "MPOL_BIND", "nodes": "0", "flags": [flag]}),
+        );
+        b.args(&["true"]);
+        case.run_container(&b).ok();
+    }
+    case.finish();
+}

@@ -128,7 +128,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             "offsets need a new time namespace",
         ));
     }
-    if linux.intel_rdt().is_some() {
+    if linux.intel_rdt().as_ref().is_some_and(asks_anything) {
         // Applying it needs the resctrl filesystem (Intel RDT / AMD QoS hardware); hull
         // does not drive resctrl yet, and a limit asked for must not silently vanish.
         return Err(bad(
@@ -183,6 +183,17 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .ok_or_else(|| bad("process", "is required"))?,
     )?;
     Ok((config, process))
+}
+
+/// Whether an `intelRdt` object asks for anything (`{}` asks for nothing).
+fn asks_anything(rdt: &oci::LinuxIntelRdt) -> bool {
+    rdt.clos_id().is_some()
+        || rdt.l3_cache_schema().is_some()
+        || rdt.mem_bw_schema().is_some()
+        || rdt.schemata().is_some()
+        || rdt.enable_cmt().is_some()
+        || rdt.enable_mbm().is_some()
+        || rdt.enable_monitoring().is_some()
 }
 
 /// `ociVersion` must be a semantic version of the spec's major version 1 (as crun
@@ -714,6 +725,23 @@ fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
             disable_oom_killer: m.disable_oom_killer(),
             check_before_update: m.check_before_update(),
         };
+        // Kernel memory limits left the kernel (v1's kmem.limit_in_bytes, gone in 6.x;
+        // never in v2): a limit asked for cannot be had. runc ignores the field; hull
+        // does not pretend to apply it.
+        if m.kernel().is_some_and(|k| k != 0) {
+            return Err(bad(
+                format!("{f}.kernel"),
+                "kernel memory limits are no longer supported by Linux",
+            ));
+        }
+        // Hierarchical accounting is all the kernel has (memory.use_hierarchy is fixed
+        // at 1): false cannot be applied.
+        if m.use_hierarchy() == Some(false) {
+            return Err(bad(
+                format!("{f}.useHierarchy"),
+                "memory accounting is always hierarchical on this kernel",
+            ));
+        }
         if let (Some(l), Some(s)) = (out.memory.limit, out.memory.swap) {
             if s != -1 && (l == -1 || s < l) {
                 return Err(bad(
@@ -1128,7 +1156,18 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         terminal: p.terminal().unwrap_or(false),
         console_size: p
             .console_size()
-            .map(|b| (b.height() as u16, b.width() as u16)),
+            .map(|b| {
+                let side = |v: u64, field: &str| {
+                    u16::try_from(v).map_err(|_| {
+                        bad(
+                            format!("process.consoleSize.{field}"),
+                            format!("{v} is more than a terminal has (65535)"),
+                        )
+                    })
+                };
+                Ok::<_, ConfigError>((side(b.height(), "height")?, side(b.width(), "width")?))
+            })
+            .transpose()?,
         scheduler: scheduler(p)?,
         io_priority: io_priority(p)?,
         exec_cpu_affinity: exec_cpu_affinity(p)?,

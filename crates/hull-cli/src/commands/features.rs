@@ -5,6 +5,7 @@ use serde_json::json;
 
 use hull::config::capability::NAMES as CAPABILITIES;
 use hull::config::hooks::KINDS as HOOKS;
+use hull::config::scheduling;
 use hull::config::seccomp as seccomp_config;
 use hull::config::{mount_options, NamespaceKind};
 
@@ -40,7 +41,11 @@ pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {
             "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
             "mountExtensions": { "idmap": { "enabled": true } },
-            "netDevices": { "enabled": true }
+            "netDevices": { "enabled": true },
+            "memoryPolicy": {
+                "modes": scheduling::MPOL_MODE_NAMES.map(|(name, _)| name),
+                "flags": scheduling::MPOL_FLAG_NAMES.map(|(name, _)| name),
+            }
         },
         "annotations": {
             "dev.hull.version": env!("CARGO_PKG_VERSION"),

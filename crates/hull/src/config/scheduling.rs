@@ -214,6 +214,22 @@ pub const MPOL_F_NUMA_BALANCING: i32 = 1 << 13;
 pub const MPOL_F_RELATIVE_NODES: i32 = 1 << 14;
 pub const MPOL_F_STATIC_NODES: i32 = 1 << 15;
 
+/// The modes and flags by their names (what `features` lists).
+pub const MPOL_MODE_NAMES: [(&str, i32); 7] = [
+    ("MPOL_DEFAULT", MPOL_DEFAULT),
+    ("MPOL_BIND", MPOL_BIND),
+    ("MPOL_INTERLEAVE", MPOL_INTERLEAVE),
+    ("MPOL_WEIGHTED_INTERLEAVE", MPOL_WEIGHTED_INTERLEAVE),
+    ("MPOL_PREFERRED", MPOL_PREFERRED),
+    ("MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY),
+    ("MPOL_LOCAL", MPOL_LOCAL),
+];
+pub const MPOL_FLAG_NAMES: [(&str, i32); 3] = [
+    ("MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING),
+    ("MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES),
+    ("MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES),
+];
+
 impl MemoryPolicy {
     /// Checks the combinations `set_mempolicy` refuses, to say which.
     pub fn new(mode: i32, flags: i32, nodes: BitSet) -> Result<MemoryPolicy, String> {

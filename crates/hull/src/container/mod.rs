@@ -399,7 +399,7 @@ impl Container {
     ///
     /// What `process` leaves unset is the container's, as in runc: its init's
     /// capabilities (never the full set of the caller), AppArmor profile, SELinux
-    /// label, scheduler, I/O priority and exec CPU affinity; these are filled into
+    /// label, scheduler, I/O priority, exec CPU affinity and OOM score; these are filled into
     /// `process`.
     ///
     /// This forks the calling process (see the crate docs on threads); the new process
@@ -423,6 +423,9 @@ impl Container {
         }
         if process.scheduler.is_none() {
             process.scheduler = init.scheduler;
+        }
+        if process.oom_score_adj.is_none() {
+            process.oom_score_adj = init.oom_score_adj;
         }
         if process.io_priority.is_none() {
             process.io_priority = init.io_priority;

@@ -15,7 +15,7 @@ use crate::process::Process;
 pub const STATE_FILE: &str = "state.json";
 
 /// The runtime-spec version hull implements, as reported in `ociVersion`.
-pub const OCI_VERSION: &str = "1.2.1";
+pub const OCI_VERSION: &str = "1.3.0";
 
 /// What hull remembers of a container between commands.
 #[derive(Debug, Serialize, Deserialize)]

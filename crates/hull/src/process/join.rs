@@ -61,6 +61,7 @@ pub(crate) fn spawn_exec(
     drop(plan);
     let child = Child::forked(pid);
     let start_time = start_time_of(pid)?;
+    super::spawn::set_oom_score_adj(process, pid)?;
     parent_end.send(&Message::Go)?;
     let requests = Requests {
         config,

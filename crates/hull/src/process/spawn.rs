@@ -171,11 +171,7 @@ pub(crate) fn spawn_init(
     if clone_flags & NamespaceKind::User.clone_flag() != 0 {
         super::idmap::write(config, pid)?;
     }
-    if let Some(adj) = process.oom_score_adj {
-        Procfs::open()
-            .and_then(|p| p.write(&format!("{pid}/oom_score_adj"), adj.to_string().as_bytes()))
-            .map_err(|e| Error::sys("set oom_score_adj", e))?;
-    }
+    set_oom_score_adj(process, pid)?;
     if let Some(place) = requests.place {
         place(pid)?;
     }
@@ -332,4 +328,15 @@ fn write_time_offsets(config: &Config, pid: i32) -> Result<()> {
     Procfs::open()
         .and_then(|p| p.write(&format!("{pid}/timens_offsets"), text.as_bytes()))
         .map_err(|e| Error::sys("set time namespace offsets", e))
+}
+
+/// Writes the process's `oomScoreAdj` for it (lowering it needs a privilege the
+/// process itself may not keep).
+pub(super) fn set_oom_score_adj(process: &Process, pid: i32) -> Result<()> {
+    match process.oom_score_adj {
+        Some(adj) => Procfs::open()
+            .and_then(|p| p.write(&format!("{pid}/oom_score_adj"), adj.to_string().as_bytes()))
+            .map_err(|e| Error::sys("set oom_score_adj", e)),
+        None => Ok(()),
+    }
 }
