@@ -231,6 +231,9 @@ fn io(p: &mut Planner<'_>, r: &Resources) -> Result<(), CgroupError> {
         return Err(v1_only("linux.resources.blockIO.leafWeight"));
     }
     for d in &b.weight_devices {
+        if d.leaf_weight.is_some() {
+            return Err(v1_only("linux.resources.blockIO.weightDevice.leafWeight"));
+        }
         if let Some(w) = d.weight {
             let w = if weight_file == "io.weight" {
                 blkio_weight_to_io(w)
