@@ -363,6 +363,36 @@ fn join_network_namespace_by_path() {
     case.finish();
 }
 
+/// A container joins the user namespace of another by path (as a pod's containers do):
+/// it runs as that namespace's root. Seen failing before: "create mount point /dev/pts:
+/// Value too large for defined data type" (init kept its host ids, unmapped there).
+/// runc 1.1.5 refuses the config: it wants uid mappings even for a joined namespace.
+#[test]
+fn join_a_user_namespace_by_path() {
+    let case = Case::new("ns_join_user");
+    let mut first = case.bundle("userowner");
+    first.user_namespace(0, 100000, 65536);
+    first.args(&["sleep", "60"]);
+    case.create(&first);
+    let pid = case.state(&first.id)["pid"].as_i64().unwrap();
+    let mut second = case.bundle("userjoiner");
+    second.namespace_path("user", &format!("/proc/{pid}/ns/user"));
+    second.sh("echo uid=$(id -u); cat /proc/self/uid_map; readlink /proc/self/ns/user");
+    let out = case.run_container(&second);
+    out.ok();
+    assert_eq!(out.kv()["uid"], "0", "{out}");
+    let owner = std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap();
+    assert!(out.stdout.contains(owner.to_str().unwrap()), "{out}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["0", "100000", "65536"]),
+        "{out}"
+    );
+    case.run(&["delete", "--force", &first.id]).ok();
+    case.finish();
+}
+
 /// A second container joins the uts, ipc and pid namespaces of a first one (created, not
 /// started) through `/proc/<pid>/ns/*`: same inodes, the first one's hostname, and in the
 /// joined pid namespace the second container's init is not pid 1.

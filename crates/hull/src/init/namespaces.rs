@@ -32,7 +32,11 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
         chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
         unshare &= !NamespaceKind::User.clone_flag();
     }
-    if plan.new_user_namespace {
+    let joined_user = plan
+        .join
+        .iter()
+        .any(|(kind, _)| *kind == NamespaceKind::User);
+    if plan.new_user_namespace || joined_user {
         become_namespace_root()?;
     }
     if unshare != 0 {
@@ -57,8 +61,8 @@ pub fn enter(plan: &InitPlan<'_>, chan: &Channel) -> InitResult<()> {
     Ok(())
 }
 
-/// In a new user namespace our ids are still the host's, unmapped there (files we made
-/// would fail with EOVERFLOW): become the namespace's root, which the maps now define.
+/// In a new or joined user namespace our ids are still the host's, unmapped there (files
+/// we made would fail with EOVERFLOW): become the namespace's root, which its maps define.
 fn become_namespace_root() -> InitResult<()> {
     let root_gid = nix::unistd::Gid::from_raw(0);
     nix::unistd::setresgid(root_gid, root_gid, root_gid)
