@@ -26,9 +26,10 @@
 //! binary) gets the fast path: one `clone3` that makes init in its namespaces and its
 //! cgroup at once. A caller with other threads is forked with glibc's `fork()`, whose
 //! handlers make the allocator safe to use in the child; init then makes its namespaces
-//! with `unshare` and a second fork, so it is the caller's grandchild, and
-//! [`Process::wait`] needs the caller to be a child subreaper
-//! (`prctl(PR_SET_CHILD_SUBREAPER)`).
+//! with `unshare` and a second fork. That fork (as every second fork hull makes, also
+//! for [`Container::exec_process`]) makes a sibling (`CLONE_PARENT`): the container's
+//! process is always the caller's own child, and [`Process::wait`] works from any
+//! thread of the caller without anything else set up.
 
 pub mod cgroups;
 pub mod config;

@@ -196,9 +196,13 @@ fn asks_anything(rdt: &oci::LinuxIntelRdt) -> bool {
         || rdt.enable_monitoring().is_some()
 }
 
-/// `ociVersion` must be a semantic version of the spec's major version 1 (as crun
-/// checks); every 1.x is read, newer fields this hull does not know being ignored.
+/// `ociVersion`, when given, must be a semantic version of the spec's major version 1
+/// (as crun checks); every 1.x is read, newer fields this hull does not know ignored.
 fn check_version(version: &str) -> Result<()> {
+    // Missing: runc and crun read such configs too.
+    if version.is_empty() {
+        return Ok(());
+    }
     let core = version.split(['-', '+']).next().unwrap_or_default();
     let parts: Vec<&str> = core.split('.').collect();
     let numeric = |p: &&str| {

@@ -29,10 +29,19 @@ pub enum Forked {
 /// the kernel (or a seccomp filter around us) answers ENOSYS.
 ///
 /// The child is a copy of the calling thread only; see the crate docs on threads.
-pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> io::Result<Forked> {
+///
+/// # Safety
+/// In a process with other threads the child may find a lock (the allocator's, say)
+/// held forever by a thread it does not have: the caller must be single-threaded, or
+/// the child must call only async-signal-safe functions until it execs or exits.
+pub unsafe fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> io::Result<Forked> {
+    // SAFETY: clone_args is plain integers, for which all-zero is a valid value.
     let mut args: libc::clone_args = unsafe { std::mem::zeroed() };
     args.flags = flags;
-    args.exit_signal = libc::SIGCHLD as u64;
+    // A sibling (CLONE_PARENT) signals its parent as we do ours; clone3 wants 0 then.
+    if flags & libc::CLONE_PARENT as u64 == 0 {
+        args.exit_signal = libc::SIGCHLD as u64;
+    }
     if let Some(fd) = cgroup_fd {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = fd as u64;
@@ -71,8 +80,12 @@ pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> io::Result<Forked> {
 
 /// glibc's `fork()`: slower than [`clone3`] but it runs the atfork handlers, which
 /// make the allocator usable in the child of a multi-threaded process.
-pub fn fork_with_handlers() -> io::Result<Forked> {
-    // SAFETY: fork; the child only continues in init, which never returns.
+///
+/// # Safety
+/// The child must not return into code that expects the caller's other threads (it
+/// has none of them): it must exec or exit.
+pub unsafe fn fork_with_handlers() -> io::Result<Forked> {
+    // SAFETY: fork; the caller guarantees the child execs or exits.
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Forked::Child),
@@ -92,9 +105,15 @@ pub fn thread_count() -> usize {
         .unwrap_or(1)
 }
 
-/// Plain fork (used for the second fork that really enters a pid or time namespace).
-pub fn fork() -> io::Result<Forked> {
-    clone3(0, None)
+/// Forks a sibling: the child's parent is our own parent (`CLONE_PARENT`), so that the
+/// program that made us can wait for it (the second fork, that really enters a pid or
+/// time namespace: the container's process is then the caller's child, not grandchild).
+///
+/// # Safety
+/// As [`clone3`]; we are single-threaded where hull calls it (a forked child).
+pub unsafe fn fork_sibling() -> io::Result<Forked> {
+    // SAFETY: the caller's guarantee is ours to pass on.
+    unsafe { clone3(libc::CLONE_PARENT as u64, None) }
 }
 
 /// `openat2(2)`: resolve `path` below `dirfd` under the given `RESOLVE_*` rules.
@@ -359,7 +378,8 @@ fn setattr(fd: BorrowedFd<'_>, attr: &MountAttr, recursive: bool) -> io::Result<
 /// them and take the namespace: it only waits to be killed (and dies with the
 /// caller). The caller kills and reaps it.
 pub fn park_in_new_userns() -> io::Result<libc::pid_t> {
-    match clone3(libc::CLONE_NEWUSER as u64, None)? {
+    // SAFETY: the child makes only async-signal-safe calls (below) and never returns.
+    match unsafe { clone3(libc::CLONE_NEWUSER as u64, None) }? {
         Forked::Parent(pid) => Ok(pid),
         Forked::Child => {
             // SAFETY: plain syscalls, nothing that allocates or locks: safe in the child

@@ -233,10 +233,21 @@ impl Container {
     ///
     /// Once init exists, a further call runs `process` inside the container instead (the
     /// seed's second `Start`, runc's exec), with default [`ExecOptions`].
+    ///
+    /// A failed start leaves nothing: no process, no cgroup, and no state either (as
+    /// runc's create): the container is gone, and this value is good only for dropping.
     pub fn start(&mut self, process: &mut Process) -> Result<()> {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
         }
+        let started = self.start_init(process);
+        if started.is_err() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+        started
+    }
+
+    fn start_init(&mut self, process: &mut Process) -> Result<()> {
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
         self.claim_cgroup(&layout, process)?;
@@ -403,7 +414,7 @@ impl Container {
     /// `process`.
     ///
     /// This forks the calling process (see the crate docs on threads); the new process
-    /// is the caller's grandchild, so waiting for it needs a child subreaper.
+    /// is the caller's child, to wait for with [`Process::wait`].
     pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
         match self.status() {
             Status::Running | Status::Created => {}
@@ -687,7 +698,8 @@ impl Container {
             .is_some_and(|n| n.path.is_none())
     }
 
-    /// Waits for init to exit, if the caller is its parent or a subreaper above it.
+    /// Waits for init to exit: init is the child of the program that started it (from
+    /// any of its threads); another program would need to be a subreaper above it.
     pub fn wait(&self) -> Result<ExitStatus> {
         crate::process::wait_pid(self.state.init_pid)
     }

@@ -209,11 +209,14 @@ pub(crate) fn late_filter<'f>(
 }
 
 /// Forks once more, for a pid or time namespace entered with setns/unshare, which only
-/// children enter. The intermediate process sends the child's pid with a pidfd it
-/// opened while the child was certainly its own (so the parent never signals a reused
-/// pid), and leaves; the child waits for the parent's word.
+/// children enter. The child is our sibling (`CLONE_PARENT`): the caller's child, which
+/// it can wait for from any thread. The intermediate process sends the child's pid
+/// with a pidfd it opened while the child certainly existed (so the parent never
+/// signals a reused pid), and leaves; the child waits for the parent's word.
 pub(crate) fn fork_into_namespaces(chan: &Channel) -> InitResult<()> {
-    match sys::fork().map_err(|e| format!("fork into the pid namespace: {e}"))? {
+    // SAFETY: we are a forked child with a single thread.
+    let forked = unsafe { sys::fork_sibling() };
+    match forked.map_err(|e| format!("fork into the pid namespace: {e}"))? {
         sys::Forked::Parent(child) => {
             let sent = sys::pidfd_open(child)
                 .map_err(ChannelError::Io)

@@ -44,10 +44,14 @@ pub(crate) fn spawn_exec(
     // As for init: glibc's fork for a caller with threads, clone3 into the cgroup
     // otherwise.
     let threaded = sys::thread_count() > 1;
-    let forked = if threaded {
-        sys::fork_with_handlers()
-    } else {
-        sys::clone3(0, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+    // SAFETY: the child goes straight into init, which execs or exits and, forked by
+    // clone3, runs only while we are single-threaded.
+    let forked = unsafe {
+        if threaded {
+            sys::fork_with_handlers()
+        } else {
+            sys::clone3(0, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+        }
     };
     let pid = match forked {
         Err(e) => return Err(Error::sys("clone3", e)),

@@ -130,8 +130,9 @@ impl Process {
         }
     }
 
-    /// Waits for the process to end. The process must be a child of the caller, or the
-    /// caller a child subreaper (`PR_SET_CHILD_SUBREAPER`) above it.
+    /// Waits for the process to end. hull makes every process it starts a child of the
+    /// caller, so this works from any thread of the program that started it (not from
+    /// another program: that one would need to be a subreaper above it).
     pub fn wait(&self) -> Result<ExitStatus> {
         let pid = self.pid.ok_or(Error::sys(
             "wait",

@@ -148,10 +148,14 @@ pub(crate) fn spawn_init(
         None => cgroup.joiner()?,
     };
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    let forked = if threaded {
-        sys::fork_with_handlers()
-    } else {
-        sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+    // SAFETY: the child goes straight into init, which execs or exits and, forked by
+    // clone3, runs only while we are single-threaded.
+    let forked = unsafe {
+        if threaded {
+            sys::fork_with_handlers()
+        } else {
+            sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
+        }
     };
     let pid = match forked {
         Err(e) => return Err(Error::sys("clone3", e)),
