@@ -77,6 +77,11 @@ pub fn one_line(s: &str) -> String {
 pub enum Error {
     #[error("container {0:?} already exists")]
     IdInUse(String),
+    #[error(
+        "this program runs from a binary a container could overwrite (CVE-2019-5736): \
+         call hull::sealed::ensure() first in main, or opt out with Factory::without_seal_check"
+    )]
+    Unsealed,
     #[error("invalid container id {id:?}: {reason}")]
     InvalidId { id: String, reason: &'static str },
     #[error("container {0:?} does not exist")]

@@ -11,9 +11,14 @@ use crate::container::{Container, State};
 use crate::error::{Error, Result};
 
 /// Creates and finds containers under one state root.
+///
+/// Containers it hands out start and exec processes only while the program runs from a
+/// sealed binary (see [`crate::sealed`]): call [`crate::sealed::ensure`] first thing in
+/// `main`, or opt out with [`Factory::without_seal_check`].
 #[derive(Debug, Clone)]
 pub struct Factory {
     root: PathBuf,
+    seal_check: bool,
 }
 
 /// Checks a container id: letters, digits and `_ + - .`, not `.` or `..`, at most 1024
@@ -50,7 +55,21 @@ impl Factory {
             .mode(0o700)
             .create(&root)
             .map_err(|e| Error::io("create state root", &root, e))?;
-        Ok(Factory { root })
+        Ok(Factory {
+            root,
+            seal_check: true,
+        })
+    }
+
+    /// Lets containers start and exec from a binary that is not sealed. Until the
+    /// container's process execs, it is a fork of this program: a process in the
+    /// container with CAP_SYS_PTRACE could open `/proc/<pid>/exe` and overwrite the
+    /// program on the host through it (CVE-2019-5736). Opt out only if the binary is
+    /// protected otherwise, or if nothing untrusted runs in the containers.
+    #[must_use]
+    pub fn without_seal_check(mut self) -> Factory {
+        self.seal_check = false;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -76,7 +95,7 @@ impl Factory {
             let _ = fs::remove_dir_all(&dir);
             return Err(e);
         }
-        Ok(Container::new(dir, state, Some(lock)))
+        Ok(Container::new(dir, state, Some(lock), self.seal_check))
     }
 
     /// Loads an existing container, without taking its lock.
@@ -84,12 +103,17 @@ impl Factory {
         validate_id(id)?;
         let dir = self.root.join(id);
         match State::load(&dir) {
-            Ok(state) => Ok(Container::new(dir, state, None)),
+            Ok(state) => Ok(Container::new(dir, state, None, self.seal_check)),
             Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                 if dir.is_dir() {
                     // A create that died before its first save: nothing exists on the
                     // host yet, so the directory is all there is to show for it.
-                    Ok(Container::new(dir, State::new(id, Config::default()), None))
+                    Ok(Container::new(
+                        dir,
+                        State::new(id, Config::default()),
+                        None,
+                        self.seal_check,
+                    ))
                 } else {
                     Err(Error::NotExists(id.into()))
                 }

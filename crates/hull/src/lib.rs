@@ -9,6 +9,9 @@
 //! use hull::{spec, Factory};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // First thing: run from a sealed copy of this program (CVE-2019-5736); containers
+//! // refuse to start otherwise (see `Factory::without_seal_check`).
+//! hull::sealed::ensure()?;
 //! // An OCI bundle: a directory with config.json and a root filesystem.
 //! let (config, mut process) = spec::load("/path/to/bundle".as_ref())?;
 //! let factory = Factory::new("/run/hull")?;

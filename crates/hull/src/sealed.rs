@@ -1,6 +1,7 @@
 //! Running from a sealed copy of ourselves (CVE-2019-5736), for programs that embed
 //! hull and put their own code in containers (the `hull` binary calls [`ensure`] first
-//! thing for create, run and exec). The container's init is a
+//! thing for create, run and exec; the library refuses to start or exec from a binary
+//! that is not sealed, see [`is_sealed`] and `Factory::without_seal_check`). The container's init is a
 //! fork of this process, so until it execs the container's program its
 //! `/proc/<pid>/exe` is our binary; a process in the container with CAP_SYS_PTRACE could
 //! open it then and write through it once we are gone, replacing the runtime on the
@@ -43,6 +44,22 @@ pub fn ensure() -> io::Result<()> {
     env.push(to_c(format!("{MARK}=1").into()));
     let err = nix::unistd::fexecve(copy.as_raw_fd(), &args, &env).unwrap_err();
     Err(io::Error::from(err))
+}
+
+/// Whether the program runs from a binary nobody can write through: a sealed memfd (what
+/// [`ensure`] falls back to), or a file on a read-only mount (its detached read-only
+/// view, or a read-only filesystem).
+pub fn is_sealed() -> bool {
+    let Ok(exe) = std::fs::File::open("/proc/self/exe") else {
+        return false;
+    };
+    // SAFETY: fcntl on our own descriptor; a file that is no memfd answers EINVAL.
+    let seals = unsafe { libc::fcntl(exe.as_raw_fd(), libc::F_GET_SEALS) };
+    if seals >= 0 && seals & libc::F_SEAL_WRITE != 0 {
+        return true;
+    }
+    nix::sys::statvfs::fstatvfs(&exe)
+        .is_ok_and(|v| v.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY))
 }
 
 fn to_c(s: OsString) -> CString {

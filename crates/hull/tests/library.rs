@@ -42,7 +42,11 @@ impl Scratch {
     }
 
     fn factory(&self) -> Factory {
-        Factory::new(self.dir.join("state")).unwrap()
+        // libtest's main is not ours to re-exec from a sealed copy: these tests opt
+        // out; `an_unsealed_program_cannot_start_a_container` tests the default.
+        Factory::new(self.dir.join("state"))
+            .unwrap()
+            .without_seal_check()
     }
 
     /// Writes config.json: a minimal container running `script` under `sh -c`.
@@ -192,6 +196,22 @@ fn errors_carry_the_seed_codes() {
     let err = bad.unwrap_err();
     assert_eq!(err.field, "process.args");
     assert_eq!(hull::Error::from(err).code(), ErrorCode::ConfigInvalid);
+    scratch.assert_clean();
+}
+
+/// By default a container starts only from a sealed binary (CVE-2019-5736): this test
+/// binary is a writable file, so start is refused, naming the fix, and nothing is left.
+#[test]
+fn an_unsealed_program_cannot_start_a_container() {
+    assert!(!hull::sealed::is_sealed());
+    let scratch = Scratch::new("unsealed");
+    let (config, mut process) = scratch.config("true");
+    let factory = Factory::new(scratch.dir.join("state")).unwrap();
+    let mut container = factory.create(&scratch.id, config).unwrap();
+    let err = container.start(&mut process).unwrap_err();
+    assert!(matches!(err, hull::Error::Unsealed), "{err}");
+    assert!(err.to_string().contains("sealed::ensure"), "{err}");
+    assert!(process.pid.is_none());
     scratch.assert_clean();
 }
 

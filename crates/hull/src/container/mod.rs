@@ -111,6 +111,8 @@ pub struct Container {
     lock: Option<fs::File>,
     /// This handle registered the container (and so is what is creating it).
     creator: bool,
+    /// Start and exec only from a sealed binary (see `Factory::without_seal_check`).
+    seal_check: bool,
 }
 
 /// Takes the flock on a container directory; `None` if `wait` is false and somebody else
@@ -133,14 +135,29 @@ fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
 
 impl Container {
     /// A handle on a container; `creator_lock` is the lock of the one that registers it.
-    pub(crate) fn new(dir: PathBuf, state: State, creator_lock: Option<fs::File>) -> Container {
+    pub(crate) fn new(
+        dir: PathBuf,
+        state: State,
+        creator_lock: Option<fs::File>,
+        seal_check: bool,
+    ) -> Container {
         let creator = creator_lock.is_some();
         Container {
             dir,
             state,
             lock: creator_lock,
             creator,
+            seal_check,
         }
+    }
+
+    /// Refuses to put a fork of this program in the container unless its binary is
+    /// sealed (or the factory opted out).
+    fn check_sealed(&self) -> Result<()> {
+        if self.seal_check && !crate::sealed::is_sealed() {
+            return Err(Error::Unsealed);
+        }
+        Ok(())
     }
 
     pub(crate) fn lock_dir(dir: &Path) -> Result<fs::File> {
@@ -248,6 +265,7 @@ impl Container {
     }
 
     fn start_init(&mut self, process: &mut Process) -> Result<()> {
+        self.check_sealed()?;
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
         self.claim_cgroup(&layout, process)?;
@@ -447,6 +465,7 @@ impl Container {
                 .clone_from(&init.exec_cpu_affinity);
         }
         crate::lsm::check(None, process)?;
+        self.check_sealed()?;
         let init = liveness::open(self.state.init_pid, self.state.init_start_time)
             .ok_or_else(|| self.not_running())?;
         let cgroup = match &opts.sub_cgroup {
