@@ -159,3 +159,47 @@ fn a_created_container_pauses_and_a_running_one_is_not_deleted() {
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }
+
+/// `kill --all` against processes that fork all the time (30 loops each forking a new
+/// `sleep` every 10 ms, held by a pids limit; no pid namespace, so init's death alone
+/// would end nothing): frozen while listed and signalled, nothing forks past the list,
+/// and nothing survives.
+#[test]
+fn kill_all_ends_a_fork_bomb() {
+    let case = Case::new("kill_forkbomb");
+    let mut b = case.bundle("forkbomb");
+    b.remove_namespace("pid");
+    b.set("/linux/resources/pids", serde_json::json!({"limit": 100}));
+    b.sh("for i in $(seq 30); do (while :; do sleep 0.01; done) & done; wait");
+    case.create(&b);
+    case.start(&b.id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cgroup_pids(&b.id).len() < 40 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bomb did not grow"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    case.run(&["kill", "--all", &b.id, "KILL"]).ok();
+    wait_until_empty(&b.id);
+    case.delete(&b.id);
+    case.finish();
+}
+
+/// `kill --all` of a paused container with a signal that does not kill leaves it
+/// paused (it was thawed behind the caller's back before).
+#[test]
+fn kill_all_keeps_a_paused_container_paused() {
+    let case = Case::new("kill_paused");
+    let mut b = case.bundle("killpaused");
+    b.sh("trap '' TERM; sleep 100");
+    case.create(&b);
+    case.start(&b.id);
+    case.run(&["pause", &b.id]).ok();
+    case.run(&["kill", "--all", &b.id, "TERM"]).ok();
+    assert_eq!(case.state(&b.id)["status"], "paused");
+    case.run(&["resume", &b.id]).ok();
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}

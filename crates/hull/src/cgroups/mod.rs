@@ -610,14 +610,18 @@ impl Cgroup {
         if self.pids()?.is_empty() {
             return Ok(());
         }
-        // Without a freezer (none mounted on a v1 host) the list is signalled as it is.
-        let frozen = self.freeze(true).is_ok();
+        // Frozen while listed and signalled: nothing forks past the list, and no pid is
+        // reused between reading and signalling. Without a freezer (none mounted on a
+        // v1 host) the list is signalled as it is.
+        let was_frozen = self.is_frozen();
+        let frozen = was_frozen || self.freeze(true).is_ok();
         let signalled = if signal == libc::SIGKILL && self.kill_through_kernel()? {
             Ok(())
         } else {
             self.signal_listed(signal)
         };
-        if frozen {
+        // A paused container stays paused, unless killed: frozen, it would not die.
+        if frozen && (!was_frozen || signal == libc::SIGKILL) {
             self.freeze(false)?;
         }
         signalled
