@@ -8,6 +8,7 @@
 #   cargo fmt --all -- --check
 #   cargo clippy --workspace --all-targets -- -D warnings
 #   cargo test --workspace (checkpoint tests with the CRIU of scripts/criu.sh)
+#   the library's example program (crates/hull/examples/parallel.rs)
 #   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh),
 #   and the systemd cgroup driver's there under systemd
 # Needs no terminal and no stdin (works under CI=true).
@@ -75,6 +76,19 @@ step format cargo fmt --all -- --check
 step lint cargo clippy --workspace --all-targets -- -D warnings
 step tests cargo test --workspace
 
+# The library's example program, run as its docs say: one container per thread, each
+# one's output read back through a pipe and its exit code checked.
+example() {
+    local rootfs out
+    rootfs=$(mktemp -d)
+    mkdir -p "$rootfs/bin" && cp /bin/busybox "$rootfs/bin/" && ln -s busybox "$rootfs/bin/sh"
+    out=$(cargo run -q -p hull --example parallel -- "$rootfs" 4) || { rm -rf "$rootfs"; return 1; }
+    rm -rf "$rootfs"
+    echo "$out"
+    [[ $(grep -c 'said "hello from container' <<<"$out") -eq 4 ]] && grep -q '^container 3: exit code 3,' <<<"$out"
+}
+step example example
+
 # This host is hybrid (cgroup v1 controllers): the cgroup part of the suite runs again on
 # pure cgroup v2, in a QEMU guest of Debian's own kernel booted with cgroup_no_v1=all
 # (scripts/v2-guest.sh), with the v2-only tests that are ignored here.
@@ -107,7 +121,8 @@ step systemd-driver systemd_guest
 leaks() {
     local left
     left=$(find /sys/fs/cgroup -mindepth 3 -maxdepth 3 -type d \
-        \( -path '*/hull-test/*' -o -path '*/hull-lib-test/*' -o -path '*/hull-engine-tests/*' \) 2>/dev/null || true)
+        \( -path '*/hull-test/*' -o -path '*/hull-lib-test/*' -o -path '*/hull-engine-tests/*' \
+           -o -path '*/hull-example/*' \) 2>/dev/null || true)
     left+=$(find "${TMPDIR:-/tmp}/hull-tests" "${TMPDIR:-/tmp}/hull-lib-tests" -mindepth 2 -maxdepth 2 \
         -name state -newer "$repo/Cargo.toml" -exec find {} -mindepth 1 \; 2>/dev/null || true)
     # The engine tests' own directories (the image cache stays for the next run).
