@@ -1,32 +1,12 @@
-//! Signal names and numbers as `kill` takes them (`KILL`, `SIGKILL`, `9`), and the
-//! foreground loop of `run`: forward signals to the container, reap children as a
-//! subreaper, and return init's exit status.
+//! The foreground loop of `run` and `exec`: forward signals to the container, reap
+//! children as a subreaper, and return the process's exit status. (Signal names and
+//! numbers, as `kill` takes them, are `hull::Signal`'s.)
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use hull::ExitStatus;
-
-/// Parses a signal given by name (with or without `SIG`, any case) or number.
-pub fn parse(s: &str) -> Result<i32, String> {
-    if let Ok(n) = s.parse::<i32>() {
-        // 0 only checks that init exists, as kill(1) and runc allow.
-        if (0..=libc::SIGRTMAX()).contains(&n) {
-            return Ok(n);
-        }
-        return Err(format!("invalid signal {s:?}"));
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    name.parse::<Signal>()
-        .map(|sig| sig as i32)
-        .map_err(|_| format!("invalid signal {s:?}"))
-}
 
 /// Blocks every signal we forward, so none is lost between here and the loop; init
 /// restores its own mask before it execs.
@@ -72,22 +52,5 @@ pub fn reap(init: i32) -> Option<ExitStatus> {
             Ok(WaitStatus::StillAlive) | Err(_) => return init_status,
             Ok(_) => continue,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_numbers() {
-        assert_eq!(parse("KILL"), Ok(9));
-        assert_eq!(parse("sigterm"), Ok(15));
-        assert_eq!(parse("SIGUSR1"), Ok(10));
-        assert_eq!(parse("9"), Ok(9));
-        assert!(parse("NOPE").is_err());
-        assert_eq!(parse("0"), Ok(0));
-        assert!(parse("-1").is_err());
-        assert!(parse("1000").is_err());
     }
 }

@@ -52,6 +52,7 @@ pub mod rootfs;
 pub mod safe_file;
 pub mod sealed;
 pub mod seccomp;
+pub mod signal;
 pub mod spec;
 mod sys;
 
@@ -61,3 +62,4 @@ pub use criu::{CgroupsMode, CriuOptions};
 pub use error::{ConfigError, Error, ErrorCode, Result};
 pub use factory::Factory;
 pub use process::{ExitStatus, Process};
+pub use signal::Signal;

@@ -160,11 +160,11 @@ fn signal_and_destroy_a_running_container() {
     assert_eq!(container.status(), Status::Running);
     assert_eq!(container.processes().unwrap(), vec![process.pid.unwrap()]);
     // pid 1 of a pid namespace ignores signals it has no handler for: SIGKILL it.
-    container.signal(libc::SIGKILL, false).unwrap();
+    container.signal(hull::Signal::KILL, false).unwrap();
     let status = process.wait().unwrap();
     assert_eq!(status, hull::ExitStatus::Signaled(libc::SIGKILL));
     assert_eq!(status.code(), 128 + libc::SIGKILL);
-    let err = container.signal(libc::SIGTERM, false).unwrap_err();
+    let err = container.signal(hull::Signal::TERM, false).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ContainerNotRunning);
     container.destroy().unwrap();
     scratch.assert_clean();
@@ -295,7 +295,7 @@ fn memory_pressure_from_memory_events() {
         }
     }
     // Reclaim under memory.high is slow: stop the writer once the event has come.
-    let _ = container.signal(libc::SIGKILL, true);
+    let _ = container.signal(hull::Signal::KILL, true);
     process.wait().unwrap();
     container.destroy().unwrap();
     assert!(reported > 0, "no pressure event");
@@ -361,7 +361,7 @@ fn checkpoint_and_restore_through_the_api() {
     assert_ne!(pid, reached, "the restored init is a new process of ours");
     let after = wait_above(pid, 0);
     assert!(after > 3, "counted {after}: started over");
-    container.signal(libc::SIGKILL, false).unwrap();
+    container.signal(hull::Signal::KILL, false).unwrap();
     restored.wait().unwrap();
     container.destroy().unwrap();
     scratch.assert_clean();

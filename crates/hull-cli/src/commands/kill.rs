@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use super::{load, CmdResult};
-use crate::signals;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,7 +17,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
-    let signal = signals::parse(&args.signal)?;
+    let signal: hull::Signal = args
+        .signal
+        .parse()
+        .map_err(|e: hull::signal::InvalidSignal| e.to_string())?;
     let container = load(root, &args.id)?;
     container
         .signal(signal, args.all)

@@ -20,6 +20,7 @@ use crate::cgroups::systemd::Scope;
 use crate::cgroups::{Cgroup, CgroupError, Layout, Stats};
 use crate::config::resources::Resources;
 use crate::hooks;
+use crate::signal::Signal;
 
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
@@ -632,7 +633,8 @@ impl Container {
     /// Sends `signal` to init, or with `all` to every process left in the container's
     /// cgroup, as runc: in any state, even stopped (what is left of a container whose
     /// init has exited), and nothing left is no error.
-    pub fn signal(&self, signal: i32, all: bool) -> Result<()> {
+    pub fn signal(&self, signal: Signal, all: bool) -> Result<()> {
+        let signal = signal.number();
         if all {
             return Ok(self.state.cgroup.signal_all(signal)?);
         }

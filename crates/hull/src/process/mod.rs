@@ -153,12 +153,12 @@ impl Process {
 
     /// Sends `signal` to the process, through its pidfd (never to a process that
     /// reused its pid).
-    pub fn signal(&self, signal: i32) -> Result<()> {
+    pub fn signal(&self, signal: crate::Signal) -> Result<()> {
         let pidfd = self.pidfd.as_ref().ok_or(Error::sys(
             "signal",
             std::io::Error::other("the process was not started"),
         ))?;
-        crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), signal)
+        crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), signal.number())
             .map_err(|e| Error::sys("pidfd_send_signal", e))
     }
 }

@@ -1,0 +1,141 @@
+//! Signals as hull sends them to a container's processes: a checked number, by name
+//! (`KILL`, `SIGKILL`, `RTMIN+3`) or by value, real-time signals included (which
+//! `nix::sys::signal::Signal` cannot hold).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A signal number Linux accepts: 1 to `SIGRTMAX`, or 0, which only checks that the
+/// process exists (as `kill(1)` and runc allow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signal(i32);
+
+/// A signal hull does not know, by name or number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid signal {0:?}")]
+pub struct InvalidSignal(pub String);
+
+impl Signal {
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const USR1: Signal = Signal(libc::SIGUSR1);
+    pub const USR2: Signal = Signal(libc::SIGUSR2);
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const CONT: Signal = Signal(libc::SIGCONT);
+    pub const STOP: Signal = Signal(libc::SIGSTOP);
+
+    /// The signal numbered `n`, if Linux has one.
+    pub fn from_number(n: i32) -> Result<Signal, InvalidSignal> {
+        if (0..=libc::SIGRTMAX()).contains(&n) {
+            Ok(Signal(n))
+        } else {
+            Err(InvalidSignal(n.to_string()))
+        }
+    }
+
+    /// The number to pass to the kernel.
+    pub fn number(self) -> i32 {
+        self.0
+    }
+}
+
+impl FromStr for Signal {
+    type Err = InvalidSignal;
+
+    /// A number, or a name with or without `SIG`, in any case; `RTMIN+n` and `RTMAX-n`
+    /// for real-time signals.
+    fn from_str(s: &str) -> Result<Signal, InvalidSignal> {
+        let invalid = || InvalidSignal(s.to_string());
+        if let Ok(n) = s.parse::<i32>() {
+            return Signal::from_number(n).map_err(|_| invalid());
+        }
+        let upper = s.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        // RTMIN counts up (`+n`), RTMAX down (`-n`).
+        let realtime = |base: i32, rest: &str, sign: char| -> Result<Signal, InvalidSignal> {
+            let offset = match rest.strip_prefix(sign) {
+                _ if rest.is_empty() => 0,
+                Some(n) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                    n.parse::<i32>().map_err(|_| invalid())?
+                }
+                _ => return Err(invalid()),
+            };
+            let n = if sign == '+' {
+                base + offset
+            } else {
+                base - offset
+            };
+            if !(libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&n) {
+                return Err(invalid());
+            }
+            Ok(Signal(n))
+        };
+        if let Some(rest) = name.strip_prefix("RTMIN") {
+            return realtime(libc::SIGRTMIN(), rest, '+');
+        }
+        if let Some(rest) = name.strip_prefix("RTMAX") {
+            return realtime(libc::SIGRTMAX(), rest, '-');
+        }
+        format!("SIG{name}")
+            .parse::<nix::sys::signal::Signal>()
+            .map(Signal::from)
+            .map_err(|_| invalid())
+    }
+}
+
+impl From<nix::sys::signal::Signal> for Signal {
+    fn from(signal: nix::sys::signal::Signal) -> Signal {
+        Signal(signal as i32)
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match nix::sys::signal::Signal::try_from(self.0) {
+            Ok(s) => f.write_str(s.as_str()),
+            Err(_) => write!(f, "signal {}", self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers() {
+        assert_eq!("KILL".parse(), Ok(Signal::KILL));
+        assert_eq!("sigterm".parse(), Ok(Signal::TERM));
+        assert_eq!("SIGUSR1".parse(), Ok(Signal::USR1));
+        assert_eq!("9".parse(), Ok(Signal::KILL));
+        assert_eq!("0".parse::<Signal>().map(Signal::number), Ok(0));
+        for bad in [
+            "NOPE",
+            "-1",
+            "1000",
+            "RTMIN+99",
+            "RTMIN-1",
+            "SIGRTMAX+1",
+            "",
+        ] {
+            assert!(bad.parse::<Signal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn real_time_signals_by_name() {
+        let rtmin = libc::SIGRTMIN();
+        assert_eq!("RTMIN".parse::<Signal>().map(Signal::number), Ok(rtmin));
+        assert_eq!(
+            "SIGRTMIN+3".parse::<Signal>().map(Signal::number),
+            Ok(rtmin + 3)
+        );
+        assert_eq!(
+            "rtmax-2".parse::<Signal>().map(Signal::number),
+            Ok(libc::SIGRTMAX() - 2)
+        );
+        assert_eq!(Signal::KILL.to_string(), "SIGKILL");
+    }
+}
