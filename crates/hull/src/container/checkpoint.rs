@@ -105,6 +105,7 @@ impl Container {
     ///
     /// Hooks: prestart and createRuntime run once CRIU has made the namespaces.
     pub fn restore(&mut self, process: &mut Process, opts: &CriuOptions) -> Result<()> {
+        process.validate()?;
         let restorable = self.state.init_pid == 0
             || (!liveness::is_alive(self.state.init_pid, self.state.init_start_time));
         if !restorable {

@@ -232,11 +232,13 @@ impl Container {
     /// This forks the calling process (see the crate docs on threads).
     ///
     /// Once init exists, a further call runs `process` inside the container instead (the
-    /// seed's second `Start`, runc's exec), with default [`ExecOptions`].
+    /// seed's second `Start`, runc's exec), with default [`ExecOptions`]. Either way a
+    /// `process` that [`Process::validate`] refuses is refused before anything is made.
     pub fn start(&mut self, process: &mut Process) -> Result<()> {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
         }
+        process.validate()?;
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
         self.claim_cgroup(&layout, process)?;
@@ -396,6 +398,7 @@ impl Container {
     /// Runs `process` in the running (or created) container: it joins the container's
     /// cgroup and every namespace of init, and takes its own user, capabilities and
     /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
+    /// A `process` that [`Process::validate`] refuses is refused first.
     ///
     /// What `process` leaves unset is the container's, as in runc: its init's
     /// capabilities (never the full set of the caller), AppArmor profile, SELinux
@@ -405,6 +408,7 @@ impl Container {
     /// This forks the calling process (see the crate docs on threads); the new process
     /// is the caller's grandchild, so waiting for it needs a child subreaper.
     pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
+        process.validate()?;
         match self.status() {
             Status::Running | Status::Created => {}
             Status::Paused if opts.ignore_paused => {}
@@ -550,9 +554,11 @@ impl Container {
         Ok(stats)
     }
 
-    /// Changes the limits of a live container (the seed's `Set`): the given limits are
-    /// laid over those in force and applied all or nothing, then saved.
+    /// Changes the limits of a live container (the seed's `Set`): the given limits,
+    /// checked by [`Resources::validate`], are laid over those in force and applied all
+    /// or nothing, then saved.
     pub fn set(&mut self, resources: &Resources) -> Result<()> {
+        resources.validate()?;
         if matches!(self.status(), Status::Stopped | Status::Creating) {
             return Err(self.not_running());
         }
