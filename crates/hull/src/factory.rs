@@ -76,11 +76,11 @@ impl Factory {
         &self.root
     }
 
-    /// Registers a new container (validates the id and the config, makes its state
-    /// directory; starts nothing). The returned container holds its lock until dropped.
+    /// Registers a new container (validates the id and the config, with
+    /// [`Config::validate`], makes its state directory; starts nothing). The returned container holds its lock until dropped.
     pub fn create(&self, id: &str, config: Config) -> Result<Container> {
         validate_id(id)?;
-        crate::config::validate::check(&config)?;
+        config.validate()?;
         let dir = self.root.join(id);
         match fs::DirBuilder::new().mode(0o711).create(&dir) {
             Ok(()) => {}

@@ -1,5 +1,9 @@
 //! OCI `config.json` -> [`Config`] + [`Process`]: the only place that knows the OCI
-//! JSON. Every rejection names the JSON field it is about.
+//! JSON. It only converts: it refuses what has no value in the library's types (a
+//! malformed document, an unknown name, a list that does not parse, a rootfs that does
+//! not resolve, a field hull cannot apply), and leaves every rule a value must meet to
+//! [`Config::validate`] and [`Process::validate`], which the library runs before it
+//! makes anything. Every refusal names the JSON field it is about.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,29 +109,6 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         .canonicalize()
         .unwrap_or_else(|_| bundle.to_path_buf());
     let rootfs = rootfs_path(&bundle.join(root.path()))?;
-    let namespaces = namespaces(linux)?;
-    let new = |k: NamespaceKind| namespaces.iter().any(|n| n.kind == k && n.path.is_none());
-    let uid_mappings = id_maps("linux.uidMappings", linux.uid_mappings())?;
-    let gid_mappings = id_maps("linux.gidMappings", linux.gid_mappings())?;
-    if new(NamespaceKind::User) && (uid_mappings.is_empty() || gid_mappings.is_empty()) {
-        return Err(bad(
-            "linux.uidMappings",
-            "a new user namespace needs uid and gid mappings",
-        ));
-    }
-    if !new(NamespaceKind::User) && (!uid_mappings.is_empty() || !gid_mappings.is_empty()) {
-        return Err(bad(
-            "linux.uidMappings",
-            "mappings are only possible with a new user namespace",
-        ));
-    }
-    let time_offsets = time_offsets(linux)?;
-    if !time_offsets.is_empty() && !new(NamespaceKind::Time) {
-        return Err(bad(
-            "linux.timeOffsets",
-            "offsets need a new time namespace",
-        ));
-    }
     if linux.intel_rdt().as_ref().is_some_and(asks_anything) {
         // Applying it needs the resctrl filesystem (Intel RDT / AMD QoS hardware); hull
         // does not drive resctrl yet, and a limit asked for must not silently vanish.
@@ -155,13 +136,13 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         devices: devices(linux)?,
         hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
         domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
-        namespaces,
-        uid_mappings,
-        gid_mappings,
-        time_offsets,
+        namespaces: namespaces(linux),
+        uid_mappings: id_maps(linux.uid_mappings()),
+        gid_mappings: id_maps(linux.gid_mappings()),
+        time_offsets: time_offsets(linux),
         sysctl,
-        masked_paths: absolute_paths("linux.maskedPaths", linux.masked_paths())?,
-        readonly_paths: absolute_paths("linux.readonlyPaths", linux.readonly_paths())?,
+        masked_paths: paths(linux.masked_paths()),
+        readonly_paths: paths(linux.readonly_paths()),
         cgroup: cgroup(linux)?,
         bundle: bundle.clone(),
         annotations: spec
@@ -170,7 +151,7 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             .unwrap_or_default()
             .into_iter()
             .collect(),
-        hooks: hooks(spec)?,
+        hooks: hooks(spec),
         seccomp: seccomp(linux)?,
         mount_label: linux.mount_label().clone().filter(|l| !l.is_empty()),
         personality: personality(linux)?,
@@ -263,9 +244,10 @@ fn memory_policy(linux: &oci::Linux) -> Result<Option<MemoryPolicy>> {
         None | Some("") => BitSet::default(),
         Some(list) => BitSet::parse_list(list).map_err(|e| bad("linux.memoryPolicy.nodes", e))?,
     };
-    MemoryPolicy::new(mode, flags, nodes)
-        .map(Some)
-        .map_err(|e| bad("linux.memoryPolicy", e))
+    Ok(Some(MemoryPolicy {
+        mode: mode | flags,
+        nodes,
+    }))
 }
 
 fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
@@ -309,7 +291,7 @@ fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
     }
     let priority = u32::try_from(s.priority().unwrap_or(0))
         .map_err(|_| bad("process.scheduler.priority", "must not be negative"))?;
-    let scheduler = Scheduler {
+    Ok(Some(Scheduler {
         policy,
         flags,
         nice: s.nice().unwrap_or(0),
@@ -317,9 +299,7 @@ fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
         runtime: s.runtime().unwrap_or(0),
         deadline: s.deadline().unwrap_or(0),
         period: s.period().unwrap_or(0),
-    };
-    scheduler.check().map_err(|e| bad("process.scheduler", e))?;
-    Ok(Some(scheduler))
+    }))
 }
 
 fn io_priority(p: &oci::Process) -> Result<Option<IoPriority>> {
@@ -331,9 +311,13 @@ fn io_priority(p: &oci::Process) -> Result<Option<IoPriority>> {
         oci::IOPriorityClass::IoprioClassBe => scheduling::IOPRIO_CLASS_BE,
         oci::IOPriorityClass::IoprioClassIdle => scheduling::IOPRIO_CLASS_IDLE,
     };
-    IoPriority::new(class, io.priority())
-        .map(Some)
-        .map_err(|e| bad("process.ioPriority.priority", e))
+    let level = u16::try_from(io.priority()).map_err(|_| {
+        bad(
+            "process.ioPriority.priority",
+            format!("{} is no I/O priority level (0..7)", io.priority()),
+        )
+    })?;
+    Ok(Some(IoPriority { class, level }))
 }
 
 fn exec_cpu_affinity(p: &oci::Process) -> Result<Option<CpuAffinity>> {
@@ -390,9 +374,9 @@ fn rootfs_path(path: &Path) -> Result<PathBuf> {
     Ok(real)
 }
 
-fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
+fn namespaces(linux: &oci::Linux) -> Vec<Namespace> {
     let mut out: Vec<Namespace> = Vec::new();
-    for (i, ns) in linux.namespaces().iter().flatten().enumerate() {
+    for ns in linux.namespaces().iter().flatten() {
         let kind = match ns.typ() {
             oci::LinuxNamespaceType::Mount => NamespaceKind::Mount,
             oci::LinuxNamespaceType::Cgroup => NamespaceKind::Cgroup,
@@ -403,24 +387,10 @@ fn namespaces(linux: &oci::Linux) -> Result<Vec<Namespace>> {
             oci::LinuxNamespaceType::Network => NamespaceKind::Network,
             oci::LinuxNamespaceType::Time => NamespaceKind::Time,
         };
-        if out.iter().any(|n| n.kind == kind) {
-            return Err(bad(
-                format!("linux.namespaces[{i}]"),
-                format!("duplicate {} namespace", kind.oci_name()),
-            ));
-        }
         let path = ns.path().clone().filter(|p| !p.as_os_str().is_empty());
-        if let Some(p) = &path {
-            if !p.exists() {
-                return Err(bad(
-                    format!("linux.namespaces[{i}].path"),
-                    format!("{} does not exist", p.display()),
-                ));
-            }
-        }
         out.push(Namespace { kind, path });
     }
-    Ok(out)
+    out
 }
 
 /// `linux.netDevices`: host name -> name in the container. An empty `name` is no name,
@@ -437,48 +407,30 @@ fn net_devices(linux: &oci::Linux) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn id_maps(field: &str, maps: &Option<Vec<oci::LinuxIdMapping>>) -> Result<Vec<IdMap>> {
+fn id_maps(maps: &Option<Vec<oci::LinuxIdMapping>>) -> Vec<IdMap> {
     maps.iter()
         .flatten()
-        .enumerate()
-        .map(|(i, m)| {
-            if m.size() == 0 {
-                return Err(bad(format!("{field}[{i}].size"), "must not be 0"));
-            }
-            Ok(IdMap {
-                container_id: m.container_id(),
-                host_id: m.host_id(),
-                size: m.size(),
-            })
+        .map(|m| IdMap {
+            container_id: m.container_id(),
+            host_id: m.host_id(),
+            size: m.size(),
         })
         .collect()
 }
 
-fn time_offsets(linux: &oci::Linux) -> Result<BTreeMap<String, TimeOffset>> {
-    let mut out = BTreeMap::new();
-    for (clock, off) in linux.time_offsets().iter().flatten() {
-        if clock != "monotonic" && clock != "boottime" {
-            return Err(bad(
-                format!("linux.timeOffsets.{clock}"),
-                "only monotonic and boottime have offsets",
-            ));
-        }
-        let nanosecs = off.nanosecs().unwrap_or(0);
-        if nanosecs >= 1_000_000_000 {
-            return Err(bad(
-                format!("linux.timeOffsets.{clock}.nanosecs"),
-                "must be below 1000000000",
-            ));
-        }
-        out.insert(
-            clock.clone(),
-            TimeOffset {
+fn time_offsets(linux: &oci::Linux) -> BTreeMap<String, TimeOffset> {
+    linux
+        .time_offsets()
+        .iter()
+        .flatten()
+        .map(|(clock, off)| {
+            let offset = TimeOffset {
                 secs: off.secs().unwrap_or(0),
-                nanosecs,
-            },
-        );
-    }
-    Ok(out)
+                nanosecs: off.nanosecs().unwrap_or(0),
+            };
+            (clock.clone(), offset)
+        })
+        .collect()
 }
 
 fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {
@@ -503,76 +455,46 @@ fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {
 fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
     let mut out = Vec::new();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
-        let field = |f: &str| format!("mounts[{i}].{f}");
-        let destination = m.destination().clone();
-        if !destination.is_absolute() {
-            return Err(bad(
-                field("destination"),
-                format!("{} is not an absolute path", destination.display()),
-            ));
-        }
         let raw: Vec<String> = m.options().clone().unwrap_or_default();
-        let options = mount_options::parse(&raw).map_err(|e| bad(field("options"), e))?;
+        let mut options =
+            mount_options::parse(&raw).map_err(|e| bad(format!("mounts[{i}].options"), e))?;
         let fstype = m.typ().clone().unwrap_or_default();
-        let is_bind = options.is_bind() || fstype == "bind";
-        let mut options = options;
-        if fstype == "bind" && !options.is_bind() {
+        if fstype == "bind" {
             options.flags |= libc::MS_BIND;
         }
-        if fstype.is_empty() && !is_bind {
-            return Err(bad(
-                field("type"),
-                "is required for a mount that is not a bind",
-            ));
-        }
-        let source = m
-            .source()
-            .as_ref()
-            .map(|s| if is_bind { bundle.join(s) } else { s.clone() });
-        if is_bind {
-            let src = source
-                .as_ref()
-                .ok_or_else(|| bad(field("source"), "a bind mount needs a source"))?;
-            if !src.exists() {
-                return Err(bad(
-                    field("source"),
-                    format!("{} does not exist", src.display()),
-                ));
+        // A bind's source is a path, relative to the bundle; a filesystem's is a name.
+        let source = m.source().as_ref().map(|s| {
+            if options.is_bind() {
+                bundle.join(s)
+            } else {
+                s.clone()
             }
-        }
-        let idmap = mount_idmap(m, &options, &field)?;
+        });
         out.push(Mount {
             source,
-            destination,
+            destination: m.destination().clone(),
             fstype,
+            idmap: mount_idmap(m, &options),
             options,
-            idmap,
         });
     }
     Ok(out)
 }
 
 /// A mount's idmapping, from its `idmap`/`ridmap` option and its own mappings (which
-/// imply `idmap`, as in runc); the mappings come in pairs. Whether the mount may be
-/// idmapped at all is `config::validate`'s to say.
-fn mount_idmap(
-    m: &oci::Mount,
-    options: &mount_options::MountOptions,
-    field: &dyn Fn(&str) -> String,
-) -> Result<Option<MountIdmap>> {
-    let uid_mappings = id_maps(&field("uidMappings"), m.uid_mappings())?;
-    let gid_mappings = id_maps(&field("gidMappings"), m.gid_mappings())?;
-    match (uid_mappings.is_empty(), gid_mappings.is_empty()) {
-        (false, true) => return Err(bad(field("gidMappings"), "is required with uidMappings")),
-        (true, false) => return Err(bad(field("uidMappings"), "is required with gidMappings")),
-        (true, true) if options.idmap.is_none() => return Ok(None),
-        _ => {}
+/// imply `idmap`, as in runc). Whether the mount may be idmapped at all, and with
+/// these mappings, is `config::validate`'s to say.
+fn mount_idmap(m: &oci::Mount, options: &mount_options::MountOptions) -> Option<MountIdmap> {
+    let uid_mappings = id_maps(m.uid_mappings());
+    let gid_mappings = id_maps(m.gid_mappings());
+    if uid_mappings.is_empty() && gid_mappings.is_empty() && options.idmap.is_none() {
+        return None;
     }
-    Ok(Some(MountIdmap {
+    Some(MountIdmap {
         uid_mappings,
         gid_mappings,
         recursive: options.idmap.unwrap_or(false),
-    }))
+    })
 }
 
 fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
@@ -583,9 +505,6 @@ fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
         .enumerate()
         .map(|(i, d)| {
             let field = |f: &str| format!("linux.devices[{i}].{f}");
-            if !d.path().is_absolute() {
-                return Err(bad(field("path"), "must be an absolute path"));
-            }
             let kind = match d.typ() {
                 oci::LinuxDeviceType::C | oci::LinuxDeviceType::U => libc::S_IFCHR,
                 oci::LinuxDeviceType::B => libc::S_IFBLK,
@@ -610,22 +529,8 @@ fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
         .collect()
 }
 
-fn absolute_paths(field: &str, paths: &Option<Vec<String>>) -> Result<Vec<PathBuf>> {
-    paths
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, p)| {
-            let path = PathBuf::from(p);
-            if !path.is_absolute() {
-                return Err(bad(
-                    format!("{field}[{i}]"),
-                    format!("{p:?} is not an absolute path"),
-                ));
-            }
-            Ok(path)
-        })
-        .collect()
+fn paths(paths: &Option<Vec<String>>) -> Vec<PathBuf> {
+    paths.iter().flatten().map(PathBuf::from).collect()
 }
 
 fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
@@ -633,11 +538,6 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
         .cgroups_path()
         .clone()
         .filter(|p| !p.as_os_str().is_empty());
-    if let Some(p) = &path {
-        if p.components().any(|c| c == std::path::Component::ParentDir) {
-            return Err(bad("linux.cgroupsPath", "must not contain \"..\""));
-        }
-    }
     let devices = device_rules(linux)?;
     let resources = match linux.resources() {
         Some(r) => resource_limits(r)?,
@@ -651,81 +551,34 @@ fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
     })
 }
 
-/// A limit that must be positive, or -1 for "unlimited".
-fn limit(field: &str, v: Option<i64>) -> Result<Option<i64>> {
-    match unless_zero(v) {
-        Some(n) if n == -1 || n > 0 => Ok(Some(n)),
-        Some(n) => Err(bad(
-            field,
-            format!("{n} is not a limit (a positive number, or -1 for none)"),
-        )),
-        None => Ok(None),
-    }
-}
-
 /// A zero leaves a resource unset, as runc reads it: engines send `shares: 0` or
 /// `weight: 0` for "not given" (Docker does).
 fn unless_zero<T: Default + PartialEq>(v: Option<T>) -> Option<T> {
     v.filter(|x| *x != T::default())
 }
 
-/// A cpu or memory-node list such as `0-3,5`.
-fn check_list(field: &str, v: &Option<String>) -> Result<()> {
-    let Some(list) = v else { return Ok(()) };
-    let ok = list.split(',').all(|part| {
-        let mut ends = part.splitn(2, '-').map(|n| n.trim().parse::<u32>());
-        match (ends.next(), ends.next()) {
-            (Some(Ok(a)), Some(Ok(b))) => a <= b,
-            (Some(Ok(_)), None) => true,
-            _ => false,
-        }
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(field, format!("{list:?} is not a list like \"0-3,5\"")))
-    }
-}
-
-fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
-    field: &str,
-    v: Option<T>,
-    lo: T,
-    hi: T,
-) -> Result<Option<T>> {
-    match v {
-        Some(n) if n < lo || n > hi => Err(bad(field, format!("{n} is outside {lo}..{hi}"))),
-        other => Ok(other),
-    }
-}
-
-fn throttles(field: &str, list: &Option<Vec<oci::LinuxThrottleDevice>>) -> Result<Vec<Throttle>> {
+fn throttles(list: &Option<Vec<oci::LinuxThrottleDevice>>) -> Vec<Throttle> {
     list.iter()
         .flatten()
-        .map(|t| {
-            if t.major() < 0 || t.minor() < 0 {
-                return Err(bad(field, "device numbers must not be negative"));
-            }
-            Ok(Throttle {
-                major: t.major(),
-                minor: t.minor(),
-                rate: t.rate(),
-            })
+        .map(|t| Throttle {
+            major: t.major(),
+            minor: t.minor(),
+            rate: t.rate(),
         })
         .collect()
 }
 
-/// `linux.resources` (but the device rules) as [`Resources`], every value checked.
+/// `linux.resources` (but the device rules) as [`Resources`].
 fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
     let mut out = Resources::default();
     if let Some(m) = r.memory() {
         let f = "linux.resources.memory";
         out.memory = resources::Memory {
-            limit: limit(&format!("{f}.limit"), m.limit())?,
-            reservation: limit(&format!("{f}.reservation"), m.reservation())?,
-            swap: limit(&format!("{f}.swap"), m.swap())?,
-            kernel_tcp: limit(&format!("{f}.kernelTCP"), m.kernel_tcp())?,
-            swappiness: in_range(&format!("{f}.swappiness"), m.swappiness(), 0, 100)?,
+            limit: unless_zero(m.limit()),
+            reservation: unless_zero(m.reservation()),
+            swap: unless_zero(m.swap()),
+            kernel_tcp: unless_zero(m.kernel_tcp()),
+            swappiness: m.swappiness(),
             disable_oom_killer: m.disable_oom_killer(),
             check_before_update: m.check_before_update(),
         };
@@ -746,89 +599,43 @@ fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
                 "memory accounting is always hierarchical on this kernel",
             ));
         }
-        if let (Some(l), Some(s)) = (out.memory.limit, out.memory.swap) {
-            if s != -1 && (l == -1 || s < l) {
-                return Err(bad(
-                    format!("{f}.swap"),
-                    "memory+swap must not be below the memory limit",
-                ));
-            }
-        }
     }
     if let Some(c) = r.cpu() {
-        let f = "linux.resources.cpu";
-        check_list(&format!("{f}.cpus"), c.cpus())?;
-        check_list(&format!("{f}.mems"), c.mems())?;
         out.cpu = resources::Cpu {
-            shares: in_range(&format!("{f}.shares"), unless_zero(c.shares()), 2, 262_144)?,
-            quota: limit(&format!("{f}.quota"), c.quota())?,
+            shares: unless_zero(c.shares()),
+            quota: unless_zero(c.quota()),
             burst: c.burst(),
-            period: in_range(
-                &format!("{f}.period"),
-                unless_zero(c.period()),
-                1000,
-                1_000_000,
-            )?,
+            period: unless_zero(c.period()),
             realtime_runtime: unless_zero(c.realtime_runtime()),
             realtime_period: unless_zero(c.realtime_period()),
             cpus: c.cpus().clone().filter(|s| !s.is_empty()),
             mems: c.mems().clone().filter(|s| !s.is_empty()),
-            idle: in_range(&format!("{f}.idle"), c.idle(), 0, 1)?,
+            idle: c.idle(),
         };
     }
     if let Some(p) = r.pids() {
-        out.pids_limit = limit("linux.resources.pids.limit", Some(p.limit()))?;
+        out.pids_limit = unless_zero(Some(p.limit()));
     }
     if let Some(b) = r.block_io() {
-        let f = "linux.resources.blockIO";
         let weight_devices = b
             .weight_device()
             .iter()
             .flatten()
-            .map(|d| {
-                Ok(WeightDevice {
-                    major: d.major(),
-                    minor: d.minor(),
-                    weight: in_range(
-                        &format!("{f}.weightDevice"),
-                        unless_zero(d.weight()),
-                        10,
-                        1000,
-                    )?,
-                    leaf_weight: in_range(
-                        &format!("{f}.weightDevice"),
-                        unless_zero(d.leaf_weight()),
-                        10,
-                        1000,
-                    )?,
-                })
+            .map(|d| WeightDevice {
+                major: d.major(),
+                minor: d.minor(),
+                weight: unless_zero(d.weight()),
+                leaf_weight: unless_zero(d.leaf_weight()),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         out.block_io = BlockIo {
-            weight: in_range(&format!("{f}.weight"), unless_zero(b.weight()), 10, 1000)?,
-            leaf_weight: in_range(
-                &format!("{f}.leafWeight"),
-                unless_zero(b.leaf_weight()),
-                10,
-                1000,
-            )?,
+            weight: unless_zero(b.weight()),
+            leaf_weight: unless_zero(b.leaf_weight()),
             weight_devices,
-            throttle_read_bps: throttles(
-                &format!("{f}.throttleReadBpsDevice"),
-                b.throttle_read_bps_device(),
-            )?,
-            throttle_write_bps: throttles(
-                &format!("{f}.throttleWriteBpsDevice"),
-                b.throttle_write_bps_device(),
-            )?,
-            throttle_read_iops: throttles(
-                &format!("{f}.throttleReadIOPSDevice"),
-                b.throttle_read_iops_device(),
-            )?,
-            throttle_write_iops: throttles(
-                &format!("{f}.throttleWriteIOPSDevice"),
-                b.throttle_write_iops_device(),
-            )?,
+            throttle_read_bps: throttles(b.throttle_read_bps_device()),
+            throttle_write_bps: throttles(b.throttle_write_bps_device()),
+            throttle_read_iops: throttles(b.throttle_read_iops_device()),
+            throttle_write_iops: throttles(b.throttle_write_iops_device()),
         };
     }
     for (i, h) in r.hugepage_limits().iter().flatten().enumerate() {
@@ -883,22 +690,12 @@ fn device_rules(linux: &oci::Linux) -> Result<Vec<DeviceRule>> {
                     return Err(bad(field("type"), "\"p\" has no device cgroup rules"))
                 }
             };
-            let access = d.access().clone().unwrap_or_else(|| "rwm".to_string());
-            if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
-                return Err(bad(
-                    field("access"),
-                    format!("{access:?} is not some of \"rwm\""),
-                ));
-            }
-            if d.major().is_some_and(|n| n < 0) || d.minor().is_some_and(|n| n < 0) {
-                return Err(bad(field("major"), "device numbers must not be negative"));
-            }
             Ok(DeviceRule {
                 allow: d.allow(),
                 kind,
                 major: d.major(),
                 minor: d.minor(),
-                access,
+                access: d.access().clone().unwrap_or_else(|| "rwm".to_string()),
             })
         })
         .collect()
@@ -911,44 +708,33 @@ fn capset(set: &Option<oci::Capabilities>) -> CapSet {
 }
 
 #[allow(deprecated)] // prestart: deprecated by OCI, still run as runc does
-fn hooks(spec: &oci::Spec) -> Result<Hooks> {
+fn hooks(spec: &oci::Spec) -> Hooks {
     let Some(h) = spec.hooks() else {
-        return Ok(Hooks::default());
+        return Hooks::default();
     };
-    let list = |name: &str, hooks: &Option<Vec<oci::Hook>>| -> Result<Vec<Hook>> {
+    let list = |hooks: &Option<Vec<oci::Hook>>| -> Vec<Hook> {
         hooks
             .iter()
             .flatten()
-            .enumerate()
-            .map(|(i, hook)| {
-                let field = format!("hooks.{name}[{i}]");
-                if !hook.path().is_absolute() {
-                    return Err(bad(format!("{field}.path"), "must be an absolute path"));
-                }
-                let timeout = match hook.timeout() {
-                    Some(t) if t <= 0 => {
-                        return Err(bad(format!("{field}.timeout"), "must be positive"))
-                    }
-                    Some(t) => Some(u32::try_from(t).unwrap_or(u32::MAX)),
-                    None => None,
-                };
-                Ok(Hook {
-                    path: hook.path().clone(),
-                    args: hook.args().clone().unwrap_or_default(),
-                    env: hook.env().clone(),
-                    timeout,
-                })
+            .map(|hook| Hook {
+                path: hook.path().clone(),
+                args: hook.args().clone().unwrap_or_default(),
+                env: hook.env().clone(),
+                // A timeout of 0 or less stays 0, which validation refuses.
+                timeout: hook
+                    .timeout()
+                    .map(|t| u32::try_from(t.max(0)).unwrap_or(u32::MAX)),
             })
             .collect()
     };
-    Ok(Hooks {
-        prestart: list("prestart", h.prestart())?,
-        create_runtime: list("createRuntime", h.create_runtime())?,
-        create_container: list("createContainer", h.create_container())?,
-        start_container: list("startContainer", h.start_container())?,
-        poststart: list("poststart", h.poststart())?,
-        poststop: list("poststop", h.poststop())?,
-    })
+    Hooks {
+        prestart: list(h.prestart()),
+        create_runtime: list(h.create_runtime()),
+        create_container: list(h.create_container()),
+        start_container: list(h.start_container()),
+        poststart: list(h.poststart()),
+        poststop: list(h.poststop()),
+    }
 }
 
 /// The name serde gives an OCI enum value (`SCMP_ACT_ERRNO`, `SCMP_ARCH_X86_64`, …).
@@ -984,12 +770,6 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
         None,
         default_errno,
     )?;
-    if default_action == Action::Notify {
-        return Err(bad(
-            format!("{f}.defaultAction"),
-            "SCMP_ACT_NOTIFY cannot be the default action",
-        ));
-    }
     let mut syscalls = Vec::new();
     for (i, sc) in s.syscalls().iter().flatten().enumerate() {
         let field = format!("{f}.syscalls[{i}]");
@@ -999,22 +779,8 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
             sc.errno_ret(),
             libc::EPERM as u32,
         )?;
-        // The process hands its listener to hull with sendmsg: were that notified too,
-        // it would wait for an agent that cannot have the listener yet.
-        if action == Action::Notify && sc.names().iter().any(|n| n == "sendmsg") {
-            return Err(bad(
-                format!("{field}.names"),
-                "SCMP_ACT_NOTIFY cannot be used for sendmsg, which passes the listener on",
-            ));
-        }
         let mut args = Vec::new();
         for (j, a) in sc.args().iter().flatten().enumerate() {
-            if a.index() > 5 {
-                return Err(bad(
-                    format!("{field}.args[{j}].index"),
-                    "a syscall has 6 arguments (0..5)",
-                ));
-            }
             let name = oci_name(&a.op());
             let (_, op) = seccomp::OPERATORS
                 .into_iter()
@@ -1026,7 +792,8 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
                     )
                 })?;
             args.push(ArgCompare {
-                index: a.index() as u32,
+                // An index past u32 is past 5 all the same, which validation refuses.
+                index: u32::try_from(a.index()).unwrap_or(u32::MAX),
                 value: a.value(),
                 value_two: a.value_two().unwrap_or(0),
                 op,
@@ -1038,94 +805,42 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
             args,
         });
     }
-    let profile = Seccomp {
+    Ok(Some(Seccomp {
         default_action,
         architectures: s.architectures().iter().flatten().map(oci_name).collect(),
         flags: s.flags().iter().flatten().map(oci_name).collect(),
         syscalls,
         listener_path: s.listener_path().clone(),
         listener_metadata: s.listener_metadata().clone().unwrap_or_default(),
-    };
-    if profile.notifies() && profile.listener_path.is_none() {
-        return Err(bad(
-            format!("{f}.listenerPath"),
-            "is required when an action is SCMP_ACT_NOTIFY",
-        ));
-    }
-    if profile
-        .listener_path
-        .as_ref()
-        .is_some_and(|p| !p.is_absolute())
-    {
-        return Err(bad(format!("{f}.listenerPath"), "must be an absolute path"));
-    }
-    // Compiled once here, so that every mistake is reported with the field.
-    crate::seccomp::compile(&profile).map_err(|e| bad(f, e.to_string()))?;
-    Ok(Some(profile))
+    }))
 }
 
 /// The OCI `process` object as a [`Process`].
 pub fn process(p: &oci::Process) -> Result<Process> {
-    let args = p.args().clone().unwrap_or_default();
-    if args.is_empty() {
-        return Err(bad("process.args", "must name a program"));
-    }
-    if !p.cwd().is_absolute() {
-        return Err(bad(
-            "process.cwd",
-            format!("{} is not an absolute path", p.cwd().display()),
-        ));
-    }
     let user = p.user();
-    if let Some(umask) = user.umask() {
-        if umask > 0o777 {
-            return Err(bad(
-                "process.user.umask",
-                format!("{umask:o} is not a umask"),
-            ));
-        }
-    }
-    if let Some(adj) = p.oom_score_adj() {
-        if !(-1000..=1000).contains(&adj) {
-            return Err(bad(
-                "process.oomScoreAdj",
-                format!("{adj} is outside -1000..1000"),
-            ));
-        }
-    }
-    let mut rlimits: Vec<Rlimit> = Vec::new();
-    for (i, r) in p.rlimits().iter().flatten().enumerate() {
-        let name = serde_json::to_value(r.typ())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let resource = RLIMIT_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .ok_or_else(|| {
-                bad(
-                    format!("process.rlimits[{i}].type"),
-                    format!("unknown rlimit {name:?}"),
-                )
-            })? as u32;
-        if rlimits.iter().any(|r| r.resource == resource) {
-            return Err(bad(
-                format!("process.rlimits[{i}].type"),
-                format!("duplicate {name}"),
-            ));
-        }
-        if r.soft() > r.hard() {
-            return Err(bad(
-                format!("process.rlimits[{i}]"),
-                "soft limit exceeds hard limit",
-            ));
-        }
-        rlimits.push(Rlimit {
-            resource,
-            soft: r.soft(),
-            hard: r.hard(),
-        });
-    }
+    let rlimits = p
+        .rlimits()
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, r)| {
+            let name = oci_name(&r.typ());
+            let resource = RLIMIT_NAMES
+                .iter()
+                .position(|n| *n == name)
+                .ok_or_else(|| {
+                    bad(
+                        format!("process.rlimits[{i}].type"),
+                        format!("unknown rlimit {name:?}"),
+                    )
+                })?;
+            Ok(Rlimit {
+                resource: resource as u32,
+                soft: r.soft(),
+                hard: r.hard(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let capabilities = p.capabilities().as_ref().map(|c| Capabilities {
         bounding: capset(c.bounding()),
         effective: capset(c.effective()),
@@ -1133,16 +848,8 @@ pub fn process(p: &oci::Process) -> Result<Process> {
         permitted: capset(c.permitted()),
         ambient: capset(c.ambient()),
     });
-    for (i, kv) in p.env().iter().flatten().enumerate() {
-        if !kv.contains('=') || kv.contains('\0') {
-            return Err(bad(
-                format!("process.env[{i}]"),
-                format!("{kv:?} is not KEY=value"),
-            ));
-        }
-    }
     Ok(Process {
-        args,
+        args: p.args().clone().unwrap_or_default(),
         env: p.env().clone().unwrap_or_default(),
         cwd: p.cwd().clone(),
         user: User {
@@ -1180,57 +887,4 @@ pub fn process(p: &oci::Process) -> Result<Process> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// `mounts[0]` of a config with just `mount`, in a bundle with a `vol` to bind.
-    fn convert_mount(name: &str, mount: serde_json::Value) -> Result<Mount> {
-        let dir = std::env::temp_dir().join(format!("hull-spec-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("rootfs")).unwrap();
-        std::fs::create_dir_all(dir.join("vol")).unwrap();
-        let config = json!({
-            "ociVersion": "1.2.0",
-            "root": {"path": "rootfs"},
-            "process": {"cwd": "/", "args": ["true"], "user": {"uid": 0, "gid": 0}},
-            "mounts": [mount],
-        });
-        let converted = from_json(config.to_string().as_bytes(), &dir);
-        std::fs::remove_dir_all(&dir).unwrap();
-        converted.map(|(c, _)| c.mounts[0].clone())
-    }
-
-    fn ids(host: u32) -> serde_json::Value {
-        json!([{"containerID": 0, "hostID": host, "size": 10}])
-    }
-
-    #[test]
-    fn mount_mappings_and_idmap_options() {
-        let plain = json!({"destination": "/v", "source": "vol", "options": ["rbind"]});
-        assert_eq!(convert_mount("plain", plain).unwrap().idmap, None);
-
-        // Mappings alone imply idmap, of the bind's own mount.
-        let mapped = json!({"destination": "/v", "source": "vol", "options": ["rbind"],
-                            "uidMappings": ids(1000), "gidMappings": ids(2000)});
-        let idmap = convert_mount("mapped", mapped).unwrap().idmap.unwrap();
-        assert!(!idmap.recursive);
-        assert_eq!(idmap.uid_mappings[0].host_id, 1000);
-        assert_eq!(idmap.gid_mappings[0].host_id, 2000);
-
-        let ridmap = json!({"destination": "/v", "source": "vol", "options": ["rbind", "ridmap"]});
-        let idmap = convert_mount("ridmap", ridmap).unwrap().idmap.unwrap();
-        assert!(idmap.recursive && idmap.uses_containers());
-    }
-
-    #[test]
-    fn mount_mappings_come_in_pairs() {
-        let half = json!({"destination": "/v", "source": "vol", "options": ["bind"],
-                          "uidMappings": ids(1000)});
-        let e = convert_mount("half", half).unwrap_err();
-        assert_eq!(e.field, "mounts[0].gidMappings");
-        let other = json!({"destination": "/v", "source": "vol", "options": ["bind"],
-                           "gidMappings": ids(1000)});
-        let e = convert_mount("otherhalf", other).unwrap_err();
-        assert_eq!(e.field, "mounts[0].uidMappings");
-    }
-}
+mod tests;

@@ -189,11 +189,12 @@ fn errors_carry_the_seed_codes() {
         ErrorCode::IdInUse
     );
     container.destroy().unwrap();
-    let bad = hull::spec::from_json(
+    let (_, bad) = hull::spec::from_json(
         br#"{"root":{"path":"rootfs"},"process":{"args":[],"cwd":"/","user":{"uid":0,"gid":0}}}"#,
         &scratch.bundle(),
-    );
-    let err = bad.unwrap_err();
+    )
+    .unwrap();
+    let err = bad.validate().unwrap_err();
     assert_eq!(err.field, "process.args");
     assert_eq!(hull::Error::from(err).code(), ErrorCode::ConfigInvalid);
     scratch.assert_clean();

@@ -176,7 +176,11 @@ fn exec(args: Args, root: &Path) -> CmdResult {
     for fd in process.extra_files.drain(..) {
         std::mem::forget(fd);
     }
-    result.map_err(|e| e.to_string())?;
+    result.map_err(|e| match (e, &args.process) {
+        // A refused process file is named, as when it does not parse.
+        (hull::Error::Config(e), Some(path)) => format!("{}: {e}", path.display()),
+        (e, _) => e.to_string(),
+    })?;
     let pid = process.pid.unwrap_or(0);
     if let Some(path) = &args.pid_file {
         write_pid_file(path, pid)?;

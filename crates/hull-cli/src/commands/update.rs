@@ -132,7 +132,11 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     resources.merge(&from_flags);
     let mut container = load(root, &args.id)?;
     container.lock().map_err(|e| e.to_string())?;
-    container.set(&resources).map_err(|e| e.to_string())?;
+    container.set(&resources).map_err(|e| match e {
+        // The limits given are not config.json's: the field and why say it all.
+        hull::Error::Config(e) => e.to_string(),
+        e => e.to_string(),
+    })?;
     Ok(0)
 }
 

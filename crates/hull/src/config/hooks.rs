@@ -46,6 +46,18 @@ pub struct Hooks {
 }
 
 impl Hooks {
+    /// Every list, under its OCI name (in the order of [`KINDS`]).
+    pub fn by_kind(&self) -> [(&'static str, &[Hook]); 6] {
+        [
+            (KINDS[0], &self.prestart),
+            (KINDS[1], &self.create_runtime),
+            (KINDS[2], &self.create_container),
+            (KINDS[3], &self.start_container),
+            (KINDS[4], &self.poststart),
+            (KINDS[5], &self.poststop),
+        ]
+    }
+
     /// Whether init must stop before pivot_root for the parent to run hooks.
     pub fn any_before_pivot(&self) -> bool {
         !(self.prestart.is_empty()

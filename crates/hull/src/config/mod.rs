@@ -1,7 +1,9 @@
 //! The library's own description of a container: what [`crate::Factory::create`] takes.
 //!
 //! It is independent of the OCI JSON (see [`crate::spec`] for that conversion) and is
-//! saved whole in the container's state, so every field is plain data.
+//! saved whole in the container's state, so every field is plain data. Any value can be
+//! built; [`validate`] holds every rule it must meet, and the library checks them
+//! before it makes anything.
 
 pub mod capability;
 pub mod hooks;
@@ -20,7 +22,9 @@ use serde::{Deserialize, Serialize};
 pub use capability::{CapSet, Capabilities};
 pub use mount_options::MountOptions;
 
-/// A container's configuration.
+/// A container's configuration. [`Factory::create`](crate::Factory::create) refuses
+/// one that [`Config::validate`] refuses, whether it came from config.json or was built
+/// in code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     /// The root filesystem, an absolute path on the host.
@@ -70,6 +74,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// Checks every rule of [`validate`], naming the OCI field of the first broken one;
+    /// [`crate::Factory::create`] calls it. Looks on the host for what the config names
+    /// there (namespaces to join, bind sources, network devices).
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        validate::check(self)
+    }
+
     /// The namespace of kind `kind`, if the container has one of its own or joins one.
     pub fn namespace(&self, kind: NamespaceKind) -> Option<&Namespace> {
         self.namespaces.iter().find(|n| n.kind == kind)

@@ -95,6 +95,13 @@ pub struct Rdma {
 }
 
 impl Resources {
+    /// Checks every limit's range (see [`super::validate`]), naming the OCI field of
+    /// the first out of range; [`crate::Container::set`] calls it (and
+    /// [`super::Config::validate`] for the limits a container starts with).
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        super::validate::resources::check(self)
+    }
+
     /// Overlays `other` on `self`: every limit `other` sets replaces ours (what `update`
     /// does to the limits in force).
     pub fn merge(&mut self, other: &Resources) {

@@ -1,7 +1,8 @@
 //! How a container's processes run on the machine: execution domain (personality), CPU
-//! scheduling policy, I/O priority, CPU affinity and NUMA memory policy, each checked
-//! and held in the form its syscall takes (`personality`, `sched_setattr`,
-//! `ioprio_set`, `sched_setaffinity`, `set_mempolicy`).
+//! scheduling policy, I/O priority, CPU affinity and NUMA memory policy, each held in
+//! the form its syscall takes (`personality`, `sched_setattr`, `ioprio_set`,
+//! `sched_setaffinity`, `set_mempolicy`), with a `check` saying what the syscall would
+//! refuse (called by [`crate::config::validate`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,20 @@ impl Personality {
                 .ok_or_else(|| format!("unknown personality flag {name:?}"))
         })
     }
+
+    /// A domain the spec names, and only known flags.
+    pub fn check(self) -> Result<(), String> {
+        // The domain is the low byte (`PER_MASK`), the flags are above it.
+        let domain = self.0 & 0xff;
+        if domain != PER_LINUX && domain != PER_LINUX32 {
+            return Err(format!("unknown execution domain {domain:#x}"));
+        }
+        let flags = PERSONALITY_FLAGS.iter().fold(0, |all, (_, bit)| all | bit);
+        match self.0 & !(0xff | flags) {
+            0 => Ok(()),
+            unknown => Err(format!("unknown flags {unknown:#x}")),
+        }
+    }
 }
 
 /// `struct sched_attr` of `sched_setattr(2)`, as far as the OCI spec fills it.
@@ -71,6 +86,25 @@ pub const SCHED_FLAG_KEEP_PARAMS: u64 = 0x10;
 impl Scheduler {
     /// Checks what the kernel would refuse with a bare EINVAL, to say which part is wrong.
     pub fn check(&self) -> Result<(), String> {
+        let policies = [
+            SCHED_OTHER,
+            SCHED_FIFO,
+            SCHED_RR,
+            SCHED_BATCH,
+            SCHED_IDLE,
+            SCHED_DEADLINE,
+        ];
+        if !policies.contains(&self.policy) {
+            return Err(format!("unknown policy {}", self.policy));
+        }
+        let known = SCHED_FLAG_RESET_ON_FORK
+            | SCHED_FLAG_RECLAIM
+            | SCHED_FLAG_DL_OVERRUN
+            | SCHED_FLAG_KEEP_POLICY
+            | SCHED_FLAG_KEEP_PARAMS;
+        if self.flags & !known != 0 {
+            return Err(format!("unknown flags {:#x}", self.flags & !known));
+        }
         if !(-20..=19).contains(&self.nice) {
             return Err(format!("nice {} is outside -20..19", self.nice));
         }
@@ -115,11 +149,19 @@ pub const IOPRIO_CLASS_BE: u16 = 2;
 pub const IOPRIO_CLASS_IDLE: u16 = 3;
 
 impl IoPriority {
-    pub fn new(class: u16, level: i64) -> Result<IoPriority, String> {
-        match u16::try_from(level) {
-            Ok(level) if level <= 7 => Ok(IoPriority { class, level }),
-            _ => Err(format!("priority {level} is outside 0..7")),
+    /// A known class, and a level of 0 (the highest) to 7; a refusal names the part
+    /// (`class` or `priority`, as OCI calls them) and says why.
+    pub fn check(self) -> Result<(), (&'static str, String)> {
+        if !(IOPRIO_CLASS_RT..=IOPRIO_CLASS_IDLE).contains(&self.class) {
+            return Err(("class", format!("unknown class {}", self.class)));
         }
+        if self.level > 7 {
+            return Err((
+                "priority",
+                format!("priority {} is outside 0..7", self.level),
+            ));
+        }
+        Ok(())
     }
 
     /// The value the syscall takes.
@@ -232,7 +274,12 @@ pub const MPOL_FLAG_NAMES: [(&str, i32); 3] = [
 
 impl MemoryPolicy {
     /// Checks the combinations `set_mempolicy` refuses, to say which.
-    pub fn new(mode: i32, flags: i32, nodes: BitSet) -> Result<MemoryPolicy, String> {
+    pub fn check(&self) -> Result<(), String> {
+        let all_flags = MPOL_FLAG_NAMES.iter().fold(0, |all, (_, bit)| all | bit);
+        let (mode, flags, nodes) = (self.mode & !all_flags, self.mode & all_flags, &self.nodes);
+        if !MPOL_MODE_NAMES.iter().any(|(_, m)| *m == mode) {
+            return Err(format!("unknown mode {mode}"));
+        }
         match mode {
             MPOL_DEFAULT | MPOL_LOCAL if !nodes.is_empty() => {
                 return Err("MPOL_DEFAULT and MPOL_LOCAL take no nodes".into())
@@ -255,10 +302,7 @@ impl MemoryPolicy {
                 "MPOL_F_NUMA_BALANCING is only for MPOL_BIND and MPOL_PREFERRED_MANY".into(),
             );
         }
-        Ok(MemoryPolicy {
-            mode: mode | flags,
-            nodes,
-        })
+        Ok(())
     }
 }
 
@@ -316,16 +360,37 @@ mod tests {
             .check()
             .unwrap_err()
             .contains("only for SCHED_DEADLINE"));
+        let iso = Scheduler {
+            policy: 4,
+            ..Scheduler::default()
+        };
+        assert!(iso.check().unwrap_err().contains("policy"));
+        let clamp = Scheduler {
+            flags: 0x20,
+            ..Scheduler::default()
+        };
+        assert!(clamp.check().unwrap_err().contains("flags"));
+    }
+
+    #[test]
+    fn personality_domains_and_flags() {
+        assert_eq!(Personality(PER_LINUX32 | 0x0040000).check(), Ok(()));
+        assert!(Personality(0x42).check().unwrap_err().contains("domain"));
+        assert!(Personality(1 << 40).check().unwrap_err().contains("flags"));
     }
 
     #[test]
     fn io_priority_value_and_range() {
-        assert_eq!(
-            IoPriority::new(IOPRIO_CLASS_BE, 4).unwrap().value(),
-            2 << 13 | 4
-        );
-        assert!(IoPriority::new(IOPRIO_CLASS_RT, 8).is_err());
-        assert!(IoPriority::new(IOPRIO_CLASS_IDLE, -1).is_err());
+        let be = IoPriority {
+            class: IOPRIO_CLASS_BE,
+            level: 4,
+        };
+        assert_eq!(be.check(), Ok(()));
+        assert_eq!(be.value(), 2 << 13 | 4);
+        let eight = IoPriority { level: 8, ..be };
+        assert_eq!(eight.check().unwrap_err().0, "priority");
+        let classless = IoPriority { class: 0, ..be };
+        assert_eq!(classless.check().unwrap_err().0, "class");
     }
 
     #[test]
@@ -342,21 +407,21 @@ mod tests {
     #[test]
     fn memory_policy_combinations() {
         let nodes = BitSet::parse_list("0").unwrap();
-        assert!(MemoryPolicy::new(MPOL_BIND, 0, nodes.clone()).is_ok());
-        assert!(MemoryPolicy::new(MPOL_BIND, 0, BitSet::default()).is_err());
-        assert!(MemoryPolicy::new(MPOL_LOCAL, 0, nodes.clone()).is_err());
-        assert!(MemoryPolicy::new(MPOL_PREFERRED, 0, BitSet::default()).is_ok());
-        assert!(MemoryPolicy::new(
-            MPOL_INTERLEAVE,
-            MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES,
-            nodes.clone()
-        )
-        .is_err());
+        let policy = |mode, nodes: &BitSet| MemoryPolicy {
+            mode,
+            nodes: nodes.clone(),
+        };
+        let none = BitSet::default();
+        assert_eq!(policy(MPOL_BIND, &nodes).check(), Ok(()));
+        assert!(policy(MPOL_BIND, &none).check().is_err());
+        assert!(policy(MPOL_LOCAL, &nodes).check().is_err());
+        assert_eq!(policy(MPOL_PREFERRED, &none).check(), Ok(()));
+        let both = MPOL_INTERLEAVE | MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES;
+        assert!(policy(both, &nodes).check().is_err());
         assert_eq!(
-            MemoryPolicy::new(MPOL_BIND, MPOL_F_STATIC_NODES, nodes)
-                .unwrap()
-                .mode,
-            MPOL_BIND | MPOL_F_STATIC_NODES
+            policy(MPOL_BIND | MPOL_F_STATIC_NODES, &nodes).check(),
+            Ok(())
         );
+        assert!(policy(42, &nodes).check().unwrap_err().contains("mode"));
     }
 }

@@ -1,6 +1,31 @@
-//! What a [`Config`] may ask for, checked before anything of the container exists,
-//! whether the config came from config.json or from a program embedding the library:
+//! Every check of a container's configuration, in one place: [`Config::validate`] and
+//! [`Process::validate`](crate::Process::validate) (and
+//! [`Resources::validate`](super::resources::Resources::validate) for `update`) run
+//! them before anything of the container exists, whether the values came from
+//! config.json ([`crate::spec`] only converts) or from a program embedding the library.
+//! Every refusal names the OCI field, as config.json spells it.
 //!
+//! - namespaces: at most one of each kind; uid and gid mappings exactly with a new user
+//!   namespace, each a map the kernel takes; offsets of the monotonic and boottime
+//!   clocks (nanoseconds below a second) only with a new time namespace;
+//! - the filesystem: absolute paths for the rootfs, mount destinations, bind sources,
+//!   device nodes, masked and read-only paths; a type for a mount that is no bind, a
+//!   source for a bind; device nodes of type c, b or p with permission bits only; a
+//!   root propagation that is one;
+//! - the cgroup: a path without `..`; device rules of type a, b or c, access some of
+//!   `rwm`, no negative numbers; limits positive or -1, swap not below the memory limit,
+//!   swappiness, CPU shares, period and idle, block I/O weights in their ranges, CPU
+//!   and node lists that parse, throttled devices with device numbers;
+//! - hooks: absolute paths, timeouts of a second or more;
+//! - seccomp: a profile libseccomp compiles, at most 6 arguments, notifications not by
+//!   default nor for `sendmsg`, and an absolute listener path when a rule notifies;
+//! - the personality and NUMA memory policy: what their syscalls take (their `check`
+//!   in [`super::scheduling`]);
+//! - a process: a program, an absolute working directory, `KEY=value` environment,
+//!   a umask of 9 bits, an OOM score adjustment in -1000..1000, known rlimits each once
+//!   with the soft limit within the hard, a scheduler and I/O priority the kernel takes;
+//! - on the host: the namespaces to join, the bind sources and the network devices to
+//!   move exist;
 //! - a setting scoped to a namespace (a sysctl, the hostname, the domain name) needs
 //!   that namespace to be the container's own: a new one, or one joined by path that
 //!   is not the runtime's own (which is the host's);
@@ -15,8 +40,14 @@
 //!   collide; and they must exist in the runtime's network namespace;
 //! - an idmapped mount is a bind, with a valid pair of mappings of its own or a user
 //!   namespace of the container's to take them from.
-//!
-//! Every refusal names the OCI field.
+
+mod filesystem;
+mod hooks;
+mod host;
+mod ids;
+pub(crate) mod process;
+pub(crate) mod resources;
+mod seccomp;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -28,16 +59,41 @@ use crate::error::ConfigError;
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
-/// Checks `config` against the rules above; the namespaces joined by path are compared
-/// with the calling process's own.
-pub fn check(config: &Config) -> Result<()> {
+/// Checks `config` against the rules above (what [`Config::validate`] does); the
+/// namespaces joined by path are compared with the calling process's own.
+pub(crate) fn check(config: &Config) -> Result<()> {
+    host::namespace_paths(config)?;
     check_with(config, &runtime_namespace)?;
-    net_devices_exist(config)
+    host::bind_sources(config)?;
+    host::net_devices(config)
 }
 
 /// Checks `config`, asking `is_runtimes(kind, path)` whether the namespace file at
 /// `path` is the runtime's own namespace of that kind.
 fn check_with(
+    config: &Config,
+    is_runtimes: &dyn Fn(NamespaceKind, &Path) -> Result<bool>,
+) -> Result<()> {
+    ids::check(config)?;
+    filesystem::check(config)?;
+    resources::check_cgroup(&config.cgroup)?;
+    hooks::check(&config.hooks)?;
+    if let Some(profile) = &config.seccomp {
+        seccomp::check(profile)?;
+    }
+    if let Some(p) = config.personality {
+        p.check()
+            .map_err(|e| ConfigError::new("linux.personality", e))?;
+    }
+    if let Some(p) = &config.memory_policy {
+        p.check()
+            .map_err(|e| ConfigError::new("linux.memoryPolicy", e))?;
+    }
+    scopes(config, is_runtimes)
+}
+
+/// The rules of namespace scope, the host's filesystem and idmapped mounts.
+fn scopes(
     config: &Config,
     is_runtimes: &dyn Fn(NamespaceKind, &Path) -> Result<bool>,
 ) -> Result<()> {
@@ -116,6 +172,21 @@ fn idmapped_mount(config: &Config, i: usize, m: &Mount, idmap: &MountIdmap) -> R
     let field = |f: &str| format!("mounts[{i}].{f}");
     let own = !idmap.uses_containers();
     let about = field(if own { "uidMappings" } else { "options" });
+    match (idmap.uid_mappings.is_empty(), idmap.gid_mappings.is_empty()) {
+        (false, true) => {
+            return Err(ConfigError::new(
+                field("gidMappings"),
+                "is required with uidMappings",
+            ))
+        }
+        (true, false) => {
+            return Err(ConfigError::new(
+                field("uidMappings"),
+                "is required with gidMappings",
+            ))
+        }
+        _ => {}
+    }
     // A cgroup mount is hull's own making, whatever its options say.
     if !m.options.is_bind() || matches!(m.fstype.as_str(), "cgroup" | "cgroup2") {
         return Err(ConfigError::new(
@@ -172,30 +243,6 @@ fn net_device_names(config: &Config) -> Result<()> {
                 format!("{field}.name"),
                 format!("{name:?} is also the container's name for device {other}"),
             ));
-        }
-    }
-    Ok(())
-}
-
-/// Every device to move is in the runtime's network namespace (looked up now, so that
-/// a create that cannot succeed starts nothing).
-fn net_devices_exist(config: &Config) -> Result<()> {
-    for host in config.net_devices.keys() {
-        let field = format!("linux.netDevices.{host}");
-        match crate::netdev::exists(host) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ConfigError::new(
-                    field,
-                    format!("no network device {host} in the runtime's network namespace"),
-                ))
-            }
-            Err(e) => {
-                return Err(ConfigError::new(
-                    field,
-                    format!("look up network device {host}: {e}"),
-                ))
-            }
         }
     }
     Ok(())
@@ -379,6 +426,20 @@ mod tests {
     }
 
     #[test]
+    fn personality_and_memory_policy_are_what_their_syscalls_take() {
+        use crate::config::scheduling::{BitSet, MemoryPolicy, Personality, MPOL_BIND};
+        let mut c = with(&[(NamespaceKind::Mount, None)]);
+        c.personality = Some(Personality(0x42));
+        assert_eq!(field(check(&c)), "linux.personality");
+        c.personality = None;
+        c.memory_policy = Some(MemoryPolicy {
+            mode: MPOL_BIND,
+            nodes: BitSet::default(),
+        });
+        assert_eq!(field(check(&c)), "linux.memoryPolicy");
+    }
+
+    #[test]
     fn the_runtimes_own_mount_namespace_is_refused() {
         let mut c = with(&[(NamespaceKind::Mount, Some("/host/mnt"))]);
         assert_eq!(field(check(&c)), "linux.namespaces");
@@ -410,13 +471,15 @@ mod tests {
         assert_eq!(field(check(&with(&[]))), "root.path");
         type Change = fn(&mut Config);
         let cases: [(&str, Change); 6] = [
-            ("mounts", |c| c.mounts.push(Mount::default())),
+            ("mounts", |c| c.mounts.push(tmpfs())),
             ("linux.maskedPaths", |c| c.masked_paths.push("/x".into())),
             ("linux.readonlyPaths", |c| {
                 c.readonly_paths.push("/x".into())
             }),
             ("root.readonly", |c| c.readonly_rootfs = true),
-            ("linux.rootfsPropagation", |c| c.root_propagation = Some(0)),
+            ("linux.rootfsPropagation", |c| {
+                c.root_propagation = Some(libc::MS_PRIVATE)
+            }),
             ("linux.devices", |c| {
                 c.devices.push(crate::config::Device {
                     path: "/dev/x".into(),
@@ -439,6 +502,15 @@ mod tests {
                 path: None,
             });
             assert!(check(&c).is_ok(), "{name}");
+        }
+    }
+
+    fn tmpfs() -> Mount {
+        Mount {
+            source: Some("tmpfs".into()),
+            destination: "/tmp".into(),
+            fstype: "tmpfs".into(),
+            ..Mount::default()
         }
     }
 
@@ -468,7 +540,7 @@ mod tests {
     fn idmapped_mounts() {
         let mut c = with(&[(NamespaceKind::Mount, None)]);
         // Own mappings: fine without a user namespace.
-        c.mounts = vec![Mount::default(), idmapped(&["bind"], &[MAP], &[MAP])];
+        c.mounts = vec![tmpfs(), idmapped(&["bind"], &[MAP], &[MAP])];
         assert!(check(&c).is_ok());
         // Only binds.
         c.mounts[1] = idmapped(&[], &[MAP], &[MAP]);
@@ -480,6 +552,8 @@ mod tests {
         // Both kinds, each valid.
         c.mounts[1] = idmapped(&["rbind", "ridmap"], &[MAP], &[]);
         assert_eq!(field(check(&c)), "mounts[1].gidMappings");
+        c.mounts[1] = idmapped(&["rbind"], &[], &[MAP]);
+        assert_eq!(field(check(&c)), "mounts[1].uidMappings");
         let overlapping = [
             MAP,
             IdMap {

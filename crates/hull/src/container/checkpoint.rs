@@ -104,6 +104,7 @@ impl Container {
     /// the console socket (for its terminal). On failure nothing of it is left.
     ///
     /// Hooks: prestart and createRuntime run once CRIU has made the namespaces.
+    /// Of `process` only its stdio and console socket count: CRIU brings back the rest.
     pub fn restore(&mut self, process: &mut Process, opts: &CriuOptions) -> Result<()> {
         let restorable = self.state.init_pid == 0
             || (!liveness::is_alive(self.state.init_pid, self.state.init_start_time));

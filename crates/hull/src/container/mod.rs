@@ -250,7 +250,8 @@ impl Container {
     /// This forks the calling process (see the crate docs on threads).
     ///
     /// Once init exists, a further call runs `process` inside the container instead (the
-    /// seed's second `Start`, runc's exec), with default [`ExecOptions`].
+    /// seed's second `Start`, runc's exec), with default [`ExecOptions`]. Either way a
+    /// `process` that [`Process::validate`] refuses is refused before anything is made.
     ///
     /// A failed start leaves nothing: no process, no cgroup, and no state either (as
     /// runc's create): the container is gone, and this value is good only for dropping.
@@ -266,6 +267,7 @@ impl Container {
     }
 
     fn start_init(&mut self, process: &mut Process) -> Result<()> {
+        process.validate()?;
         self.check_sealed()?;
         crate::lsm::check(Some(&self.state.config), process)?;
         let layout = Layout::detect()?;
@@ -426,6 +428,7 @@ impl Container {
     /// Runs `process` in the running (or created) container: it joins the container's
     /// cgroup and every namespace of init, and takes its own user, capabilities and
     /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
+    /// A `process` that [`Process::validate`] refuses is refused first.
     ///
     /// What `process` leaves unset is the container's, as in runc: its init's
     /// capabilities (never the full set of the caller), AppArmor profile, SELinux
@@ -435,6 +438,7 @@ impl Container {
     /// This forks the calling process (see the crate docs on threads); the new process
     /// is the caller's child, to wait for with [`Process::wait`].
     pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
+        process.validate()?;
         match self.status() {
             Status::Running | Status::Created => {}
             Status::Paused if opts.ignore_paused => {}
@@ -581,9 +585,11 @@ impl Container {
         Ok(stats)
     }
 
-    /// Changes the limits of a live container (the seed's `Set`): the given limits are
-    /// laid over those in force and applied all or nothing, then saved.
+    /// Changes the limits of a live container (the seed's `Set`): the given limits,
+    /// checked by [`Resources::validate`], are laid over those in force and applied all
+    /// or nothing, then saved.
     pub fn set(&mut self, resources: &Resources) -> Result<()> {
+        resources.validate()?;
         if matches!(self.status(), Status::Stopped | Status::Creating) {
             return Err(self.not_running());
         }

@@ -32,7 +32,8 @@ impl ExitStatus {
     }
 }
 
-/// A process to run inside a container.
+/// A process to run inside a container. [`crate::Container::start`], `run`, `restore` and
+/// [`crate::Container::exec_process`] refuse one that [`Process::validate`] refuses.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Process {
     /// The program and its arguments; a program without `/` is looked up in the
@@ -96,6 +97,13 @@ pub struct Process {
 }
 
 impl Process {
+    /// Checks every rule a process must meet (see [`crate::config::validate`]), naming
+    /// the OCI field (`process.…`) of the first broken one; the container calls it
+    /// before it makes anything for the process.
+    pub fn validate(&self) -> std::result::Result<(), crate::ConfigError> {
+        crate::config::validate::process::check(self)
+    }
+
     /// The descriptors this process brings along (stdio, extra files, console socket):
     /// what a forked child must keep open.
     pub(crate) fn held_fds(&self) -> impl Iterator<Item = std::os::fd::RawFd> + '_ {

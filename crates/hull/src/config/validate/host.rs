@@ -1,0 +1,94 @@
+//! What the config names on the host, looked up now so that a create that cannot
+//! succeed starts nothing: the namespaces to join, the sources of binds, and the
+//! network devices to move (in the runtime's network namespace).
+
+use super::super::Config;
+use super::Result;
+use crate::error::ConfigError;
+
+pub(super) fn namespace_paths(config: &Config) -> Result<()> {
+    for (i, ns) in config.namespaces.iter().enumerate() {
+        if let Some(p) = ns.path.as_deref().filter(|p| !p.exists()) {
+            return Err(ConfigError::new(
+                format!("linux.namespaces[{i}].path"),
+                format!("{} does not exist", p.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn bind_sources(config: &Config) -> Result<()> {
+    for (i, m) in config.mounts.iter().enumerate() {
+        let Some(source) = m.source.as_deref().filter(|_| m.options.is_bind()) else {
+            continue;
+        };
+        if !source.exists() {
+            return Err(ConfigError::new(
+                format!("mounts[{i}].source"),
+                format!("{} does not exist", source.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn net_devices(config: &Config) -> Result<()> {
+    for host in config.net_devices.keys() {
+        let field = format!("linux.netDevices.{host}");
+        match crate::netdev::exists(host) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(ConfigError::new(
+                    field,
+                    format!("no network device {host} in the runtime's network namespace"),
+                ))
+            }
+            Err(e) => {
+                return Err(ConfigError::new(
+                    field,
+                    format!("look up network device {host}: {e}"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{mount_options, Mount, Namespace, NamespaceKind};
+
+    #[test]
+    fn namespaces_to_join_exist() {
+        let mut c = Config::default();
+        c.namespaces.push(Namespace {
+            kind: NamespaceKind::Network,
+            path: Some("/proc/self/ns/net".into()),
+        });
+        assert!(namespace_paths(&c).is_ok());
+        c.namespaces[0].path = Some("/no/such/netns".into());
+        let e = namespace_paths(&c).unwrap_err();
+        assert_eq!(e.field, "linux.namespaces[0].path");
+    }
+
+    #[test]
+    fn bind_sources_exist() {
+        let bind = |source: &str| Mount {
+            source: Some(source.into()),
+            destination: "/x".into(),
+            fstype: "bind".into(),
+            options: mount_options::parse(&["rbind".into()]).unwrap(),
+            idmap: None,
+        };
+        let mut c = Config {
+            mounts: vec![bind("/"), bind("/no/such/source")],
+            ..Config::default()
+        };
+        assert_eq!(bind_sources(&c).unwrap_err().field, "mounts[1].source");
+        // A filesystem's source is no path.
+        c.mounts[1].options = Default::default();
+        assert!(bind_sources(&c).is_ok());
+    }
+}
