@@ -367,3 +367,57 @@ fn checkpoint_and_restore_through_the_api() {
     container.destroy().unwrap();
     scratch.assert_clean();
 }
+
+/// A `Config` built in code is checked as config.json's is: each combination that
+/// cannot be applied safely is refused by `Factory::create`, naming the field, and
+/// leaves no state; a bad `Process` is refused by `start` before anything is made.
+#[test]
+fn configs_built_in_code_are_checked_by_the_library() {
+    use hull::config::{Mount, NamespaceKind};
+    let scratch = Scratch::new("incode");
+    let factory = scratch.factory();
+    let (good, process) = scratch.config("true");
+    let without = |kind: NamespaceKind| {
+        let mut c = good.clone();
+        c.namespaces.retain(|n| n.kind != kind);
+        c
+    };
+    let mut cases: Vec<(&str, hull::Config)> = Vec::new();
+    // A hostname with the host's UTS namespace would rename the host.
+    let mut c = without(NamespaceKind::Uts);
+    c.hostname = Some("renamed".into());
+    cases.push(("hostname", c));
+    let mut c = without(NamespaceKind::Network);
+    c.sysctl.insert("net.ipv4.ip_forward".into(), "1".into());
+    cases.push(("linux.sysctl", c));
+    let mut c = good.clone();
+    c.mounts.push(Mount {
+        source: Some("tmpfs".into()),
+        destination: "relative/dir".into(),
+        fstype: "tmpfs".into(),
+        ..Mount::default()
+    });
+    cases.push(("mounts[2].destination", c));
+    let mut c = good.clone();
+    c.masked_paths.push("not/absolute".into());
+    cases.push(("linux.maskedPaths", c));
+    let mut c = good.clone();
+    c.uid_mappings.push(hull::config::IdMap {
+        container_id: 0,
+        host_id: 1000,
+        size: 1,
+    });
+    cases.push(("linux.uidMappings", c));
+    for (field, config) in cases {
+        let err = factory.create(&scratch.id, config).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigInvalid, "{field}: {err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+        scratch.assert_clean();
+    }
+    let mut bad = process.describe();
+    bad.cwd = "relative".into();
+    let mut container = factory.create(&scratch.id, good).unwrap();
+    let err = container.start(&mut bad).unwrap_err();
+    assert!(err.to_string().contains("process.cwd"), "{err}");
+    scratch.assert_clean();
+}
