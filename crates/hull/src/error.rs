@@ -9,6 +9,7 @@ use crate::process::channel::ChannelError;
 
 /// The seed's error codes: what kind of failure, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorCode {
     IdInUse,
     InvalidIdFormat,
@@ -74,6 +75,7 @@ pub fn one_line(s: &str) -> String {
 /// (containerd and podman parse runc's), the text carries runc's: "already exists",
 /// "does not exist", "container not running", "container paused".
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("container {0:?} already exists")]
     IdInUse(String),

@@ -30,6 +30,7 @@ mod v2;
 pub use stats::Stats;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CgroupError {
     #[error("cgroup: reading {path}: {source}")]
     Read { path: PathBuf, source: io::Error },

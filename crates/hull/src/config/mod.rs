@@ -134,6 +134,7 @@ pub struct Device {
 /// The kinds of Linux namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum NamespaceKind {
     User,
     Mount,

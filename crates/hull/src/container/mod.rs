@@ -70,6 +70,7 @@ pub struct ExecOptions {
 
 /// Where a container is in its life. The CLI reports the OCI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// `create` is still setting it up.
     Creating,

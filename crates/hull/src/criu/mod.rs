@@ -24,6 +24,7 @@ pub const DESCRIPTORS_FILE: &str = "descriptors.json";
 
 /// How CRIU treats the container's cgroups (runc's `--manage-cgroups-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CgroupsMode {
     /// Restore properties only of cgroups CRIU makes (CRIU's default).
     Soft,
@@ -104,6 +105,7 @@ impl CriuOptions {
 
 /// Why a checkpoint or restore could not be done.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CriuError {
     #[error("cannot run CRIU ({program}): {source}")]
     Missing {

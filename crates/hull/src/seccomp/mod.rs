@@ -30,6 +30,7 @@ const FLAG_TSYNC_ESRCH: libc::c_ulong = 16;
 const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SeccompError {
     #[error("{0}")]
     Invalid(String),
