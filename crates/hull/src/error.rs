@@ -121,6 +121,10 @@ pub enum Error {
     /// empties); as runc, the container is deleted all the same.
     #[error("the container is gone, but this was left in place: {0}")]
     Left(String),
+    /// `start` found init gone before it could run the program (killed, or a
+    /// startContainer hook failed).
+    #[error("container {0:?}: init exited before it could start")]
+    NotExecuted(String),
     /// A failure inside the new container, reported by its init with its full text.
     #[error("in the container: {0}")]
     Init(String),
@@ -147,6 +151,7 @@ impl Error {
             Error::NotStopped { .. } => ErrorCode::ContainerNotStopped,
             Error::NotRunning { .. } | Error::WrongState { .. } => ErrorCode::ContainerNotRunning,
             Error::Config(_) => ErrorCode::ConfigInvalid,
+            Error::NotExecuted(_) => ErrorCode::ProcessNotExecuted,
             _ => ErrorCode::SystemError,
         }
     }

@@ -421,3 +421,25 @@ fn configs_built_in_code_are_checked_by_the_library() {
     assert!(err.to_string().contains("process.cwd"), "{err}");
     scratch.assert_clean();
 }
+
+/// `exec` (OCI start) whose init dies while it waits for it (stopped, then killed
+/// while `exec` waits for its go-ahead): the seed's ProcessNotExecuted.
+#[test]
+fn a_program_that_never_ran_is_process_not_executed() {
+    let scratch = Scratch::new("notexec");
+    let (config, mut process) = scratch.config("true");
+    let mut container = scratch.factory().create(&scratch.id, config).unwrap();
+    container.start(&mut process).unwrap();
+    process.signal(hull::Signal::STOP).unwrap();
+    let init = nix::unistd::Pid::from_raw(process.pid.unwrap());
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL).unwrap();
+    });
+    let err = container.exec().unwrap_err();
+    killer.join().unwrap();
+    assert_eq!(err.code(), ErrorCode::ProcessNotExecuted, "{err}");
+    process.wait().unwrap();
+    container.destroy().unwrap();
+    scratch.assert_clean();
+}

@@ -550,7 +550,7 @@ impl Container {
         let started = liveness::wait_fifo_byte(&file, &init);
         fs::remove_file(&fifo).map_err(|e| Error::io("remove", &fifo, e))?;
         if !started {
-            return Err(Error::Init("init exited before it could start".into()));
+            return Err(Error::NotExecuted(self.state.id.clone()));
         }
         // The program runs; a failing poststart hook is reported, not undone.
         let state = self
