@@ -9,6 +9,7 @@
 #   cargo clippy --workspace --all-targets -- -D warnings
 #   cargo test --workspace (checkpoint tests with the CRIU of scripts/criu.sh)
 #   the library's example program (crates/hull/examples/parallel.rs)
+#   the library's tokio face (feature `tokio`): clippy, its test, its doc example
 #   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh),
 #   and the systemd cgroup driver's there under systemd
 # Needs no terminal and no stdin (works under CI=true).
@@ -89,6 +90,16 @@ example() {
 }
 step example example
 
+# The tokio face of the library (hull's feature `tokio`, which the CLI does not enable):
+# its lint, its test and the crate docs' async example, built on their own so that the
+# CLI above is tested as it ships.
+tokio_face() {
+    cargo clippy -p hull --all-targets --features tokio -- -D warnings &&
+        cargo test -p hull --features tokio --test async_wait &&
+        cargo test -p hull --features tokio --doc
+}
+step tokio tokio_face
+
 # This host is hybrid (cgroup v1 controllers): the cgroup part of the suite runs again on
 # pure cgroup v2, in a QEMU guest of Debian's own kernel booted with cgroup_no_v1=all
 # (scripts/v2-guest.sh), with the v2-only tests that are ignored here.
@@ -98,6 +109,12 @@ v2_guest() {
         | jq -r 'select(.executable != null and .profile.test == true) | .executable' \
         | grep -E '/(cgroups|kill|lifecycle|exec|host_boundary|rootless|v2_host|cgroup_v2|library)-[0-9a-f]+$')
     [[ ${#bins[@]} -ge 9 ]] || { echo "test.sh: found only ${#bins[@]} of the 9 test binaries for the v2 guest" >&2; return 1; }
+    # And the async OOM events on v2's memory.events (built with the feature `tokio`).
+    local async
+    async=$(cargo test -p hull --features tokio --test async_wait --no-run --message-format=json 2>/dev/null \
+        | jq -r 'select(.executable != null and .profile.test == true) | .executable')
+    [[ -n $async ]] || { echo "test.sh: no async_wait test binary for the v2 guest" >&2; return 1; }
+    bins+=("$async")
     bash scripts/v2-guest.sh --disk --timeout 1500 -- bash scripts/in-v2-guest.sh "${bins[@]}"
 }
 step cgroup-v2 v2_guest
@@ -135,4 +152,4 @@ leaks() {
     echo "nothing left behind"
 }
 step leaks leaks
-printf '\ntest.sh: all passed (format, lint, tests, leaks)\n'
+printf '\ntest.sh: all passed (format, lint, tests, tokio, leaks)\n'

@@ -33,7 +33,45 @@
 //! for [`Container::exec_process`]) makes a sibling (`CLONE_PARENT`): the container's
 //! process is always the caller's own child, and [`Process::wait`] works from any
 //! thread of the caller without anything else set up.
+//!
+//! ## Async use
+//! Nothing in hull needs a thread per container to wait. The waits are descriptors an
+//! event loop can own:
+//! - a process's exit: [`Process::borrow_pidfd`] is readable once it has exited, then
+//!   [`Process::try_wait`] reaps it without blocking;
+//! - OOM and memory pressure events: [`cgroups::oom::OomEvents`] is `AsFd`, readable
+//!   when the kernel has signalled, and [`cgroups::oom::OomEvents::try_next`] takes what
+//!   is pending without blocking.
+//!
+//! With the cargo feature `tokio`, `hull::asyncio` does this on tokio's reactor:
+//! `wait_exit(&process).await` and `AsyncOomEvents::next().await`, on a runtime of
+//! either flavour with I/O enabled. Starting and destroying containers stays
+//! synchronous (they fork, and take milliseconds): call them where blocking briefly is
+//! acceptable, or from `spawn_blocking`.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn demo(factory: hull::Factory, config: hull::Config, mut process: hull::Process)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! use hull::asyncio::{wait_exit, AsyncOomEvents};
+//!
+//! let mut container = factory.create("demo", config)?;
+//! container.run(&mut process)?;
+//! let mut ooms = AsyncOomEvents::new(container.notify_oom()?)?;
+//! let status = loop {
+//!     tokio::select! {
+//!         status = wait_exit(&process) => break status?,
+//!         Ok(Some(n)) = ooms.next() => eprintln!("{n} OOM event(s)"),
+//!     }
+//! };
+//! println!("exited with {}", status.code());
+//! container.destroy()?;
+//! # Ok(())
+//! # }
+//! ```
 
+#[cfg(feature = "tokio")]
+pub mod asyncio;
 pub mod cgroups;
 pub mod config;
 pub mod container;

@@ -687,3 +687,13 @@ pub fn set_mempolicy(mode: i32, nodes: &[u64], bits: u32) -> io::Result<()> {
     // (len_bits never exceeds the words it counts).
     check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, maxnode) }).map(drop)
 }
+
+/// Registers `fd` for readability with the current tokio runtime's reactor
+/// (`hull::asyncio`); panics outside a runtime with I/O enabled, as tokio does.
+#[cfg(feature = "tokio")]
+pub fn register_readable(fd: OwnedFd) -> io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    use tokio::io::{unix::AsyncFd, Interest};
+    // SAFETY: the AsyncFd owns `fd`, so it stays open on the same file description
+    // until the AsyncFd is dropped; hull never swaps it through `get_mut`.
+    Ok(unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }?)
+}

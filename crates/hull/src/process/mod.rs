@@ -7,7 +7,7 @@ pub(crate) mod join;
 pub(crate) mod map_userns;
 pub(crate) mod spawn;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -152,21 +152,43 @@ impl Process {
     /// A pidfd of the process: a handle that cannot be confused with a later process
     /// that reuses the pid (a copy of the one hull took when it made the process).
     pub fn pidfd(&self) -> Result<OwnedFd> {
-        let pidfd = self.pidfd.as_ref().ok_or(Error::sys(
+        self.borrow_pidfd()?
+            .try_clone_to_owned()
+            .map_err(|e| Error::sys("dup pidfd", e))
+    }
+
+    /// The process's pidfd, borrowed: to register with an event loop (epoll, mio,
+    /// tokio's `AsyncFd`) without waiting on a thread. It becomes readable (`EPOLLIN`)
+    /// once the process has exited, and stays so until it is reaped; then collect the
+    /// status with [`Process::try_wait`]. An event loop that registers by descriptor
+    /// number, so that two registrations would collide, can take a copy with
+    /// [`Process::pidfd`].
+    pub fn borrow_pidfd(&self) -> Result<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|fd| fd.as_fd()).ok_or(Error::sys(
             "pidfd",
             std::io::Error::other("the process was not started"),
-        ))?;
-        pidfd.try_clone().map_err(|e| Error::sys("dup pidfd", e))
+        ))
+    }
+
+    /// Reaps the process if it has exited, without blocking: `None` while it runs.
+    /// Through the pidfd (`waitid(P_PIDFD, WNOHANG)`), so it never reaps a process
+    /// that reused the pid. As [`Process::wait`], only from the program that started it.
+    pub fn try_wait(&self) -> Result<Option<ExitStatus>> {
+        use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG;
+        // WNOHANG never sleeps, so there is no EINTR to retry.
+        match waitid(Id::PIDFd(self.borrow_pidfd()?), flags) {
+            Ok(WaitStatus::Exited(_, code)) => Ok(Some(ExitStatus::Exited(code))),
+            Ok(WaitStatus::Signaled(_, sig, _)) => Ok(Some(ExitStatus::Signaled(sig as i32))),
+            Ok(_) => Ok(None),
+            Err(e) => Err(Error::sys("waitid", e)),
+        }
     }
 
     /// Sends `signal` to the process, through its pidfd (never to a process that
     /// reused its pid).
     pub fn signal(&self, signal: crate::Signal) -> Result<()> {
-        let pidfd = self.pidfd.as_ref().ok_or(Error::sys(
-            "signal",
-            std::io::Error::other("the process was not started"),
-        ))?;
-        crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), signal.number())
+        crate::sys::pidfd_send_signal(self.borrow_pidfd()?, signal.number())
             .map_err(|e| Error::sys("pidfd_send_signal", e))
     }
 }
