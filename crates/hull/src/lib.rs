@@ -34,6 +34,10 @@
 //! process is always the caller's own child, and [`Process::wait`] works from any
 //! thread of the caller without anything else set up.
 
+// Every `unsafe` block lives in `sys`, each one argued.
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod cgroups;
 pub mod config;
 pub mod container;
@@ -53,6 +57,7 @@ pub mod safe_file;
 pub mod sealed;
 pub mod seccomp;
 pub mod spec;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use config::Config;
