@@ -4,6 +4,7 @@
 //! cannot be made safe to call (a raw fork) stays a private `unsafe fn` with its
 //! contract in a `# Safety` section, behind a safe function that keeps the contract.
 //! The rest of the crate calls them as `sys::name`, whatever submodule holds them.
+//! The one exception is a test's: seccomp's tests make raw syscalls by number.
 
 mod bpf;
 mod caps;
