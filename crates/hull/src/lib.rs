@@ -70,8 +70,13 @@
 //! # }
 //! ```
 
+// Every `unsafe` block lives in `sys`, each one argued.
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 #[cfg(feature = "tokio")]
 pub mod asyncio;
+
 pub mod cgroups;
 pub mod config;
 pub mod container;
@@ -92,6 +97,7 @@ pub mod sealed;
 pub mod seccomp;
 pub mod signal;
 pub mod spec;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use config::Config;

@@ -9,6 +9,7 @@
 
 use crate::config::Config;
 use crate::error::ConfigError;
+use crate::init::{InitResult, Step};
 use crate::process::Process;
 use crate::procfs::Procfs;
 
@@ -56,7 +57,7 @@ pub(crate) fn check(config: Option<&Config>, process: &Process) -> Result<(), Co
 
 /// Sets the profile and label the process takes at exec. Runs in the process itself,
 /// inside the container, before its seccomp filter could refuse the writes.
-pub(crate) fn apply_on_exec(process: &Process, proc: &Procfs) -> Result<(), String> {
+pub(crate) fn apply_on_exec(process: &Process, proc: &Procfs) -> InitResult<()> {
     if let Some(profile) = &process.apparmor_profile {
         let text = format!("exec {profile}");
         // attr/apparmor/ since Linux 5.8; before, AppArmor owned attr/ itself.
@@ -65,11 +66,11 @@ pub(crate) fn apply_on_exec(process: &Process, proc: &Procfs) -> Result<(), Stri
                 Some(libc::ENOENT) => proc.write_own("attr/exec", text.as_bytes()),
                 _ => Err(e),
             })
-            .map_err(|e| format!("apply AppArmor profile {profile:?}: {e}"))?;
+            .step(format!("apply AppArmor profile {profile:?}"))?;
     }
     if let Some(label) = &process.selinux_label {
         proc.write_own("attr/exec", label.as_bytes())
-            .map_err(|e| format!("set SELinux label {label:?}: {e}"))?;
+            .step(format!("set SELinux label {label:?}"))?;
     }
     Ok(())
 }

@@ -118,6 +118,6 @@ impl OwnFds {
     /// followed, from the verified directory.
     pub fn reopen(&self, fd: BorrowedFd<'_>, flags: OFlag) -> io::Result<OwnedFd> {
         let name = std::ffi::CString::new(fd.as_raw_fd().to_string()).expect("a number");
-        sys::openat(self.0.as_fd(), &name, flags.bits())
+        sys::openat(self.0.as_fd(), &name, flags.bits(), 0)
     }
 }

@@ -53,9 +53,9 @@ pub fn is_sealed() -> bool {
     let Ok(exe) = std::fs::File::open("/proc/self/exe") else {
         return false;
     };
-    // SAFETY: fcntl on our own descriptor; a file that is no memfd answers EINVAL.
-    let seals = unsafe { libc::fcntl(exe.as_raw_fd(), libc::F_GET_SEALS) };
-    if seals >= 0 && seals & libc::F_SEAL_WRITE != 0 {
+    // A file that is no memfd answers EINVAL.
+    let seals = nix::fcntl::fcntl(exe.as_raw_fd(), nix::fcntl::FcntlArg::F_GET_SEALS);
+    if seals.is_ok_and(|s| s & libc::F_SEAL_WRITE != 0) {
         return true;
     }
     nix::sys::statvfs::fstatvfs(&exe)
@@ -81,30 +81,18 @@ fn read_only_view() -> io::Result<OwnedFd> {
 
 /// A memfd holding our binary, sealed against any change.
 fn sealed_copy() -> io::Result<OwnedFd> {
-    let memfd = sys::memfd_sealable("hull")?;
-    let exe = std::fs::File::open("/proc/self/exe")?;
-    let len = exe.metadata()?.len() as usize;
-    let mut copied = 0;
-    while copied < len {
-        // SAFETY: both descriptors are ours; the kernel copies between them.
-        let n = unsafe {
-            libc::sendfile(
-                memfd.as_raw_fd(),
-                exe.as_raw_fd(),
-                std::ptr::null_mut(),
-                len - copied,
-            )
-        };
-        match n {
-            n if n > 0 => copied += n as usize,
-            0 => return Err(io::Error::other("short copy of /proc/self/exe")),
-            _ => return Err(io::Error::last_os_error()),
-        }
+    let mut memfd = std::fs::File::from(sys::memfd_sealable("hull")?);
+    let mut exe = std::fs::File::open("/proc/self/exe")?;
+    let len = exe.metadata()?.len();
+    // std copies file to file in the kernel (copy_file_range, sendfile).
+    if io::copy(&mut exe, &mut memfd)? != len {
+        return Err(io::Error::other("short copy of /proc/self/exe"));
     }
-    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
-    // SAFETY: fcntl on our own descriptor.
-    if unsafe { libc::fcntl(memfd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(memfd)
+    use nix::fcntl::SealFlag;
+    let seals = SealFlag::F_SEAL_SEAL
+        | SealFlag::F_SEAL_SHRINK
+        | SealFlag::F_SEAL_GROW
+        | SealFlag::F_SEAL_WRITE;
+    nix::fcntl::fcntl(memfd.as_raw_fd(), nix::fcntl::FcntlArg::F_ADD_SEALS(seals))?;
+    Ok(memfd.into())
 }

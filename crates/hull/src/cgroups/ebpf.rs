@@ -4,10 +4,11 @@
 //! unmatched is denied, as on v1 after "deny all"), loads it and attaches it.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use crate::config::DeviceRule;
+use crate::sys;
 
 /// One eBPF instruction (`struct bpf_insn`).
 #[repr(C)]
@@ -132,103 +133,20 @@ pub fn compile(rules: &[DeviceRule]) -> Vec<Insn> {
     code
 }
 
-#[repr(C)]
-#[derive(Default)]
-struct ProgLoadAttr {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-    prog_ifindex: u32,
-    expected_attach_type: u32,
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct ProgAttachAttr {
-    target_fd: u32,
-    attach_bpf_fd: u32,
-    attach_type: u32,
-    attach_flags: u32,
-    replace_bpf_fd: u32,
-}
-
-const BPF_PROG_LOAD: libc::c_long = 5;
-const BPF_PROG_ATTACH: libc::c_long = 8;
-const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
-const BPF_CGROUP_DEVICE: u32 = 6;
-const BPF_F_ALLOW_MULTI: u32 = 2;
-
-fn bpf<T>(cmd: libc::c_long, attr: &T) -> io::Result<i64> {
-    // SAFETY: `attr` is a fully initialised, correctly laid out bpf_attr prefix of the
-    // size passed; the kernel zero-extends the rest.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd,
-            attr as *const T,
-            std::mem::size_of::<T>(),
-        )
-    };
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
-
 /// Loads the program for `rules` and attaches it to the cgroup v2 directory `dir`. The
 /// kernel keeps it attached after we exit, for as long as the cgroup lives.
 pub fn attach(dir: &Path, rules: &[DeviceRule]) -> io::Result<()> {
     let code = compile(rules);
-    let mut name = [0u8; 16];
-    name[..10].copy_from_slice(b"hull_devfl");
-    let load = ProgLoadAttr {
-        prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
-        insn_cnt: code.len() as u32,
-        insns: code.as_ptr() as u64,
-        license: c"Apache-2.0".as_ptr() as u64,
-        prog_name: name,
-        ..Default::default()
-    };
-    let prog = match bpf(BPF_PROG_LOAD, &load) {
-        Ok(fd) => fd,
-        Err(e) => {
-            // Once more with the verifier's log, to say why.
-            let mut log = vec![0u8; 16 * 1024];
-            let retry = ProgLoadAttr {
-                log_level: 1,
-                log_size: log.len() as u32,
-                log_buf: log.as_mut_ptr() as u64,
-                ..load
-            };
-            let _ = bpf(BPF_PROG_LOAD, &retry);
-            let text = String::from_utf8_lossy(&log);
-            let text = text.trim_end_matches('\0').trim();
-            return Err(io::Error::new(
-                e.kind(),
-                format!("load device program: {e}: {text}"),
-            ));
-        }
-    };
-    // SAFETY: the kernel just returned this descriptor.
-    let prog = unsafe { OwnedFd::from_raw_fd(prog as i32) };
+    let prog = sys::load_device_program(&code, "hull_devfl", None).map_err(|e| {
+        // Once more with the verifier's log, to say why.
+        let mut log = vec![0u8; 16 * 1024];
+        let _ = sys::load_device_program(&code, "hull_devfl", Some(&mut log));
+        let text = String::from_utf8_lossy(&log);
+        let text = text.trim_end_matches('\0').trim();
+        io::Error::new(e.kind(), format!("load device program: {e}: {text}"))
+    })?;
     let cgroup = std::fs::File::open(dir)?;
-    let attach = ProgAttachAttr {
-        target_fd: cgroup.as_raw_fd() as u32,
-        attach_bpf_fd: prog.as_raw_fd() as u32,
-        attach_type: BPF_CGROUP_DEVICE,
-        attach_flags: BPF_F_ALLOW_MULTI,
-        ..Default::default()
-    };
-    bpf(BPF_PROG_ATTACH, &attach)
-        .map(drop)
+    sys::attach_device_program(cgroup.as_fd(), prog.as_fd())
         .map_err(|e| io::Error::new(e.kind(), format!("attach device program: {e}")))
 }
 

@@ -19,7 +19,7 @@ use crate::mountinfo;
 
 mod apply;
 mod devices;
-mod ebpf;
+pub(crate) mod ebpf;
 mod freezer;
 pub mod oom;
 pub mod stats;
@@ -639,8 +639,8 @@ impl Cgroup {
     /// Sends `signal` to every pid listed in the cgroup now.
     fn signal_listed(&self, signal: i32) -> Result<()> {
         for pid in self.pids()? {
-            // SAFETY: plain kill(2); a process that is already gone is fine.
-            unsafe { libc::kill(pid, signal) };
+            // A process that is already gone is fine.
+            let _ = crate::sys::kill(pid, signal);
         }
         Ok(())
     }

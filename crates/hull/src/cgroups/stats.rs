@@ -191,9 +191,8 @@ pub fn read_blkio(path: &Path) -> Vec<BlkioEntry> {
 
 /// Clock ticks per second, the unit of v1 `cpuacct.stat`.
 pub fn clock_ticks() -> u64 {
-    // SAFETY: sysconf has no side effects.
-    match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
-        n if n > 0 => n as u64,
+    match nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK) {
+        Ok(Some(n)) if n > 0 => n as u64,
         _ => 100,
     }
 }

@@ -254,7 +254,11 @@ impl Container {
                     state["pid"] = pid.into();
                     let state = state.to_string();
                     hooks::run_all("prestart", &hooks.prestart, &state)?;
-                    hooks::run_all("createRuntime", &hooks.create_runtime, &state)
+                    Ok(hooks::run_all(
+                        "createRuntime",
+                        &hooks.create_runtime,
+                        &state,
+                    )?)
                 }
                 Some("post-restore") => {
                     restored = Some(pid);
@@ -264,8 +268,9 @@ impl Container {
                     let (Some(master), Some(socket)) = (fd, console.as_ref()) else {
                         return Err("the restored terminal has no console socket to go to".into());
                     };
-                    crate::fdpass::send_fd(socket.as_fd(), b"console", master.as_fd())
-                        .map_err(|e| format!("sending the terminal to the console socket: {e}"))
+                    crate::fdpass::send_fd(socket.as_fd(), b"console", master.as_fd()).map_err(
+                        |e| format!("sending the terminal to the console socket: {e}").into(),
+                    )
                 }
                 _ => Ok(()),
             }

@@ -117,6 +117,11 @@ pub struct Container {
     seal_check: bool,
 }
 
+/// A hook's failure as the library reports it (the CLI prints its text).
+fn hook_error(e: impl std::error::Error) -> Error {
+    Error::Hook(e.to_string())
+}
+
 /// Takes the flock on a container directory; `None` if `wait` is false and somebody else
 /// holds it.
 fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
@@ -125,13 +130,10 @@ fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
     if !wait {
         op |= libc::LOCK_NB;
     }
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), op) } == 0 {
-        return Ok(Some(file));
-    }
-    match std::io::Error::last_os_error() {
-        e if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
-        e => Err(Error::io("lock", dir, e)),
+    match sys::flock(std::os::fd::AsFd::as_fd(&file), op) {
+        Ok(()) => Ok(Some(file)),
+        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+        Err(e) => Err(Error::io("lock", dir, e)),
     }
 }
 
@@ -400,8 +402,8 @@ impl Container {
         let hooks = &self.state.config.hooks;
         let run_hooks = |pid: i32| -> Result<String> {
             let state = self.state.oci(Status::Created.as_str(), pid).to_string();
-            hooks::run_all("prestart", &hooks.prestart, &state).map_err(Error::Hook)?;
-            hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(Error::Hook)?;
+            hooks::run_all("prestart", &hooks.prestart, &state).map_err(hook_error)?;
+            hooks::run_all("createRuntime", &hooks.create_runtime, &state).map_err(hook_error)?;
             Ok(state)
         };
         // The systemd driver: the parent places init in its scope before it goes on.
@@ -558,7 +560,7 @@ impl Container {
             .oci(Status::Running.as_str(), self.state.init_pid)
             .to_string();
         hooks::run_every("poststart", &self.state.config.hooks.poststart, &state)
-            .map_err(Error::Hook)
+            .map_err(hook_error)
     }
 
     /// `start` then `exec`: the container runs `process`.
@@ -683,7 +685,7 @@ impl Container {
             }
         };
         match (left, hooks) {
-            (None, hooks) => hooks.map_err(Error::Hook),
+            (None, hooks) => hooks.map_err(hook_error),
             (Some(left), Ok(())) => Err(Error::Left(left)),
             (Some(left), Err(hooks)) => Err(Error::Left(format!("{left}; {hooks}"))),
         }

@@ -36,17 +36,20 @@ pub enum CgroupsMode {
     Ignore,
 }
 
+/// A `--manage-cgroups-mode` that is none of the four.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a cgroups mode (soft, full, strict or ignore)")]
+pub struct UnknownCgroupsMode(String);
+
 impl std::str::FromStr for CgroupsMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownCgroupsMode;
+    fn from_str(s: &str) -> Result<Self, UnknownCgroupsMode> {
         match s {
             "soft" => Ok(CgroupsMode::Soft),
             "full" => Ok(CgroupsMode::Full),
             "strict" => Ok(CgroupsMode::Strict),
             "ignore" => Ok(CgroupsMode::Ignore),
-            _ => Err(format!(
-                "{s:?} is not a cgroups mode (soft, full, strict or ignore)"
-            )),
+            _ => Err(UnknownCgroupsMode(s.to_string())),
         }
     }
 }

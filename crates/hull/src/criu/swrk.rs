@@ -31,7 +31,10 @@ const STAGING_FD: RawFd = 64;
 
 /// What answers CRIU's notifications: the notification, and the descriptor that came
 /// with it; an error makes CRIU give up.
-pub type NotifyHandler<'a> = dyn FnMut(&Notify, Option<OwnedFd>) -> Result<(), String> + 'a;
+pub type NotifyHandler<'a> = dyn FnMut(&Notify, Option<OwnedFd>) -> Result<(), NotifyError> + 'a;
+
+/// Why a notification handler failed: whatever the step it took did.
+pub type NotifyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A running `criu swrk`.
 pub struct Swrk {
@@ -121,7 +124,7 @@ impl Swrk {
             let answer = on_notify(&notify, fd);
             let ok = answer.is_ok();
             if let Err(why) = answer {
-                failed.get_or_insert(why);
+                failed.get_or_insert(why.to_string());
             }
             self.send(&Req {
                 r#type: ReqType::Notify as i32,

@@ -3,25 +3,15 @@
 //! opened, never from a path the image controls: CVE-2025-52565), and the master sent
 //! to the console socket with SCM_RIGHTS, as runc does.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
-use super::InitResult;
+use super::error::{refused, InitError, InitResult, Step};
 use crate::process::Process;
 use crate::rootfs::resolve;
 use crate::sys;
 
 const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
-
-fn ioctl(fd: RawFd, request: libc::c_ulong, arg: libc::c_ulong) -> std::io::Result<libc::c_int> {
-    // SAFETY: the requests used here take an integer or a pointer to a live value.
-    let ret = unsafe { libc::ioctl(fd, request, arg) };
-    if ret < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
 
 /// Opens a new pty in the container's devpts: (master, slave).
 fn open_pty() -> InitResult<(OwnedFd, OwnedFd)> {
@@ -30,28 +20,17 @@ fn open_pty() -> InitResult<(OwnedFd, OwnedFd)> {
         .write(true)
         .custom_flags(libc::O_NOCTTY)
         .open("/dev/pts/ptmx")
-        .map_err(|e| format!("open /dev/pts/ptmx: {e}"))?
+        .step("open /dev/pts/ptmx")?
         .into();
-    let fs = nix::sys::statfs::fstatfs(&master).map_err(|e| format!("statfs ptmx: {e}"))?;
+    let fs = nix::sys::statfs::fstatfs(&master).step("statfs ptmx")?;
     if fs.filesystem_type().0 as i64 != DEVPTS_SUPER_MAGIC {
-        return Err("/dev/pts/ptmx is not on devpts".into());
+        return refused("/dev/pts/ptmx is not on devpts");
     }
-    let unlock: libc::c_int = 0;
-    ioctl(
-        master.as_raw_fd(),
-        libc::TIOCSPTLCK,
-        &unlock as *const _ as libc::c_ulong,
-    )
-    .map_err(|e| format!("unlock pty: {e}"))?;
+    sys::unlock_pty(master.as_fd()).step("unlock pty")?;
     // The slave straight from the master: no path lookup the image could redirect.
-    let slave = ioctl(
-        master.as_raw_fd(),
-        libc::TIOCGPTPEER,
-        (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong,
-    )
-    .map_err(|e| format!("open pty slave: {e}"))?;
-    // SAFETY: the kernel just returned this descriptor.
-    Ok((master, unsafe { OwnedFd::from_raw_fd(slave) }))
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    let slave = sys::open_pty_peer(master.as_fd(), flags).step("open pty slave")?;
+    Ok((master, slave))
 }
 
 use std::os::unix::fs::OpenOptionsExt;
@@ -63,33 +42,20 @@ use std::os::unix::fs::OpenOptionsExt;
 pub fn setup(process: &Process, bind_over_console: bool) -> InitResult<OwnedFd> {
     let (master, slave) = open_pty()?;
     if let Some((rows, cols)) = process.console_size {
-        let size = libc::winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        ioctl(
-            master.as_raw_fd(),
-            libc::TIOCSWINSZ,
-            &size as *const _ as libc::c_ulong,
-        )
-        .map_err(|e| format!("set terminal size: {e}"))?;
+        sys::set_window_size(master.as_fd(), rows, cols).step("set terminal size")?;
     }
     let uid = nix::unistd::Uid::from_raw(process.user.uid);
-    nix::unistd::fchown(slave.as_raw_fd(), Some(uid), None)
-        .map_err(|e| format!("chown pty: {e}"))?;
+    nix::unistd::fchown(slave.as_raw_fd(), Some(uid), None).step("chown pty")?;
     if bind_over_console {
         bind_console(&slave)?;
     }
-    ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0)
-        .map_err(|e| format!("set controlling terminal: {e}"))?;
+    sys::set_controlling_terminal(slave.as_fd()).step("set controlling terminal")?;
     let socket = process
         .console_socket
         .as_ref()
-        .ok_or("process.terminal needs a console socket")?;
+        .ok_or_else(|| InitError::Refused("process.terminal needs a console socket".into()))?;
     crate::fdpass::send_fd(socket.as_fd(), b"/dev/ptmx", master.as_fd())
-        .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
+        .step("send the terminal to the console socket")?;
     Ok(slave)
 }
 
@@ -97,9 +63,7 @@ pub fn setup(process: &Process, bind_over_console: bool) -> InitResult<OwnedFd> 
 /// its descriptor onto the one of the console: no path is resolved through the
 /// container's `/proc`, which could lead the bind's source or target elsewhere.
 fn bind_console(slave: &OwnedFd) -> InitResult<()> {
-    let root: OwnedFd = std::fs::File::open("/")
-        .map_err(|e| format!("open /: {e}"))?
-        .into();
+    let root: OwnedFd = std::fs::File::open("/").step("open /")?.into();
     let console = Path::new("/dev/console");
     let target = resolve::create(
         root.as_fd(),
@@ -107,8 +71,8 @@ fn bind_console(slave: &OwnedFd) -> InitResult<()> {
         resolve::Kind::File,
         resolve::Symlinks::Refuse,
     )
-    .map_err(|e| format!("create /dev/console: {e}"))?;
+    .step("create /dev/console")?;
     sys::clone_mount(slave.as_fd(), false)
         .and_then(|bind| sys::move_mount_onto(bind.as_fd(), target.as_fd()))
-        .map_err(|e| format!("bind the terminal over /dev/console: {e}"))
+        .step("bind the terminal over /dev/console")
 }

@@ -4,19 +4,19 @@
 
 use std::ffi::CString;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::InitResult;
+use super::error::{refused, InitError, InitResult, Step};
 use crate::process::Process;
 use crate::procfs::OwnFds;
 use crate::seccomp::Filter;
 use crate::sys;
 
 /// Writes an error to the process's stderr (after `Ready`, nobody else will).
-pub fn report(text: &str) {
+pub fn report(text: impl std::fmt::Display) {
     let _ = std::io::stderr().write_all(format!("hull: {text}\n").as_bytes());
 }
 
@@ -25,8 +25,7 @@ pub fn report(text: &str) {
 pub fn reset_signals() {
     for sig in 1..libc::SIGRTMAX() {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            // SAFETY: restoring the default action needs no handler.
-            unsafe { libc::signal(sig, libc::SIG_DFL) };
+            let _ = sys::default_signal_action(sig);
         }
     }
     let empty = nix::sys::signal::SigSet::empty();
@@ -94,9 +93,11 @@ fn is_executable(path: &Path) -> bool {
 /// Resolves `args[0]` as `execvp` would, against the container's `PATH`, so that a
 /// missing program fails `create` with a clear error rather than after `start`.
 pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
-    let name = process.args.first().ok_or("process.args is empty")?;
+    let Some(name) = process.args.first() else {
+        return refused("process.args is empty");
+    };
     let found = if name.contains('/') {
-        std::fs::metadata(name).map_err(|e| format!("exec: {name:?}: stat {name}: {e}"))?;
+        std::fs::metadata(name).step(format!("exec: {name:?}: stat {name}"))?;
         PathBuf::from(name)
     } else {
         env_value(env, "PATH")
@@ -104,10 +105,14 @@ pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
             .split(':')
             .map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name))
             .find(|p| is_executable(p))
-            .ok_or_else(|| format!("exec: {name:?}: executable file not found in $PATH"))?
+            .ok_or_else(|| {
+                InitError::Refused(format!(
+                    "exec: {name:?}: executable file not found in $PATH"
+                ))
+            })?
     };
     CString::new(found.as_os_str().as_bytes())
-        .map_err(|_| format!("exec: {name:?}: contains a NUL byte"))
+        .map_err(|_| InitError::Refused(format!("exec: {name:?}: contains a NUL byte")))
 }
 
 /// Changes to the working directory and makes sure it is inside the container: a
@@ -118,11 +123,11 @@ pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
 pub fn enter_cwd(cwd: &Path, may_wait: bool) -> InitResult<bool> {
     match nix::unistd::chdir(cwd) {
         Err(nix::errno::Errno::EACCES) if may_wait => return Ok(false),
-        other => other.map_err(|e| format!("chdir to cwd {}: {e}", cwd.display()))?,
+        other => other.step(format!("chdir to cwd {}", cwd.display()))?,
     }
     match nix::unistd::getcwd() {
         Ok(p) if p.is_absolute() => Ok(true),
-        _ => Err(format!("cwd {} is outside the container", cwd.display())),
+        _ => refused(format!("cwd {} is outside the container", cwd.display())),
     }
 }
 
@@ -133,58 +138,48 @@ pub fn wait_for_start(fifo: &OwnedFd, own_fds: &OwnFds) -> InitResult<()> {
     let mut f = std::fs::File::from(
         own_fds
             .reopen(fifo.as_fd(), nix::fcntl::OFlag::O_WRONLY)
-            .map_err(|e| format!("open exec.fifo: {e}"))?,
+            .step("open exec.fifo")?,
     );
-    let held =
-        nix::sys::stat::fstat(fifo.as_raw_fd()).map_err(|e| format!("stat exec.fifo: {e}"))?;
-    let opened =
-        nix::sys::stat::fstat(f.as_raw_fd()).map_err(|e| format!("stat exec.fifo: {e}"))?;
+    let held = nix::sys::stat::fstat(fifo.as_raw_fd()).step("stat exec.fifo")?;
+    let opened = nix::sys::stat::fstat(f.as_raw_fd()).step("stat exec.fifo")?;
     if (held.st_dev, held.st_ino) != (opened.st_dev, opened.st_ino)
         || opened.st_mode & libc::S_IFMT != libc::S_IFIFO
     {
-        return Err("what opened is not exec.fifo".to_string());
+        return refused("what opened is not exec.fifo");
     }
-    f.write_all(b"0")
-        .map_err(|e| format!("write exec.fifo: {e}"))
+    f.write_all(b"0").step("write exec.fifo")
 }
 
 /// Moves each wanted descriptor to its place (0-2 for stdio, 3.. for extra files);
 /// everything else is closed by `execve`.
 fn arrange_fds(process: &Process, tty: Option<&OwnedFd>) -> InitResult<()> {
-    let mut wanted: Vec<(RawFd, RawFd)> = Vec::new();
+    let mut wanted: Vec<(BorrowedFd<'_>, RawFd)> = Vec::new();
     let stdio = match tty {
         Some(tty) => [Some(tty), Some(tty), Some(tty)],
         None => [&process.stdin, &process.stdout, &process.stderr].map(Option::as_ref),
     };
     for (target, fd) in stdio.into_iter().enumerate() {
         if let Some(fd) = fd {
-            wanted.push((fd.as_raw_fd(), target as RawFd));
+            wanted.push((fd.as_fd(), target as RawFd));
         }
     }
     for (i, fd) in process.extra_files.iter().enumerate() {
-        wanted.push((fd.as_raw_fd(), 3 + i as RawFd));
+        wanted.push((fd.as_fd(), 3 + i as RawFd));
     }
     let first_free = 3 + process.extra_files.len() as RawFd;
     // Copy every source above the targets first, so no dup2 overwrites a later source.
     let mut staged = Vec::with_capacity(wanted.len());
-    for (src, target) in &wanted {
-        // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we hold.
-        let tmp = unsafe { libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, first_free) };
-        if tmp < 0 {
-            return Err(format!("dup fd {src}: {}", std::io::Error::last_os_error()));
-        }
-        staged.push((tmp, *target));
+    for (src, target) in wanted {
+        let tmp = sys::dup_above(src, first_free).step(format!("dup fd {}", src.as_raw_fd()))?;
+        staged.push((tmp, target));
     }
-    for (tmp, target) in staged {
-        // SAFETY: dup2 onto a slot we own; the copy has no close-on-exec flag.
-        if unsafe { libc::dup2(tmp, target) } < 0 {
-            return Err(format!(
-                "dup2 to fd {target}: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
+    for (tmp, target) in &staged {
+        // The copy dup2 makes has no close-on-exec flag.
+        nix::unistd::dup2(tmp.as_raw_fd(), *target)
+            .map_err(std::io::Error::from)
+            .step(format!("dup2 to fd {target}"))?;
     }
-    sys::cloexec_from(first_free).map_err(|e| format!("mark descriptors close-on-exec: {e}"))
+    sys::cloexec_from(first_free).step("mark descriptors close-on-exec")
 }
 
 /// Lays out the descriptors and execs the program; `seccomp`, if given, is loaded
@@ -197,8 +192,8 @@ pub fn exec(
     seccomp: Option<&Filter>,
 ) -> InitResult<std::convert::Infallible> {
     arrange_fds(process, tty)?;
-    // SAFETY: umask only changes our own file creation mask.
-    unsafe { libc::umask(process.user.umask.unwrap_or(0o022) as libc::mode_t) };
+    let umask = process.user.umask.unwrap_or(0o022) as libc::mode_t;
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
     let to_c = |v: &[String]| -> Vec<CString> {
         v.iter()
             .map(|s| CString::new(s.as_bytes()).unwrap_or_default())
@@ -207,10 +202,8 @@ pub fn exec(
     let args = to_c(&process.args);
     let env = to_c(env);
     if let Some(filter) = seccomp {
-        filter
-            .load()
-            .map_err(|e| format!("load the seccomp filter: {e}"))?;
+        filter.load().step("load the seccomp filter")?;
     }
     let err = nix::unistd::execve(program, &args, &env).unwrap_err();
-    Err(format!("exec {:?}: {err}", process.args[0]))
+    Err(err).step(format!("exec {:?}", process.args[0]))
 }

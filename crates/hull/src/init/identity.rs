@@ -3,26 +3,16 @@
 //! a capability set holds only what is configured: none when nothing is, never an
 //! inheritable or ambient one unasked (CVE-2022-29162).
 
-use super::InitResult;
+use super::error::{refused, InitResult, Step};
 use crate::config::{CapSet, Capabilities, Rlimit};
 use crate::sys::{self, CapSets};
 
 pub fn set_rlimits(rlimits: &[Rlimit]) -> InitResult<()> {
     for r in rlimits {
-        let limit = libc::rlimit {
-            rlim_cur: r.soft,
-            rlim_max: r.hard,
-        };
-        // SAFETY: setrlimit with a valid struct.
-        if unsafe { libc::setrlimit(r.resource as _, &limit) } < 0 {
-            let name = crate::config::RLIMIT_NAMES
-                .get(r.resource as usize)
-                .unwrap_or(&"rlimit");
-            return Err(format!(
-                "setrlimit {name}: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
+        let name = crate::config::RLIMIT_NAMES
+            .get(r.resource as usize)
+            .unwrap_or(&"rlimit");
+        sys::setrlimit(r.resource, r.soft, r.hard).step(format!("setrlimit {name}"))?;
     }
     Ok(())
 }
@@ -55,27 +45,26 @@ pub fn switch(process: &crate::process::Process) -> InitResult<()> {
     for cap in 0..=last_cap {
         if !caps.bounding.contains(cap) {
             sys::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0)
-                .map_err(|e| format!("drop capability {cap} from the bounding set: {e}"))?;
+                .step(format!("drop capability {cap} from the bounding set"))?;
         }
     }
     // Keep the permitted set across the uid change; it is set exactly below.
-    sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).map_err(|e| format!("set keepcaps: {e}"))?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).step("set keepcaps")?;
     let gids: Vec<nix::unistd::Gid> = user.additional_gids.iter().map(|g| (*g).into()).collect();
     if let Err(e) = nix::unistd::setgroups(&gids) {
         // In a user namespace with setgroups denied only an empty list is possible.
         if !(e == nix::errno::Errno::EPERM && gids.is_empty()) {
-            return Err(format!("setgroups {:?}: {e}", user.additional_gids));
+            return Err(e).step(format!("setgroups {:?}", user.additional_gids));
         }
     }
     let gid = nix::unistd::Gid::from_raw(user.gid);
-    nix::unistd::setresgid(gid, gid, gid).map_err(|e| format!("setgid {}: {e}", user.gid))?;
+    nix::unistd::setresgid(gid, gid, gid).step(format!("setgid {}", user.gid))?;
     let uid = nix::unistd::Uid::from_raw(user.uid);
-    nix::unistd::setresuid(uid, uid, uid).map_err(|e| format!("setuid {}: {e}", user.uid))?;
-    sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).map_err(|e| format!("clear keepcaps: {e}"))?;
+    nix::unistd::setresuid(uid, uid, uid).step(format!("setuid {}", user.uid))?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).step("clear keepcaps")?;
     apply(caps, known)?;
     if process.no_new_privileges {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
-            .map_err(|e| format!("set no_new_privs: {e}"))?;
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).step("set no_new_privs")?;
     }
     Ok(())
 }
@@ -86,22 +75,22 @@ fn apply(caps: Capabilities, known: u64) -> InitResult<()> {
         permitted: caps.permitted.0 & known,
         inheritable: caps.inheritable.0 & known,
     };
-    sys::capset(sets).map_err(|e| {
+    if let Err(e) = sys::capset(sets) {
         // Nothing can gain a capability it does not hold: name the ones asked for that
         // the runtime itself lacks (a sandbox that withholds some, say).
         let held = sys::capget().map(|c| c.permitted).unwrap_or(u64::MAX);
         let missing = CapSet(sets.permitted & !held);
         if missing.0 == 0 {
-            return format!("set capabilities: {e}");
+            return Err(e).step("set capabilities");
         }
         let names: Vec<&str> = missing.names().collect();
-        format!(
+        return refused(format!(
             "set capabilities: hull itself does not hold {}, which the process asks for",
             names.join(", ")
-        )
-    })?;
+        ));
+    }
     sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0)
-        .map_err(|e| format!("clear ambient capabilities: {e}"))?;
+        .step("clear ambient capabilities")?;
     for cap in (0..64).filter(|c| CapSet(caps.ambient.0 & known).contains(*c)) {
         // The kernel allows only what is both permitted and inheritable; like runc, an
         // ambient capability outside them is skipped rather than fatal.

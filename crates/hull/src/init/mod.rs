@@ -7,15 +7,18 @@
 //! the process exits.
 
 mod console;
+mod error;
 mod exec;
 mod identity;
 pub(crate) mod join;
 mod namespaces;
+mod panic;
 mod stdio;
 mod system;
 mod tuning;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use crate::cgroups::Joiner;
 use crate::config::{Config, NamespaceKind};
@@ -26,6 +29,8 @@ use crate::procfs::{OwnFds, Procfs};
 use crate::rootfs::{self, idmapped::IdmappedMounts, CgroupMountPlan};
 use crate::seccomp::Filter;
 use crate::sys;
+use error::refused;
+pub(crate) use error::{InitResult, Step};
 
 /// Everything init needs, prepared by the parent before the fork.
 pub(crate) struct InitPlan<'a> {
@@ -74,34 +79,34 @@ pub(crate) fn run(
     cgroup: Joiner,
     born_in_cgroup: bool,
     chan: Channel,
+    only: sys::OnlyThread,
 ) -> ! {
-    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let dumpable = plan.dumpable_until_mapped;
-        let proc = first_steps(
-            plan.process,
-            plan.fds(),
-            &chan,
-            cgroup,
-            born_in_cgroup,
-            dumpable,
-        )?;
-        prepare(&mut plan, &proc, &chan)
-    }));
+    let chan = Arc::new(chan);
+    panic::report_to_parent(Arc::clone(&chan), "init");
+    let prepared = first_steps(
+        plan.process,
+        plan.fds(),
+        &chan,
+        cgroup,
+        born_in_cgroup,
+        plan.dumpable_until_mapped,
+        &only,
+    )
+    .and_then(|proc| prepare(&mut plan, &proc, &chan, &only));
     let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
     let started =
         exec::wait_for_start(&plan.fifo, &own_fds).and_then(|()| match &plan.hook_state {
-            Some(state) => hooks::run_all_with_env(
+            Some(state) => Ok(hooks::run_all_with_env(
                 "startContainer",
                 &plan.config.hooks.start_container,
                 state,
                 Some(&prepared.1),
-            ),
+            )?),
             None => Ok(()),
         });
     if let Err(e) = started {
         exec::report(&e);
-        // SAFETY: leave without running the parent's atexit handlers or destructors.
-        unsafe { libc::_exit(1) }
+        sys::exit_now(1)
     }
     exec_or_exit(
         plan.process,
@@ -121,6 +126,7 @@ pub(crate) fn first_steps(
     cgroup: Joiner,
     born_in_cgroup: bool,
     dumpable_until_mapped: bool,
+    only: &sys::OnlyThread,
 ) -> InitResult<Procfs> {
     // Until execve replaces us, this process is the hull binary inside the container's
     // namespaces: nobody there may open /proc/<pid>/exe and write through it
@@ -133,18 +139,18 @@ pub(crate) fn first_steps(
     keep.extend(process.held_fds());
     keep.push(chan.as_fd().as_raw_fd());
     keep.extend(cgroup.fds());
-    sys::close_all_except(&mut keep).map_err(|e| format!("close inherited descriptors: {e}"))?;
+    sys::close_all_except(only, &mut keep).step("close inherited descriptors")?;
     if process.terminal {
         release_stdio(&keep)?;
     }
     // Into the cgroup before anything else, so all we do is accounted there; then the
     // handles on the host's cgroup files go.
-    cgroup.join(born_in_cgroup).map_err(|e| e.to_string())?;
-    Procfs::open().map_err(|e| format!("open /proc: {e}"))
+    cgroup.join(born_in_cgroup)?;
+    Procfs::open().step("open /proc")
 }
 
 fn set_non_dumpable() -> InitResult<()> {
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).map_err(|e| format!("set non-dumpable: {e}"))
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).step("set non-dumpable")
 }
 
 /// With a terminal, the pty becomes the process's stdio at exec; until then it holds
@@ -156,31 +162,30 @@ fn release_stdio(keep: &[RawFd]) -> InitResult<()> {
         .read(true)
         .write(true)
         .open("/dev/null")
-        .map_err(|e| format!("open /dev/null: {e}"))?;
+        .step("open /dev/null")?;
     for fd in (0..=2).filter(|fd| !keep.contains(fd)) {
-        nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("dup2 to fd {fd}: {e}"))?;
+        nix::unistd::dup2(null.as_raw_fd(), fd).step(format!("dup2 to fd {fd}"))?;
     }
     Ok(())
 }
 
-/// The end of setup, for init and exec alike: a failure goes to the parent (which
-/// reports it as its own) and we exit; otherwise `Ready`, after which the parent no
-/// longer listens.
+/// The end of setup, for init and exec (`what`) alike: a failure goes to the parent
+/// (which reports it as its own) and we exit; otherwise `Ready`, after which the parent
+/// no longer listens: the channel closes, and a panic goes to stderr.
 pub(crate) fn ready_or_fail<T>(
-    chan: Channel,
-    prepared: std::thread::Result<InitResult<T>>,
-    what: &str,
+    chan: Arc<Channel>,
+    prepared: InitResult<T>,
+    what: &'static str,
 ) -> T {
     let ready = match prepared {
-        Ok(Ok(ready)) => ready,
-        Ok(Err(text)) => fail_before_ready(&chan, text),
-        Err(_) => fail_before_ready(&chan, format!("{what} panicked")),
+        Ok(ready) => ready,
+        Err(e) => fail_before_ready(&chan, e.to_string()),
     };
     if let Err(e) = chan.send(&Message::Ready) {
-        exec::report(&e.to_string());
-        // SAFETY: leave without running the parent's atexit handlers or destructors.
-        unsafe { libc::_exit(1) }
+        exec::report(&e);
+        sys::exit_now(1)
     }
+    panic::report_on_stderr(what);
     ready
 }
 
@@ -196,8 +201,7 @@ pub(crate) fn exec_or_exit(
         Err(e) => e,
     };
     exec::report(&err);
-    // SAFETY: leave without running the parent's atexit handlers or destructors.
-    unsafe { libc::_exit(127) }
+    sys::exit_now(127)
 }
 
 /// The filter to load just before `execve`: with no_new_privileges and no listener.
@@ -213,10 +217,8 @@ pub(crate) fn late_filter<'f>(
 /// it can wait for from any thread. The intermediate process sends the child's pid
 /// with a pidfd it opened while the child certainly existed (so the parent never
 /// signals a reused pid), and leaves; the child waits for the parent's word.
-pub(crate) fn fork_into_namespaces(chan: &Channel) -> InitResult<()> {
-    // SAFETY: we are a forked child with a single thread.
-    let forked = unsafe { sys::fork_sibling() };
-    match forked.map_err(|e| format!("fork into the pid namespace: {e}"))? {
+pub(crate) fn fork_into_namespaces(chan: &Channel, only: &sys::OnlyThread) -> InitResult<()> {
+    match sys::fork_sibling(only).step("fork into the pid namespace")? {
         sys::Forked::Parent(child) => {
             let sent = sys::pidfd_open(child)
                 .map_err(ChannelError::Io)
@@ -226,10 +228,10 @@ pub(crate) fn fork_into_namespaces(chan: &Channel) -> InitResult<()> {
                     "hand over the container's process: {e}"
                 )));
             }
-            // SAFETY: this intermediate process has done its job.
-            unsafe { libc::_exit(0) }
+            // This intermediate process has done its job.
+            sys::exit_now(0)
         }
-        sys::Forked::Child => chan.expect("Go", Message::Go).map_err(|e| e.to_string()),
+        sys::Forked::Child => Ok(chan.expect("Go", Message::Go)?),
     }
 }
 
@@ -238,11 +240,8 @@ fn fail_before_ready(chan: &Channel, text: String) -> ! {
     if chan.send(&Message::Failed(text.clone())).is_err() {
         exec::report(&text);
     }
-    // SAFETY: leave without running the parent's atexit handlers or destructors.
-    unsafe { libc::_exit(1) }
+    sys::exit_now(1)
 }
-
-type InitResult<T> = Result<T, String>;
 
 /// What a prepared process execs: the program, its environment, and its terminal.
 pub(crate) type Prepared = (std::ffi::CString, Vec<String>, Option<OwnedFd>);
@@ -253,30 +252,29 @@ fn prepare(
     plan: &mut InitPlan<'_>,
     proc: &Procfs,
     chan: &Channel,
+    only: &sys::OnlyThread,
 ) -> InitResult<(Prepared, OwnFds)> {
     let config = plan.config;
     let process = plan.process;
     exec::reset_signals();
-    chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
-    namespaces::enter(plan, chan)?;
+    chan.expect("Go", Message::Go)?;
+    namespaces::enter(plan, chan, only)?;
     // The parent moves the network devices in now: before any hook, and before
     // anything of the container could see the namespace without them.
     if !config.net_devices.is_empty() {
-        chan.send(&Message::NetDevices).map_err(|e| e.to_string())?;
-        chan.expect("Go", Message::Go).map_err(|e| e.to_string())?;
+        chan.send(&Message::NetDevices)?;
+        chan.expect("Go", Message::Go)?;
     }
     if plan.dumpable_until_mapped {
         set_non_dumpable()?;
     }
     // Init is the process it will stay from here on (any second fork is behind us).
-    let own_fds = proc
-        .own_fds()
-        .map_err(|e| format!("open init's descriptors in /proc: {e}"))?;
+    let own_fds = proc.own_fds().step("open init's descriptors in /proc")?;
     // The joined namespaces' handles would otherwise stay open until exec.
     plan.join.clear();
-    // SAFETY: umask only changes our own file creation mask; device modes must be exact.
-    unsafe { libc::umask(0) };
-    nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+    // Device modes must be exact.
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    nix::unistd::setsid().step("setsid")?;
 
     let mounted = rootfs::prepare(
         config,
@@ -284,29 +282,28 @@ fn prepare(
         &mut plan.idmapped,
         &process.cwd,
         plan.in_user_namespace,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     // Before pivot_root: the runtime's hooks (run by the parent), then createContainer
     // in our namespaces; the state JSON comes back for startContainer.
     if plan.config.hooks.any_before_pivot() || !plan.config.hooks.start_container.is_empty() {
-        chan.send(&Message::RunHooks).map_err(|e| e.to_string())?;
-        match chan.recv().map_err(|e| e.to_string())? {
+        chan.send(&Message::RunHooks)?;
+        match chan.recv()? {
             Message::HookState(state) => {
                 hooks::run_all("createContainer", &config.hooks.create_container, &state)?;
                 plan.hook_state = Some(state);
             }
             other => {
-                return Err(format!(
+                return refused(format!(
                     "sync channel: expected the hook state, got {other:?}"
                 ))
             }
         }
     }
-    rootfs::enter(config, mounted).map_err(|e| e.to_string())?;
+    rootfs::enter(config, mounted)?;
     system::network(config)?;
     system::set_names(config)?;
     system::write_sysctls(config, proc)?;
-    rootfs::finalize(config).map_err(|e| e.to_string())?;
+    rootfs::finalize(config)?;
 
     let own_mounts = config.namespace(NamespaceKind::Mount).is_some();
     if own_mounts && !process.terminal {
@@ -353,12 +350,9 @@ pub(crate) fn become_process(
     let in_cwd = exec::enter_cwd(&process.cwd, true)?;
     tuning::apply(config, process)?;
     let load = |f: &Filter| -> InitResult<()> {
-        let listener = f
-            .load()
-            .map_err(|e| format!("load the seccomp filter: {e}"))?;
+        let listener = f.load().step("load the seccomp filter")?;
         if let Some(listener) = listener {
-            chan.send_with_fd(&Message::SeccompListener, listener.as_fd())
-                .map_err(|e| e.to_string())?;
+            chan.send_with_fd(&Message::SeccompListener, listener.as_fd())?;
         }
         Ok(())
     };

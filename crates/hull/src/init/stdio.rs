@@ -3,11 +3,12 @@
 //! a host mount it cannot see (CRIU could not checkpoint it: "Can't lookup mount").
 
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::sys::stat::{fstat, major, minor, FileStat, Mode, SFlag};
+use nix::fcntl::{fcntl, FcntlArg};
+use nix::sys::stat::{fstat, major, minor, FileStat, SFlag};
 
-use super::InitResult;
+use super::error::{refused, InitResult, Step};
 
 fn is_null_device(stat: &FileStat) -> bool {
     SFlag::from_bits_truncate(stat.st_mode & libc::S_IFMT) == SFlag::S_IFCHR
@@ -25,21 +26,20 @@ pub fn reopen_dev_null() -> InitResult<()> {
         if !is_null_device(&stat) {
             continue;
         }
-        let access =
-            fcntl(fd, FcntlArg::F_GETFL).map_err(|e| format!("fd {fd}: {e}"))? & libc::O_ACCMODE;
-        let null = nix::fcntl::open(
-            "/dev/null",
-            OFlag::from_bits_truncate(access) | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map(crate::sys::owned)
-        .map_err(|e| format!("open the container's /dev/null: {e}"))?;
-        let ours = fstat(null.as_raw_fd()).map_err(|e| format!("fstat /dev/null: {e}"))?;
+        let access = fcntl(fd, FcntlArg::F_GETFL).step(format!("fd {fd}"))? & libc::O_ACCMODE;
+        let null = std::fs::File::options()
+            .read(access != libc::O_WRONLY)
+            .write(access != libc::O_RDONLY)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open("/dev/null")
+            .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL)))
+            .step("open the container's /dev/null")?;
+        let ours = fstat(null.as_raw_fd()).step("fstat /dev/null")?;
         if !is_null_device(&ours) {
-            return Err("the container's /dev/null is not the null device".into());
+            return refused("the container's /dev/null is not the null device");
         }
         if (ours.st_dev, ours.st_ino) != (stat.st_dev, stat.st_ino) {
-            nix::unistd::dup2(null.as_raw_fd(), fd).map_err(|e| format!("dup2 to fd {fd}: {e}"))?;
+            nix::unistd::dup2(null.as_raw_fd(), fd).step(format!("dup2 to fd {fd}"))?;
         }
     }
     Ok(())

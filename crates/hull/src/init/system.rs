@@ -1,7 +1,7 @@
 //! The container's system identity: hostname, domain name, and sysctls, the latter
 //! written through a verified procfs handle.
 
-use super::InitResult;
+use super::error::{InitResult, Step};
 use crate::config::Config;
 use crate::procfs::Procfs;
 
@@ -11,23 +11,17 @@ pub fn network(config: &Config) -> InitResult<()> {
         .namespace(crate::config::NamespaceKind::Network)
         .is_some_and(|n| n.path.is_none());
     if new_netns {
-        crate::sys::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
+        crate::sys::loopback_up().step("bring lo up")?;
     }
     Ok(())
 }
 
 pub fn set_names(config: &Config) -> InitResult<()> {
     if let Some(name) = &config.hostname {
-        nix::unistd::sethostname(name).map_err(|e| format!("set hostname {name:?}: {e}"))?;
+        nix::unistd::sethostname(name).step(format!("set hostname {name:?}"))?;
     }
     if let Some(name) = &config.domainname {
-        // SAFETY: pointer and length of a live string.
-        if unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } < 0 {
-            return Err(format!(
-                "set domainname {name:?}: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
+        crate::sys::setdomainname(name).step(format!("set domainname {name:?}"))?;
     }
     Ok(())
 }
@@ -38,7 +32,7 @@ pub fn write_sysctls(config: &Config, proc: &Procfs) -> InitResult<()> {
     for (key, value) in &config.sysctl {
         let rel = format!("sys/{}", key.replace('.', "/"));
         proc.write(&rel, value.as_bytes())
-            .map_err(|e| format!("sysctl {key}={value}: {e}"))?;
+            .step(format!("sysctl {key}={value}"))?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! through init's pidfd, forks once more to be inside the pid namespace, takes its own
 //! user, capabilities and limits, and execs.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use super::channel::{Channel, Message};
 use super::spawn::{follow, start_time_of, Child, Requests, Spawned};
@@ -12,7 +12,7 @@ use crate::cgroups::Cgroup;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::init::join::{self, JoinPlan};
-use crate::sys::{self, Forked};
+use crate::sys;
 
 /// Starts `process` inside the container whose init `init_pidfd` refers to, and returns
 /// its pid once it is about to exec.
@@ -43,26 +43,18 @@ pub(crate) fn spawn_exec(
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
     // As for init: glibc's fork for a caller with threads, clone3 into the cgroup
     // otherwise.
-    let threaded = sys::thread_count() > 1;
-    // SAFETY: the child goes straight into init, which execs or exits and, forked by
-    // clone3, runs only while we are single-threaded.
-    let forked = unsafe {
-        if threaded {
-            sys::fork_with_handlers()
-        } else {
-            sys::clone3(0, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
-        }
-    };
-    let pid = match forked {
-        Err(e) => return Err(Error::sys("clone3", e)),
-        Ok(Forked::Child) => {
-            drop(parent_end);
-            join::run(plan, joiner, !threaded, child_end)
-        }
-        Ok(Forked::Parent(pid)) => pid,
-    };
-    drop(child_end);
-    drop(plan);
+    // A copy of the cgroup's handle for clone3: the child takes the joiner itself.
+    let cgroup_fd = (joiner.unified.as_ref().map(OwnedFd::try_clone).transpose())
+        .map_err(|e| Error::sys("dup", e))?;
+    let pid = sys::fork_child(
+        0,
+        cgroup_fd.as_ref().map(OwnedFd::as_fd),
+        |only, born_in_cgroup| {
+            // Our copy of the parent's end goes with every other inherited descriptor.
+            join::run(plan, joiner, born_in_cgroup, child_end, only)
+        },
+    )
+    .map_err(|e| Error::sys("clone3", e))?;
     let child = Child::forked(pid);
     let start_time = start_time_of(pid)?;
     super::spawn::set_oom_score_adj(process, pid)?;

@@ -13,6 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use crate::config::IdMap;
 use crate::procfs::Procfs;
 use crate::sys;
+use nix::sys::signal::Signal;
 
 /// The namespaces made for one container's creation, one per distinct pair of maps.
 #[derive(Default)]
@@ -44,8 +45,8 @@ struct Parked(libc::pid_t);
 
 impl Drop for Parked {
     fn drop(&mut self) {
-        // SAFETY: kill(2) of our own child, not reaped yet (so its pid is still its own).
-        unsafe { libc::kill(self.0, libc::SIGKILL) };
+        // Our own child, not reaped yet: its pid is still its own.
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0), Signal::SIGKILL);
         let _ = super::wait_pid(self.0);
     }
 }

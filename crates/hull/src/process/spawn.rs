@@ -2,7 +2,10 @@
 //! `clone3`, maps ids, places the child in its cgroup, and follows the child's setup
 //! over the channel until it is `Ready` (or reports why not).
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 use std::path::Path;
 
 use super::channel::{Channel, ChannelError, Message};
@@ -15,7 +18,7 @@ use crate::init::{self, InitPlan};
 use crate::procfs::Procfs;
 use crate::rootfs::CgroupMountPlan;
 use crate::seccomp::agent;
-use crate::sys::{self, Forked};
+use crate::sys;
 
 /// A new process that is not yet ready; killed (and reaped, if it is our child) when
 /// dropped.
@@ -49,8 +52,8 @@ impl Drop for Child {
         if self.pid <= 0 {
             return;
         }
-        // SAFETY: kill(2) of the process we forked.
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        // The process we forked, not reaped yet.
+        let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), Signal::SIGKILL);
         if !self.reaped {
             let _ = super::wait_pid(self.pid);
         }
@@ -117,7 +120,7 @@ pub(crate) fn spawn_init(
     // which takes the allocator's locks first: a raw clone3 copies whatever lock
     // another thread holds at that moment, and init would hang on it at its first
     // allocation.
-    let threaded = sys::thread_count() > 1;
+    let threaded = !sys::single_threaded();
     let fast = join.is_empty() && new & timens == 0 && !threaded;
     let clone_flags = if fast { new & !cgroupns } else { 0 };
     let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
@@ -148,25 +151,18 @@ pub(crate) fn spawn_init(
         None => cgroup.joiner()?,
     };
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    // SAFETY: the child goes straight into init, which execs or exits and, forked by
-    // clone3, runs only while we are single-threaded.
-    let forked = unsafe {
-        if threaded {
-            sys::fork_with_handlers()
-        } else {
-            sys::clone3(clone_flags, joiner.unified.as_ref().map(|f| f.as_raw_fd()))
-        }
-    };
-    let pid = match forked {
-        Err(e) => return Err(Error::sys("clone3", e)),
-        Ok(Forked::Child) => {
-            drop(parent_end);
-            init::run(plan, joiner, !threaded, child_end)
-        }
-        Ok(Forked::Parent(pid)) => pid,
-    };
-    drop(child_end);
-    drop(plan);
+    // A copy of the cgroup's handle for clone3: the child takes the joiner itself.
+    let cgroup_fd = (joiner.unified.as_ref().map(OwnedFd::try_clone).transpose())
+        .map_err(|e| Error::sys("dup", e))?;
+    let pid = sys::fork_child(
+        clone_flags,
+        cgroup_fd.as_ref().map(OwnedFd::as_fd),
+        |only, born_in_cgroup| {
+            // Our copy of the parent's end goes with every other inherited descriptor.
+            init::run(plan, joiner, born_in_cgroup, child_end, only)
+        },
+    )
+    .map_err(|e| Error::sys("clone3", e))?;
     let child = Child::forked(pid);
     // Read while the pid is certainly init's: our unreaped child (or, below, a
     // grandchild that waits for our word).

@@ -5,7 +5,7 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::dir::Dir;
 use nix::fcntl::{AtFlags, OFlag};
@@ -14,14 +14,7 @@ use nix::sys::time::TimeSpec;
 use nix::unistd::{Gid, Uid};
 
 fn open_at(dir: BorrowedFd<'_>, name: &CStr, flags: OFlag, mode: u32) -> io::Result<OwnedFd> {
-    let fd = nix::fcntl::openat(
-        Some(dir.as_raw_fd()),
-        name,
-        flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(mode),
-    )?;
-    // SAFETY: openat just returned this descriptor; nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    crate::sys::openat(dir, name, (flags | OFlag::O_NOFOLLOW).bits(), mode)
 }
 
 /// Whether `fd` is still the entry `st` described (not swapped since).

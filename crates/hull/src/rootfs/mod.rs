@@ -54,22 +54,14 @@ pub(crate) fn mount(
     flags: u64,
     data: Option<&CString>,
 ) -> io::Result<()> {
-    let p = |s: Option<&CString>| s.map_or(std::ptr::null(), |s| s.as_ptr());
-    // SAFETY: every pointer is either null or a NUL-terminated string alive for the call.
-    let ret = unsafe {
-        libc::mount(
-            p(source),
-            target.as_ptr(),
-            p(fstype),
-            flags as libc::c_ulong,
-            p(data).cast(),
-        )
-    };
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    nix::mount::mount(
+        source.map(CString::as_c_str),
+        target.as_c_str(),
+        fstype.map(CString::as_c_str),
+        nix::mount::MsFlags::from_bits_retain(flags as libc::c_ulong),
+        data.map(CString::as_c_str),
+    )
+    .map_err(io::Error::from)
 }
 
 pub(crate) fn cstr(path: &Path) -> CString {

@@ -97,13 +97,12 @@ fn create_following(
     };
     let parent = create_following(root, parent_path, Kind::Dir, symlinks, links_left)?;
     let made = if kind == Kind::File {
-        nix::fcntl::openat(
-            Some(parent.as_raw_fd()),
-            name,
-            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
-            Mode::from_bits_truncate(0o644),
-        )
-        .map(|fd| drop(sys::owned(fd)))
+        let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW;
+        CString::new(name.as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+            .and_then(|name| sys::openat(parent.as_fd(), &name, flags.bits(), 0o644))
+            .map(drop)
+            .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL)))
     } else {
         nix::sys::stat::mkdirat(
             Some(parent.as_raw_fd()),

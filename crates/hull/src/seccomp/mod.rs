@@ -6,7 +6,7 @@ pub(crate) mod agent;
 mod enosys;
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
@@ -110,16 +110,7 @@ pub fn supported_flags() -> Vec<&'static str> {
             if bits == FLAG_WAIT_KILLABLE_RECV {
                 bits |= FLAG_NEW_LISTENER;
             }
-            // SAFETY: a null program is never read: the call fails before using it.
-            let ret = unsafe {
-                libc::syscall(
-                    libc::SYS_seccomp,
-                    1 as libc::c_ulong,
-                    bits,
-                    std::ptr::null::<u8>(),
-                )
-            };
-            ret < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT)
+            crate::sys::seccomp_knows_flags(bits)
         })
         .map(|(name, _)| *name)
         .collect()
@@ -261,25 +252,7 @@ impl Filter {
     /// Loads the filter on the calling process (`seccomp(SECCOMP_SET_MODE_FILTER)`).
     /// Returns the notify listener when the profile hands syscalls to an agent.
     pub fn load(&self) -> io::Result<Option<OwnedFd>> {
-        let prog = libc::sock_fprog {
-            len: self.program.len() as u16,
-            filter: self.program.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: a valid sock_fprog pointing at our live program.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                1 as libc::c_ulong, // SECCOMP_SET_MODE_FILTER
-                self.flags,
-                &prog as *const libc::sock_fprog,
-            )
-        };
-        if ret < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: with NEW_LISTENER the kernel returns a new descriptor we own.
-        Ok((self.flags & FLAG_NEW_LISTENER != 0)
-            .then(|| unsafe { OwnedFd::from_raw_fd(ret as RawFd) }))
+        crate::sys::seccomp_load(&self.program, self.flags)
     }
 }
 
@@ -299,13 +272,14 @@ mod tests {
     /// (0 for anything but ENOSYS and EPERM), read back from the child's exit code.
     fn errnos_under(profile: &Seccomp, calls: &[(libc::c_long, libc::c_long)]) -> Vec<i32> {
         let filter = compile(profile).unwrap();
-        // SAFETY: the child only makes raw syscalls and exits.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
+        let child = crate::sys::fork_child(0, None, |_, _| {
             let mut code = 0;
             if filter.load().is_ok() {
                 for (i, (nr, arg)) in calls.iter().enumerate() {
-                    // SAFETY: the syscalls get arguments that fail or change nothing.
+                    // A raw syscall by number has no safe form: the one test-only
+                    // exception to "unsafe only in sys".
+                    #[allow(unsafe_code)]
+                    // SAFETY: the syscalls get integer arguments that fail or change nothing.
                     let ret = unsafe { libc::syscall(*nr, *arg, 0, 0) };
                     let errno = io::Error::last_os_error().raw_os_error();
                     let class = match (ret, errno) {
@@ -316,13 +290,13 @@ mod tests {
                     code |= class << (2 * i);
                 }
             }
-            // SAFETY: leave the forked test process at once.
-            unsafe { libc::_exit(code) }
-        }
-        let mut status = 0;
-        // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        let code = libc::WEXITSTATUS(status);
+            crate::sys::exit_now(code)
+        })
+        .unwrap();
+        let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None).unwrap();
+        let nix::sys::wait::WaitStatus::Exited(_, code) = status else {
+            panic!("the test child ended with {status:?}");
+        };
         assert_ne!(code, 0, "the filter did not load");
         (0..calls.len())
             .map(|i| match (code >> (2 * i)) & 3 {
