@@ -54,18 +54,18 @@ fn run(factory: &Factory, rootfs: PathBuf, id: &str, script: &str) -> hull::Resu
         context: "pipe",
         source: e.into(),
     })?;
-    let mut process = Process::default();
-    process.args = vec!["/bin/sh".into(), "-c".into(), script.into()];
-    process.env = vec!["PATH=/bin".into()];
-    process.cwd = "/".into();
-    process.user = User::default(); // root of the container, no capability
-    process.stdout = Some(writer);
+    let process = Process {
+        args: vec!["/bin/sh".into(), "-c".into(), script.into()],
+        env: vec!["PATH=/bin".into()],
+        cwd: "/".into(),
+        user: User::default(), // root of the container, with no capability
+        stdout: Some(writer),
+        ..Process::default()
+    };
     let mut container = factory.create(id, config(rootfs, id))?;
-    let ran = container.run(&mut process);
-    // The container holds its own copy of the pipe's writer now: ours must go, or the
-    // reader would never see the end.
-    process.stdout = None;
-    let outcome = ran.and_then(|()| process.wait());
+    // `run` takes the process, our end of the pipe's writer with it: the reader sees the
+    // end once the container's copy is gone.
+    let outcome = container.run(process).and_then(|init| init.wait());
     let mut output = String::new();
     let _ = std::fs::File::from(reader).read_to_string(&mut output);
     container.destroy()?;

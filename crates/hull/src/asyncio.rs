@@ -15,17 +15,17 @@ use tokio::io::unix::AsyncFd;
 
 use crate::cgroups::oom::OomEvents;
 use crate::error::{Error, Result};
-use crate::process::{ExitStatus, Process};
+use crate::process::{ExitStatus, ProcessHandle};
 use crate::sys;
 
-/// Waits for `process` to exit and reaps it, as [`Process::wait`] without blocking the
+/// Waits for `process` to exit and reaps it, as [`ProcessHandle::wait`] without blocking the
 /// thread: the future is woken when the process's pidfd becomes readable.
 ///
 /// Registers a copy of the pidfd, so several futures may wait on one process (the
 /// first to see the exit reaps it; the others then fail with `ECHILD`). As with
-/// [`Process::wait`], the process must be a child of this program, which every process
+/// [`ProcessHandle::wait`], the process must be a child of this program, which every process
 /// hull starts is. Cancel-safe: the status is taken only in the poll that returns it.
-pub async fn wait_exit(process: &Process) -> Result<ExitStatus> {
+pub async fn wait_exit(process: &ProcessHandle) -> Result<ExitStatus> {
     let pidfd =
         sys::register_readable(process.pidfd()?).map_err(|e| Error::sys("register pidfd", e))?;
     loop {

@@ -13,11 +13,12 @@
 //! // refuse to start otherwise (see `Factory::without_seal_check`).
 //! hull::sealed::ensure()?;
 //! // An OCI bundle: a directory with config.json and a root filesystem.
-//! let (config, mut process) = spec::load("/path/to/bundle".as_ref())?;
+//! // What to run (a `Process`) goes in; a handle on the started process comes out.
+//! let (config, process) = spec::load("/path/to/bundle".as_ref())?;
 //! let factory = Factory::new("/run/hull")?;
 //! let mut container = factory.create("demo", config)?;
-//! container.run(&mut process)?; // create init, then let it exec
-//! let status = container.wait()?;
+//! let init = container.run(process)?; // create init, then let it exec
+//! let status = init.wait()?;
 //! println!("exited with {}", status.code());
 //! container.destroy()?;
 //! # Ok(())
@@ -31,36 +32,36 @@
 //! handlers make the allocator safe to use in the child; init then makes its namespaces
 //! with `unshare` and a second fork. That fork (as every second fork hull makes, also
 //! for [`Container::exec_process`]) makes a sibling (`CLONE_PARENT`): the container's
-//! process is always the caller's own child, and [`Process::wait`] works from any
+//! process is always the caller's own child, and [`ProcessHandle::wait`] works from any
 //! thread of the caller without anything else set up.
 //!
 //! ## Async use
 //! Nothing in hull needs a thread per container to wait. The waits are descriptors an
 //! event loop can own:
-//! - a process's exit: [`Process::borrow_pidfd`] is readable once it has exited, then
-//!   [`Process::try_wait`] reaps it without blocking;
+//! - a process's exit: a [`ProcessHandle`] is `AsFd`, its pidfd readable once the
+//!   process has exited; then [`ProcessHandle::try_wait`] reaps it without blocking;
 //! - OOM and memory pressure events: [`cgroups::oom::OomEvents`] is `AsFd`, readable
 //!   when the kernel has signalled, and [`cgroups::oom::OomEvents::try_next`] takes what
 //!   is pending without blocking.
 //!
 //! With the cargo feature `tokio`, `hull::asyncio` does this on tokio's reactor:
-//! `wait_exit(&process).await` and `AsyncOomEvents::next().await`, on a runtime of
+//! `wait_exit(&handle).await` and `AsyncOomEvents::next().await`, on a runtime of
 //! either flavour with I/O enabled. Starting and destroying containers stays
 //! synchronous (they fork, and take milliseconds): call them where blocking briefly is
 //! acceptable, or from `spawn_blocking`.
 //!
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
-//! # async fn demo(factory: hull::Factory, config: hull::Config, mut process: hull::Process)
+//! # async fn demo(factory: hull::Factory, config: hull::Config, process: hull::Process)
 //! #     -> Result<(), Box<dyn std::error::Error>> {
 //! use hull::asyncio::{wait_exit, AsyncOomEvents};
 //!
 //! let mut container = factory.create("demo", config)?;
-//! container.run(&mut process)?;
+//! let init = container.run(process)?;
 //! let mut ooms = AsyncOomEvents::new(container.notify_oom()?)?;
 //! let status = loop {
 //!     tokio::select! {
-//!         status = wait_exit(&process) => break status?,
+//!         status = wait_exit(&init) => break status?,
 //!         Ok(Some(n)) = ooms.next() => eprintln!("{n} OOM event(s)"),
 //!     }
 //! };
@@ -105,5 +106,5 @@ pub use container::{Container, ExecOptions, State, Status};
 pub use criu::{CgroupsMode, CriuOptions};
 pub use error::{ConfigError, Error, ErrorCode, Result};
 pub use factory::Factory;
-pub use process::{ExitStatus, Process};
+pub use process::{ExitStatus, Process, ProcessHandle};
 pub use signal::Signal;

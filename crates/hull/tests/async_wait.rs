@@ -115,13 +115,12 @@ async fn fifty_containers_waited_on_one_thread() {
     let mut waits = JoinSet::new();
     let mut gates = Vec::new();
     for i in 0..N {
-        let (id, config, mut process, gate) = scratch.config(&format!("read x; exit {i}"));
+        let (id, config, process, gate) = scratch.config(&format!("read x; exit {i}"));
         let mut container = factory.create(&id, config).unwrap();
-        container.run(&mut process).unwrap();
-        process.stdin = None;
+        let init = container.run(process).unwrap();
         containers.push(container);
         gates.push(gate);
-        waits.spawn(async move { (i, wait_exit(&process).await) });
+        waits.spawn(async move { (i, wait_exit(&init).await) });
     }
     let started = began.elapsed();
 
@@ -165,20 +164,19 @@ async fn fifty_containers_waited_on_one_thread() {
 async fn oom_event_received_asynchronously() {
     let mut scratch = Scratch::new("oom");
     // The shell buffers the command substitution: 100 MB against a 32 MB limit.
-    let (id, mut config, mut process, gate) =
+    let (id, mut config, process, gate) =
         scratch.config("read x; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived");
     config.cgroup.resources.memory.limit = Some(32 << 20);
     config.cgroup.resources.memory.swap = Some(32 << 20);
     let mut container = scratch.factory().create(&id, config).unwrap();
-    container.run(&mut process).unwrap();
-    process.stdin = None;
+    let init = container.run(process).unwrap();
     let mut events = AsyncOomEvents::new(container.notify_oom().unwrap()).unwrap();
     drop(gate);
 
     let limit = Duration::from_secs(60);
     let (oom, exit) = tokio::join!(
         timeout(limit, events.next()),
-        timeout(limit, wait_exit(&process))
+        timeout(limit, wait_exit(&init))
     );
     let oom = oom.expect("no OOM event within 60s").unwrap();
     assert!(oom.is_some_and(|n| n >= 1), "{oom:?}");

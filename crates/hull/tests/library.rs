@@ -124,17 +124,17 @@ fn run_through_the_api() {
     process.stdout = Some(w);
     let factory = scratch.factory();
     let mut container = factory.create(&scratch.id, config).unwrap();
-    container.start(&mut process).unwrap();
-    // Our copy of the write end must go, or the read below never ends.
-    process.stdout = None;
+    // `start` takes the process, our copy of the pipe's write end with it: the read
+    // below ends when the container's does.
+    let init = container.start(process).unwrap();
     assert_eq!(container.status(), Status::Created);
     let loaded = factory.load(&scratch.id).unwrap();
     assert_eq!(loaded.status(), Status::Created);
-    assert_eq!(loaded.init_pid(), process.pid);
+    assert_eq!(loaded.init_pid(), Some(init.pid()));
     assert_eq!(loaded.state().config.hostname.as_deref(), Some("lib-test"));
 
     container.exec().unwrap();
-    let status = process.wait().unwrap();
+    let status = init.wait().unwrap();
     assert_eq!(status.code(), 7);
     let text = read_all(out);
     assert!(text.contains("pid=1\n"), "{text}");
@@ -153,15 +153,14 @@ fn signal_and_destroy_a_running_container() {
     let (mut out, w) = pipe();
     process.stdout = Some(w);
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    container.run(&mut process).unwrap();
-    process.stdout = None;
+    let init = container.run(process).unwrap();
     let mut up = [0u8; 3];
     out.read_exact(&mut up).unwrap();
     assert_eq!(container.status(), Status::Running);
-    assert_eq!(container.processes().unwrap(), vec![process.pid.unwrap()]);
+    assert_eq!(container.processes().unwrap(), vec![init.pid()]);
     // pid 1 of a pid namespace ignores signals it has no handler for: SIGKILL it.
     container.signal(hull::Signal::KILL, false).unwrap();
-    let status = process.wait().unwrap();
+    let status = init.wait().unwrap();
     assert_eq!(status, hull::ExitStatus::Signaled(libc::SIGKILL));
     assert_eq!(status.code(), 128 + libc::SIGKILL);
     let err = container.signal(hull::Signal::TERM, false).unwrap_err();
@@ -206,13 +205,12 @@ fn errors_carry_the_seed_codes() {
 fn an_unsealed_program_cannot_start_a_container() {
     assert!(!hull::sealed::is_sealed());
     let scratch = Scratch::new("unsealed");
-    let (config, mut process) = scratch.config("true");
+    let (config, process) = scratch.config("true");
     let factory = Factory::new(scratch.dir.join("state")).unwrap();
     let mut container = factory.create(&scratch.id, config).unwrap();
-    let err = container.start(&mut process).unwrap_err();
+    let err = container.start(process).unwrap_err();
     assert!(matches!(err, hull::Error::Unsealed), "{err}");
     assert!(err.to_string().contains("sealed::ensure"), "{err}");
-    assert!(process.pid.is_none());
     scratch.assert_clean();
 }
 
@@ -222,7 +220,7 @@ fn a_failing_start_reports_the_child_error_and_leaves_nothing() {
     let (config, mut process) = scratch.config("true");
     process.args = vec!["/no/such/program".into()];
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    let err = container.start(&mut process).unwrap_err();
+    let err = container.start(process).unwrap_err();
     assert!(err.to_string().contains("/no/such/program"), "{err}");
     // Gone without a destroy: a caller returning early with `?` leaves nothing behind.
     scratch.assert_clean();
@@ -236,22 +234,22 @@ fn a_failing_start_reports_the_child_error_and_leaves_nothing() {
 fn a_default_process_holds_no_capability() {
     let scratch = Scratch::new("nocaps");
     let (config, _) = scratch.config("true");
-    let mut process = Process::default();
-    process.args = [
-        "sh",
-        "-c",
-        "grep -E '^Cap(Prm|Eff|Bnd|Inh|Amb)' /proc/self/status",
-    ]
-    .map(String::from)
-    .to_vec();
-    process.env = vec!["PATH=/bin".into()];
-    process.cwd = "/".into();
     let (out, w) = pipe();
-    process.stdout = Some(w);
+    let process = Process {
+        args: [
+            "sh",
+            "-c",
+            "grep -E '^Cap(Prm|Eff|Bnd|Inh|Amb)' /proc/self/status",
+        ]
+        .map(String::from)
+        .to_vec(),
+        env: vec!["PATH=/bin".into()],
+        cwd: "/".into(),
+        stdout: Some(w),
+        ..Process::default()
+    };
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    container.run(&mut process).unwrap();
-    process.stdout = None;
-    process.wait().unwrap();
+    container.run(process).unwrap().wait().unwrap();
     let text = read_all(out);
     let masks: Vec<&str> = text.lines().filter_map(|l| l.split('\t').nth(1)).collect();
     assert_eq!(masks, ["0000000000000000"; 5], "{text}");
@@ -271,7 +269,7 @@ fn memory_pressure_from_memory_events() {
         "not a pure cgroup v2 host"
     );
     let scratch = Scratch::new("pressure");
-    let (mut config, mut process) =
+    let (mut config, process) =
         scratch.config("sleep 1; x=$(head -c 20000000 /dev/zero | tr '\\0' a); echo done");
     config.cgroup.resources.memory.limit = Some(64 << 20);
     config
@@ -280,7 +278,7 @@ fn memory_pressure_from_memory_events() {
         .unified
         .insert("memory.high".into(), (8 << 20).to_string());
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    container.start(&mut process).unwrap();
+    let init = container.start(process).unwrap();
     let mut events = container.notify_memory_pressure("low").unwrap();
     container.exec().unwrap();
     let mut reported = 0;
@@ -297,7 +295,7 @@ fn memory_pressure_from_memory_events() {
     }
     // Reclaim under memory.high is slow: stop the writer once the event has come.
     let _ = container.signal(hull::Signal::KILL, true);
-    process.wait().unwrap();
+    init.wait().unwrap();
     container.destroy().unwrap();
     assert!(reported > 0, "no pressure event");
     scratch.assert_clean();
@@ -312,7 +310,7 @@ fn checkpoint_and_restore_through_the_api() {
     let scratch = Scratch::new("criu");
     // CRIU needs a /tmp in a read-only root to restore it.
     std::fs::create_dir_all(scratch.bundle().join("rootfs/tmp")).unwrap();
-    let (mut config, mut process) = scratch.config(
+    let (mut config, process) = scratch.config(
         "exec </dev/null >/dev/null 2>&1; \
          i=0; while :; do i=$((i+1)); echo $i > /dev/c.new; mv /dev/c.new /dev/count; sleep 0.1; done",
     );
@@ -339,8 +337,8 @@ fn checkpoint_and_restore_through_the_api() {
         }
     };
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    container.run(&mut process).unwrap();
-    wait_above(process.pid.unwrap(), 3);
+    let init = container.run(process).unwrap();
+    wait_above(init.pid(), 3);
     let opts = hull::CriuOptions {
         criu: std::env::var_os("HULL_TEST_CRIU").map(PathBuf::from),
         images_dir: scratch.dir.join("images"),
@@ -350,14 +348,13 @@ fn checkpoint_and_restore_through_the_api() {
     let reached = container.state().init_pid;
     assert_eq!(container.status(), Status::Checkpointed);
     assert_eq!(
-        process.wait().unwrap(),
+        init.wait().unwrap(),
         hull::ExitStatus::Signaled(libc::SIGKILL)
     );
 
-    let mut restored = Process::default();
-    container.restore(&mut restored, &opts).unwrap();
+    let restored = container.restore(Process::default(), &opts).unwrap();
     assert_eq!(container.status(), Status::Running);
-    let pid = restored.pid.unwrap();
+    let pid = restored.pid();
     assert_eq!(container.init_pid(), Some(pid));
     assert_ne!(pid, reached, "the restored init is a new process of ours");
     let after = wait_above(pid, 0);
@@ -417,7 +414,7 @@ fn configs_built_in_code_are_checked_by_the_library() {
     let mut bad = process.describe();
     bad.cwd = "relative".into();
     let mut container = factory.create(&scratch.id, good).unwrap();
-    let err = container.start(&mut bad).unwrap_err();
+    let err = container.start(bad).unwrap_err();
     assert!(err.to_string().contains("process.cwd"), "{err}");
     scratch.assert_clean();
 }
@@ -427,19 +424,19 @@ fn configs_built_in_code_are_checked_by_the_library() {
 #[test]
 fn a_program_that_never_ran_is_process_not_executed() {
     let scratch = Scratch::new("notexec");
-    let (config, mut process) = scratch.config("true");
+    let (config, process) = scratch.config("true");
     let mut container = scratch.factory().create(&scratch.id, config).unwrap();
-    container.start(&mut process).unwrap();
-    process.signal(hull::Signal::STOP).unwrap();
-    let init = nix::unistd::Pid::from_raw(process.pid.unwrap());
+    let init = container.start(process).unwrap();
+    init.signal(hull::Signal::STOP).unwrap();
+    let pid = nix::unistd::Pid::from_raw(init.pid());
     let killer = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(300));
-        nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL).unwrap();
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
     });
     let err = container.exec().unwrap_err();
     killer.join().unwrap();
     assert_eq!(err.code(), ErrorCode::ProcessNotExecuted, "{err}");
-    process.wait().unwrap();
+    init.wait().unwrap();
     container.destroy().unwrap();
     scratch.assert_clean();
 }

@@ -44,10 +44,9 @@ fn run_one(factory: &Factory, bundle: &Path, id: &str, code: i32) -> (String, Ex
     let (reader, writer) = nix::unistd::pipe().unwrap();
     process.stdout = Some(writer);
     let mut container = factory.create(id, config).unwrap();
-    container.run(&mut process).unwrap();
-    // Our end of the pipe's writer goes: EOF once the container's copy is gone.
-    process.stdout = None;
-    let status = process.wait().unwrap();
+    // The process (and our end of the pipe's writer with it) is the container's now:
+    // the reader sees the end once the container's copy is gone.
+    let status = container.run(process).unwrap().wait().unwrap();
     let mut out = String::new();
     std::fs::File::from(reader)
         .read_to_string(&mut out)

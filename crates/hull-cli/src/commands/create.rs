@@ -59,14 +59,14 @@ pub fn create(
     let mut container = factory(root)?
         .create(id, config)
         .map_err(|e| e.to_string())?;
-    if let Err(e) = container.start(&mut process) {
-        let _ = container.destroy();
-        return Err(e.to_string());
-    }
-    // The descriptors now belong to the container; ours must not close them twice.
-    for fd in process.extra_files.drain(..) {
-        std::mem::forget(fd);
-    }
+    // The process's descriptors (ours, handed on) close here once init has them.
+    let init = match container.start(process) {
+        Ok(init) => init,
+        Err(e) => {
+            let _ = container.destroy();
+            return Err(e.to_string());
+        }
+    };
     crate::log::debug(&format!(
         "container {id} created from {}: init pid {}",
         args.bundle.display(),
@@ -76,7 +76,7 @@ pub fn create(
         crate::log::debug(&format!("container {id} has no cgroup of its own: {why}"));
     }
     if let Some(path) = &args.pidfd_socket {
-        if let Err(e) = super::send_pidfd(path, &process) {
+        if let Err(e) = super::send_pidfd(path, &init) {
             let _ = container.destroy();
             return Err(e);
         }

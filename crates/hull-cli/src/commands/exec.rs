@@ -172,21 +172,19 @@ fn exec(args: Args, root: &Path) -> CmdResult {
         ignore_paused: args.ignore_paused,
         sub_cgroup: args.cgroup.clone(),
     };
-    let result = container.exec_process(&mut process, &opts);
-    for fd in process.extra_files.drain(..) {
-        std::mem::forget(fd);
-    }
-    result.map_err(|e| match (e, &args.process) {
-        // A refused process file is named, as when it does not parse.
-        (hull::Error::Config(e), Some(path)) => format!("{}: {e}", path.display()),
-        (e, _) => e.to_string(),
-    })?;
-    let pid = process.pid.unwrap_or(0);
+    let handle = container
+        .exec_process(process, &opts)
+        .map_err(|e| match (e, &args.process) {
+            // A refused process file is named, as when it does not parse.
+            (hull::Error::Config(e), Some(path)) => format!("{}: {e}", path.display()),
+            (e, _) => e.to_string(),
+        })?;
+    let pid = handle.pid();
     if let Some(path) = &args.pid_file {
         write_pid_file(path, pid)?;
     }
     if let Some(path) = &args.pidfd_socket {
-        super::send_pidfd(path, &process)?;
+        super::send_pidfd(path, &handle)?;
     }
     match blocked {
         None => Ok(0),

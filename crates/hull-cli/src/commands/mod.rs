@@ -162,7 +162,7 @@ fn caller_fd(fd: i32) -> Option<std::os::fd::OwnedFd> {
 }
 
 /// `--pidfd-socket`: sends a pidfd of the container's process to the unix socket.
-fn send_pidfd(path: &Path, process: &hull::Process) -> Result<(), String> {
+fn send_pidfd(path: &Path, process: &hull::ProcessHandle) -> Result<(), String> {
     use std::os::fd::AsFd;
     let socket = std::os::unix::net::UnixStream::connect(path)
         .map_err(|e| format!("--pidfd-socket {}: {e}", path.display()))?;

@@ -56,7 +56,7 @@ pub fn run(args: Args, root: &Path, criu: Option<&Path>) -> CmdResult {
     let mut container = factory(root)?
         .create(&args.id, config)
         .map_err(|e| e.to_string())?;
-    if let Err(e) = container.restore(&mut process, &opts) {
+    if let Err(e) = container.restore(process, &opts) {
         let _ = container.destroy();
         return Err(e.to_string());
     }

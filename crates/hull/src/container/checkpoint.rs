@@ -15,7 +15,7 @@ use crate::criu::swrk::{Launch, Swrk, FIRST_INHERITED_FD};
 use crate::criu::{self, CriuError, CriuOptions, DESCRIPTORS_FILE};
 use crate::error::{Error, Result};
 use crate::hooks;
-use crate::process::Process;
+use crate::process::{Process, ProcessHandle};
 
 /// Where the container's root is bound for CRIU during a restore, in the state
 /// directory (CRIU takes the work directory from our mount namespace, so it must run,
@@ -100,12 +100,12 @@ impl Container {
     /// that was created but never started (as runc's `restore` makes one), or one that
     /// was checkpointed. Its cgroup is made with the config's limits, CRIU rebuilds the
     /// tree in it, and the tree's root becomes the container's init, a child of the
-    /// caller (`process.pid`). `process` gives the new stdio (for the pipes init had) and
-    /// the console socket (for its terminal). On failure nothing of it is left.
+    /// caller (the returned handle). `process` gives the new stdio (for the pipes init had)
+    /// and the console socket (for its terminal). On failure nothing of it is left.
     ///
     /// Hooks: prestart and createRuntime run once CRIU has made the namespaces.
     /// Of `process` only its stdio and console socket count: CRIU brings back the rest.
-    pub fn restore(&mut self, process: &mut Process, opts: &CriuOptions) -> Result<()> {
+    pub fn restore(&mut self, mut process: Process, opts: &CriuOptions) -> Result<ProcessHandle> {
         let restorable = self.state.init_pid == 0
             || (!liveness::is_alive(self.state.init_pid, self.state.init_start_time));
         if !restorable {
@@ -129,18 +129,21 @@ impl Container {
         let work = criu::open_dir(&work_dir, "work directory", true)?;
         let descriptors = read_descriptors(&opts.images_dir)?;
         let layout = Layout::detect()?;
-        self.claim_cgroup(&layout, process)?;
+        self.claim_cgroup(&layout, &process)?;
         let result = self.prepare_restore_host().and_then(|()| {
-            self.run_restore(process, opts, (&images, &work, &work_dir), &descriptors)
+            self.run_restore(
+                &mut process,
+                opts,
+                (&images, &work, &work_dir),
+                &descriptors,
+            )
         });
         remove_restore_root(&self.dir);
-        if let Err(e) = result {
+        result.inspect_err(|_| {
             self.undo_start(self.state.init_pid != 0);
             self.state.init_pid = 0;
             let _ = self.state.save(&self.dir);
-            return Err(e);
-        }
-        Ok(())
+        })
     }
 
     /// The cgroup with its limits, the mount points of the binds (a copied rootfs may
@@ -187,7 +190,7 @@ impl Container {
         opts: &CriuOptions,
         (images, work, work_dir): (&fs::File, &fs::File, &Path),
         descriptors: &[String],
-    ) -> Result<()> {
+    ) -> Result<ProcessHandle> {
         let root = self.dir.join(RESTORE_ROOT);
         let mut rpc = criu::base_opts(opts, images, work, "restore.log");
         rpc.root = Some(root.to_string_lossy().into_owned());
@@ -282,11 +285,11 @@ impl Container {
             .or(restored)
             .filter(|p| *p > 0)
             .ok_or_else(|| CriuError::Refused("CRIU restored no process".into()))?;
-        self.adopt_init(pid, process)
+        self.adopt_init(pid)
     }
 
     /// Makes the restored tree's root the container's init, and saves the state.
-    fn adopt_init(&mut self, pid: i32, process: &mut Process) -> Result<()> {
+    fn adopt_init(&mut self, pid: i32) -> Result<ProcessHandle> {
         let start_time = liveness::stat(pid)
             .map(|(_, t)| t)
             .ok_or_else(|| Error::Init("the restored init exited at once".into()))?;
@@ -296,9 +299,8 @@ impl Container {
         self.state.checkpointed = false;
         self.state.created = state::now_rfc3339();
         self.record_namespaces_and_stdio(pid);
-        process.pid = Some(pid);
-        process.pidfd = Some(pidfd);
-        self.state.save(&self.dir)
+        self.state.save(&self.dir)?;
+        Ok(ProcessHandle::new(pid, pidfd))
     }
 
     /// Checkpoint and restore need root (CRIU drives ptrace, namespaces and cgroups),

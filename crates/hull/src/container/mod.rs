@@ -25,7 +25,7 @@ use crate::signal::Signal;
 use crate::config::{Config, NamespaceKind};
 use crate::error::{Error, Result};
 use crate::process::spawn::{self, Spawned};
-use crate::process::{join, ExitStatus, Process};
+use crate::process::{join, ExitStatus, Process, ProcessHandle};
 use crate::rootfs::CgroupMountPlan;
 use crate::sys;
 
@@ -258,7 +258,7 @@ impl Container {
     ///
     /// A failed start leaves nothing: no process, no cgroup, and no state either (as
     /// runc's create): the container is gone, and this value is good only for dropping.
-    pub fn start(&mut self, process: &mut Process) -> Result<()> {
+    pub fn start(&mut self, process: Process) -> Result<ProcessHandle> {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
         }
@@ -269,19 +269,20 @@ impl Container {
         started
     }
 
-    fn start_init(&mut self, process: &mut Process) -> Result<()> {
+    fn start_init(&mut self, process: Process) -> Result<ProcessHandle> {
         process.validate()?;
         self.check_sealed()?;
-        crate::lsm::check(Some(&self.state.config), process)?;
+        crate::lsm::check(Some(&self.state.config), &process)?;
         let layout = Layout::detect()?;
-        self.claim_cgroup(&layout, process)?;
+        self.claim_cgroup(&layout, &process)?;
         if let Err(e) = self.prepare_host() {
             // Nothing was started: nothing to kill.
             self.undo_start(false);
             return Err(e);
         }
-        match self.spawn(&layout, process) {
-            Ok(init) => self.record_init(init, process),
+        // The process's descriptors close here once init has its copies.
+        match self.spawn(&layout, &process) {
+            Ok(init) => self.record_init(init),
             Err(e) => {
                 self.undo_start(true);
                 Err(e)
@@ -430,17 +431,21 @@ impl Container {
 
     /// Runs `process` in the running (or created) container: it joins the container's
     /// cgroup and every namespace of init, and takes its own user, capabilities and
-    /// limits. Returns once the process is about to exec; its pid is in `process.pid`.
+    /// limits. Returns once the process is about to exec.
     /// A `process` that [`Process::validate`] refuses is refused first.
     ///
     /// What `process` leaves unset is the container's, as in runc: its init's
     /// capabilities (never the full set of the caller), AppArmor profile, SELinux
-    /// label, scheduler, I/O priority, exec CPU affinity and OOM score; these are filled into
-    /// `process`.
+    /// label, scheduler, I/O priority, exec CPU affinity and OOM score.
     ///
     /// This forks the calling process (see the crate docs on threads); the new process
-    /// is the caller's child, to wait for with [`Process::wait`].
-    pub fn exec_process(&mut self, process: &mut Process, opts: &ExecOptions) -> Result<()> {
+    /// is the caller's child, to wait for through the returned handle. The process's
+    /// descriptors (stdio, extra files) are closed in the caller once it has them.
+    pub fn exec_process(
+        &mut self,
+        mut process: Process,
+        opts: &ExecOptions,
+    ) -> Result<ProcessHandle> {
         process.validate()?;
         match self.status() {
             Status::Running | Status::Created => {}
@@ -472,7 +477,7 @@ impl Container {
                 .exec_cpu_affinity
                 .clone_from(&init.exec_cpu_affinity);
         }
-        crate::lsm::check(None, process)?;
+        crate::lsm::check(None, &process)?;
         self.check_sealed()?;
         let init = liveness::open(self.state.init_pid, self.state.init_start_time)
             .ok_or_else(|| self.not_running())?;
@@ -481,10 +486,8 @@ impl Container {
             None => self.state.cgroup.clone(),
         };
         let state = self.state.oci(self.status().as_str(), self.state.init_pid);
-        let spawned = join::spawn_exec(&self.state.config, process, &cgroup, init, state)?;
-        process.pid = Some(spawned.pid);
-        process.pidfd = Some(spawned.pidfd);
-        Ok(())
+        let spawned = join::spawn_exec(&self.state.config, &process, &cgroup, init, state)?;
+        Ok(ProcessHandle::new(spawned.pid, spawned.pidfd))
     }
 
     /// A failed start leaves nothing on the host: init is gone (the spawn killed it),
@@ -502,15 +505,14 @@ impl Container {
         let _ = self.state.save(&self.dir);
     }
 
-    fn record_init(&mut self, init: Spawned, process: &mut Process) -> Result<()> {
+    fn record_init(&mut self, init: Spawned) -> Result<ProcessHandle> {
         let (pid, start_time) = (init.pid, init.start_time);
-        process.pid = Some(pid);
-        process.pidfd = Some(init.pidfd);
         self.state.init_pid = pid;
         self.state.init_start_time = start_time;
         self.state.created = state::now_rfc3339();
         self.record_namespaces_and_stdio(pid);
-        self.state.save(&self.dir)
+        self.state.save(&self.dir)?;
+        Ok(ProcessHandle::new(pid, init.pidfd))
     }
 
     /// Where init's namespaces and stdio are, for exec and for a later checkpoint.
@@ -564,9 +566,10 @@ impl Container {
     }
 
     /// `start` then `exec`: the container runs `process`.
-    pub fn run(&mut self, process: &mut Process) -> Result<()> {
-        self.start(process)?;
-        self.exec()
+    pub fn run(&mut self, process: Process) -> Result<ProcessHandle> {
+        let init = self.start(process)?;
+        self.exec()?;
+        Ok(init)
     }
 
     /// The container's resource usage (the seed's `Stats`): its cgroup's counters, and

@@ -2,18 +2,21 @@
 //! and, once started, a handle to wait for it or signal it.
 
 pub mod channel;
+mod handle;
 mod idmap;
 pub(crate) mod join;
 pub(crate) mod map_userns;
 pub(crate) mod spawn;
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Capabilities, Rlimit, User};
 use crate::error::{Error, Result};
+
+pub use handle::ProcessHandle;
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,13 +90,6 @@ pub struct Process {
     /// Further descriptors: `extra_files[i]` becomes fd `3 + i` in the process.
     #[serde(skip)]
     pub extra_files: Vec<OwnedFd>,
-    /// Set by hull once the process runs: its pid in the caller's pid namespace.
-    #[serde(skip)]
-    pub pid: Option<i32>,
-    /// Set by hull once the process runs: a pidfd on it, opened while the process was
-    /// certainly the one hull made.
-    #[serde(skip)]
-    pub(crate) pidfd: Option<OwnedFd>,
 }
 
 impl Process {
@@ -116,7 +112,7 @@ impl Process {
             .map(|fd| fd.as_raw_fd())
     }
 
-    /// A copy of what to run, without the descriptors or the pid.
+    /// A copy of what to run, without the descriptors.
     pub fn describe(&self) -> Process {
         Process {
             args: self.args.clone(),
@@ -136,60 +132,6 @@ impl Process {
             exec_cpu_affinity: self.exec_cpu_affinity.clone(),
             ..Process::default()
         }
-    }
-
-    /// Waits for the process to end. hull makes every process it starts a child of the
-    /// caller, so this works from any thread of the program that started it (not from
-    /// another program: that one would need to be a subreaper above it).
-    pub fn wait(&self) -> Result<ExitStatus> {
-        let pid = self.pid.ok_or(Error::sys(
-            "wait",
-            std::io::Error::other("the process was not started"),
-        ))?;
-        wait_pid(pid)
-    }
-
-    /// A pidfd of the process: a handle that cannot be confused with a later process
-    /// that reuses the pid (a copy of the one hull took when it made the process).
-    pub fn pidfd(&self) -> Result<OwnedFd> {
-        self.borrow_pidfd()?
-            .try_clone_to_owned()
-            .map_err(|e| Error::sys("dup pidfd", e))
-    }
-
-    /// The process's pidfd, borrowed: to register with an event loop (epoll, mio,
-    /// tokio's `AsyncFd`) without waiting on a thread. It becomes readable (`EPOLLIN`)
-    /// once the process has exited, and stays so until it is reaped; then collect the
-    /// status with [`Process::try_wait`]. An event loop that registers by descriptor
-    /// number, so that two registrations would collide, can take a copy with
-    /// [`Process::pidfd`].
-    pub fn borrow_pidfd(&self) -> Result<BorrowedFd<'_>> {
-        self.pidfd.as_ref().map(|fd| fd.as_fd()).ok_or(Error::sys(
-            "pidfd",
-            std::io::Error::other("the process was not started"),
-        ))
-    }
-
-    /// Reaps the process if it has exited, without blocking: `None` while it runs.
-    /// Through the pidfd (`waitid(P_PIDFD, WNOHANG)`), so it never reaps a process
-    /// that reused the pid. As [`Process::wait`], only from the program that started it.
-    pub fn try_wait(&self) -> Result<Option<ExitStatus>> {
-        use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
-        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG;
-        // WNOHANG never sleeps, so there is no EINTR to retry.
-        match waitid(Id::PIDFd(self.borrow_pidfd()?), flags) {
-            Ok(WaitStatus::Exited(_, code)) => Ok(Some(ExitStatus::Exited(code))),
-            Ok(WaitStatus::Signaled(_, sig, _)) => Ok(Some(ExitStatus::Signaled(sig as i32))),
-            Ok(_) => Ok(None),
-            Err(e) => Err(Error::sys("waitid", e)),
-        }
-    }
-
-    /// Sends `signal` to the process, through its pidfd (never to a process that
-    /// reused its pid).
-    pub fn signal(&self, signal: crate::Signal) -> Result<()> {
-        crate::sys::pidfd_send_signal(self.borrow_pidfd()?, signal.number())
-            .map_err(|e| Error::sys("pidfd_send_signal", e))
     }
 }
 
