@@ -4,6 +4,8 @@
 
 pub(crate) mod agent;
 mod enosys;
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod program_tests;
 
 use std::io;
 use std::os::fd::OwnedFd;
