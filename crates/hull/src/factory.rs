@@ -149,4 +149,50 @@ mod tests {
             assert!(validate_id(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn id_limits_are_exact() {
+        assert!(validate_id(&"x".repeat(1024)).is_ok());
+        assert!(validate_id("...").is_ok());
+        assert!(validate_id(".hidden").is_ok());
+        for (bad, reason) in [
+            ("", "it is empty"),
+            ("..", "it must not be"),
+            ("a\0b", "only letters"),
+            ("a\nb", "only letters"),
+            ("a:b", "only letters"),
+        ] {
+            match validate_id(bad) {
+                Err(Error::InvalidId { id, reason: why }) => {
+                    assert_eq!(id, bad);
+                    assert!(why.starts_with(reason), "{bad:?}: {why}");
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_state_root_is_private_and_lists_only_container_directories() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::test_util::Scratch::new("factory");
+        let root = dir.join("state/root");
+        let factory = Factory::new(&root).unwrap();
+        assert_eq!(factory.root(), root);
+        let mode = fs::metadata(&root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        for d in ["b", "a", "c d", "z"] {
+            fs::create_dir(root.join(d)).unwrap();
+        }
+        fs::write(root.join("file"), "").unwrap();
+        // Sorted; a file and a name no id could have are not containers.
+        assert_eq!(factory.list().unwrap(), ["a", "b", "z"]);
+        assert!(matches!(factory.load("nothere"), Err(Error::NotExists(_))));
+        assert!(matches!(
+            factory.load("../root"),
+            Err(Error::InvalidId { .. })
+        ));
+        // An existing root is fine.
+        assert!(Factory::new(&root).is_ok());
+    }
 }

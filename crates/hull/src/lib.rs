@@ -100,6 +100,8 @@ pub mod signal;
 pub mod spec;
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(test)]
+mod test_util;
 
 pub use config::Config;
 pub use container::{Container, ExecOptions, State, Status};

@@ -87,4 +87,49 @@ mod tests {
         assert_eq!(m[2].root, PathBuf::from("/a b"));
         assert_eq!(m[2].mount_point, PathBuf::from("/mnt/x y"));
     }
+
+    #[test]
+    fn optional_fields_may_be_many_or_none() {
+        let text = "36 35 98:0 /mnt1 /mnt/parent master:1 shared:2 propagate_from:3 - ext3 /dev/root rw,errors=continue\n\
+                    37 35 98:0 / /a rw master:4 - tmpfs tmpfs rw\n\
+                    38 35 98:0 / /b rw - tmpfs tmpfs rw\n";
+        let m = parse(text);
+        assert_eq!(m.len(), 3);
+        assert!(m[0].shared && !m[1].shared && !m[2].shared);
+        assert_eq!(m[0].root, PathBuf::from("/mnt1"));
+        assert_eq!(m[0].fstype, "ext3");
+        assert_eq!(m[0].super_options, ["rw", "errors=continue"]);
+        assert_eq!(m[2].mount_point, PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn every_escape_mountinfo_uses_is_undone() {
+        assert_eq!(unescape(r"a\040b\011c\012d\134e"), "a b\tc\nd\\e");
+        // Not an octal escape: left as it is.
+        assert_eq!(unescape(r"a\9xyz"), r"a\9xyz");
+        assert_eq!(unescape(r"end\04"), r"end\04");
+        assert_eq!(unescape(r"\040"), " ");
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn lines_without_the_separator_or_enough_fields_are_skipped() {
+        let text = "1 2 3:4 / /ok rw - proc proc rw\n\
+                    1 2 3:4 / /no-separator rw proc proc rw\n\
+                    1 2 3:4 / - proc proc rw\n\
+                    1 2 3:4 / /no-source rw - proc\n\
+                    \n";
+        let m = parse(text);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].mount_point, PathBuf::from("/ok"));
+    }
+
+    #[test]
+    fn this_process_has_a_root_mount() {
+        let mounts = read_self().unwrap();
+        assert!(mounts
+            .iter()
+            .any(|m| m.mount_point == std::path::Path::new("/")));
+        assert!(mounts.iter().any(|m| m.fstype == "proc"));
+    }
 }

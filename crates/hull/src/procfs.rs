@@ -121,3 +121,63 @@ impl OwnFds {
         sys::openat(self.0.as_fd(), &name, flags.bits(), 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+    use std::io::Read;
+
+    #[test]
+    fn only_procfs_passes_the_check() {
+        let proc = std::fs::File::open("/proc").unwrap();
+        assert!(check_procfs(&proc, Path::new("/proc")).is_ok());
+        let dir = Scratch::new("procfs-check");
+        let not = std::fs::File::open(dir.path()).unwrap();
+        let err = check_procfs(&not, dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is not on procfs"), "{err}");
+    }
+
+    #[test]
+    fn its_own_directory_is_this_process() {
+        let proc = Procfs::open().unwrap();
+        assert_eq!(proc.own_dir().unwrap(), std::process::id().to_string());
+    }
+
+    #[test]
+    fn symlinks_on_the_way_are_refused() {
+        let proc = Procfs::open().unwrap();
+        // The error keeps the kind of the errno, with the path in its text.
+        let kind = |errno| io::Error::from_raw_os_error(errno).kind();
+        // `self` is a symlink: a write through it never happens.
+        let err = proc
+            .open_beneath("self/status", OFlag::O_RDONLY)
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), kind(libc::ELOOP), "{err}");
+        assert!(
+            err.to_string().starts_with("open /proc/self/status: "),
+            "{err}"
+        );
+        // Nor out of /proc.
+        let err = proc
+            .open_beneath("../etc/hostname", OFlag::O_RDONLY)
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), kind(libc::EXDEV), "{err}");
+        let own = format!("{}/status", proc.own_dir().unwrap());
+        assert!(proc.open_beneath(&own, OFlag::O_RDONLY).is_ok());
+    }
+
+    #[test]
+    fn a_descriptor_is_reopened_through_the_verified_fd_directory() {
+        let dir = Scratch::new("procfs-reopen");
+        let path = dir.write("file", "contents");
+        let held = std::fs::File::options().append(true).open(&path).unwrap();
+        let fds = Procfs::open().unwrap().own_fds().unwrap();
+        let mut again = std::fs::File::from(fds.reopen(held.as_fd(), OFlag::O_RDONLY).unwrap());
+        let mut text = String::new();
+        again.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "contents");
+    }
+}

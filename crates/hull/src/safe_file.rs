@@ -148,4 +148,31 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn an_existing_file_is_replaced_whole_with_the_mode_asked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("replace");
+        let target = dir.join("state.json");
+        std::fs::write(&target, "a much longer old content").unwrap();
+        let old = std::fs::metadata(&target).unwrap().ino();
+        replace(&target, b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let meta = std::fs::metadata(&target).unwrap();
+        // A new file, renamed over: a reader of the old one never sees a mix.
+        assert_ne!(meta.ino(), old);
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_path_without_a_file_name_or_directory_is_refused() {
+        let err = replace(Path::new("/"), b"x", 0o600).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let dir = scratch("nodir");
+        let err = replace(&dir.join("missing/file"), b"x", 0o600).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+        assert!(c_name(OsStr::new("a\0b")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

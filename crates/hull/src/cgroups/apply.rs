@@ -79,4 +79,38 @@ mod tests {
         assert_eq!(fs::read_to_string(&a).unwrap(), "new");
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn what_was_read_is_restored_as_one_line() {
+        assert_eq!(restorable("max 100000\n"), "max 100000");
+        // List files (v1 throttles, io.max) read back one line per device.
+        assert_eq!(
+            restorable("8:0 rbps=1 wbps=max\n8:16 rbps=2\n"),
+            "8:0 rbps=1 wbps=max"
+        );
+        assert_eq!(restorable(""), "");
+    }
+
+    #[test]
+    fn a_plan_is_applied_in_order() {
+        let dir = crate::test_util::Scratch::new("apply-order");
+        let f = dir.write("f", "0\n");
+        let g = dir.write("g", "");
+        let plan = [
+            Write::new("x.f", f.clone(), "1"),
+            Write::new("x.g", g.clone(), "2"),
+            Write::new("x.f", f.clone(), "3"),
+        ];
+        apply(&plan).unwrap();
+        assert_eq!(fs::read_to_string(&f).unwrap(), "3");
+        assert_eq!(fs::read_to_string(&g).unwrap(), "2");
+        // The error names the field, the file and the value.
+        let bad = [Write::new("x.bad", dir.join("none/x"), "7")];
+        match apply(&bad).unwrap_err() {
+            CgroupError::Resource { field, value, .. } => {
+                assert_eq!((field, value.as_str()), ("x.bad", "7"))
+            }
+            other => panic!("{other}"),
+        }
+    }
 }

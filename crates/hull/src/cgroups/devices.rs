@@ -67,3 +67,88 @@ pub fn apply_v2(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(
+        allow: bool,
+        kind: char,
+        major: Option<i64>,
+        minor: Option<i64>,
+        access: &str,
+    ) -> DeviceRule {
+        DeviceRule {
+            allow,
+            kind,
+            major,
+            minor,
+            access: access.into(),
+        }
+    }
+
+    #[test]
+    fn the_configured_rules_come_first_then_runcs_defaults() {
+        let configured = [
+            rule(false, 'a', None, None, "rwm"),
+            rule(true, 'c', Some(10), Some(229), "rw"),
+        ];
+        let all = effective_rules(&configured);
+        assert_eq!(all[..2], configured);
+        let lines: Vec<String> = all[2..].iter().map(DeviceRule::to_v1).collect();
+        assert_eq!(
+            lines,
+            [
+                "c *:* m",
+                "b *:* m",
+                "c 1:3 rwm",
+                "c 1:5 rwm",
+                "c 1:7 rwm",
+                "c 1:8 rwm",
+                "c 1:9 rwm",
+                "c 5:0 rwm",
+                "c 5:2 rwm",
+                "c 10:200 rwm",
+                "c 136:* rwm",
+            ]
+        );
+        assert!(all[2..].iter().all(|r| r.allow));
+        // Never the host's console.
+        assert!(!all.iter().any(|r| r.major == Some(5) && r.minor == Some(1)));
+    }
+
+    #[test]
+    fn rules_are_written_as_the_v1_files_take_them() {
+        assert_eq!(rule(true, 'b', Some(8), None, "r").to_v1(), "b 8:* r");
+        assert_eq!(rule(false, 'c', None, Some(3), "w").to_v1(), "c *:3 w");
+        // `a` is every device and every access, numbers or not.
+        assert_eq!(rule(false, 'a', Some(1), Some(2), "r").to_v1(), "a");
+    }
+
+    #[test]
+    fn v1_denies_everything_then_writes_each_rule_to_its_file() {
+        let dir = crate::test_util::Scratch::new("devices-v1");
+        // Each write starts at the beginning of the file (cgroup files are not
+        // truncated): here the later, longer lines cover the earlier ones.
+        dir.write("devices.allow", "");
+        dir.write("devices.deny", "");
+        apply_v1(dir.path(), &[rule(true, 'c', Some(1), Some(3), "rwm")]).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(read("devices.deny"), "a");
+        assert_eq!(read("devices.allow"), "c 1:3 rwm");
+        apply_v1(
+            dir.path(),
+            &[
+                rule(true, 'c', Some(1), Some(3), "rwm"),
+                rule(false, 'c', Some(1), Some(3), "w"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(read("devices.deny"), "c 1:3 w");
+        // Without the controller's files: an error, not files made.
+        let empty = crate::test_util::Scratch::new("devices-v1-none");
+        assert!(apply_v1(empty.path(), &[]).is_err());
+        assert!(!empty.join("devices.deny").exists());
+    }
+}

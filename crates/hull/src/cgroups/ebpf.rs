@@ -239,4 +239,77 @@ mod tests {
         );
         assert_eq!(run(&compile(&[]), DEV_CHAR, ACC_READ, 1, 3), 0);
     }
+
+    #[test]
+    fn runcs_defaults_alone_allow_the_usual_devices_only() {
+        let code = compile(&crate::cgroups::devices::effective_rules(&[]));
+        let rw = ACC_READ | ACC_WRITE;
+        for (major, minor, what) in [
+            (1, 3, "null"),
+            (1, 5, "zero"),
+            (1, 7, "full"),
+            (1, 8, "random"),
+            (1, 9, "urandom"),
+            (5, 0, "tty"),
+            (5, 2, "ptmx"),
+            (10, 200, "tun"),
+            (136, 4, "a pty"),
+        ] {
+            assert_eq!(run(&code, DEV_CHAR, rw, major, minor), 1, "{what}");
+        }
+        assert_eq!(run(&code, DEV_CHAR, rw, 5, 1), 0, "the host's console");
+        assert_eq!(run(&code, DEV_CHAR, ACC_READ, 1, 1), 0, "/dev/mem");
+        assert_eq!(
+            run(&code, DEV_BLOCK, ACC_READ, 1, 3),
+            0,
+            "block 1:3 is no null"
+        );
+        assert_eq!(run(&code, DEV_BLOCK, ACC_READ, 8, 0), 0, "a disk");
+        assert_eq!(run(&code, DEV_BLOCK, ACC_MKNOD, 8, 0), 1, "mknod of a disk");
+        assert_eq!(run(&code, DEV_BLOCK, ACC_MKNOD | ACC_READ, 8, 0), 0);
+    }
+
+    #[test]
+    fn an_all_devices_rule_ignores_numbers_and_checks_access_subsets() {
+        // Type `a` matches every device, whatever numbers the rule carries.
+        let code = compile(&[rule(true, 'a', Some(1), Some(3), "r")]);
+        assert_eq!(run(&code, DEV_BLOCK, ACC_READ, 8, 0), 1);
+        assert_eq!(run(&code, DEV_CHAR, ACC_READ, 4, 4), 1);
+        // Every access asked must be in the rule.
+        assert_eq!(run(&code, DEV_CHAR, ACC_READ | ACC_WRITE, 4, 4), 0);
+        assert_eq!(run(&code, DEV_CHAR, ACC_WRITE, 4, 4), 0);
+        // A rule without numbers matches any of its type.
+        let code = compile(&[rule(true, 'c', Some(4), None, "rw")]);
+        assert_eq!(run(&code, DEV_CHAR, ACC_WRITE, 4, 63), 1);
+        assert_eq!(run(&code, DEV_CHAR, ACC_WRITE, 5, 63), 0);
+        assert_eq!(run(&code, DEV_BLOCK, ACC_WRITE, 4, 63), 0);
+    }
+
+    #[test]
+    fn every_jump_lands_on_an_instruction_and_the_program_ends_in_exit() {
+        let rules = crate::cgroups::devices::effective_rules(&[
+            rule(false, 'b', Some(8), None, "w"),
+            rule(true, 'c', Some(10), Some(229), "rwm"),
+        ]);
+        let code = compile(&rules);
+        assert_eq!(code[..6], prologue()[..]);
+        assert_eq!(code.last().unwrap().code, EXIT);
+        for (pc, i) in code.iter().enumerate() {
+            if i.code == JNE_IMM {
+                let target = pc + 1 + i.off as usize;
+                assert!(
+                    i.off >= 0 && target < code.len(),
+                    "jump at {pc} to {target}"
+                );
+            }
+        }
+        // A rule that matches everything ends the program: nothing unreachable follows
+        // (the verifier would refuse it), the earlier rules are moot.
+        let code = compile(&[
+            rule(true, 'c', Some(1), Some(3), "rwm"),
+            rule(false, 'a', None, None, "rwm"),
+        ]);
+        assert_eq!(code.len(), prologue().len() + 2);
+        assert_eq!(run(&code, DEV_CHAR, ACC_READ, 1, 3), 0);
+    }
 }

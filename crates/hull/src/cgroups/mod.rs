@@ -116,6 +116,11 @@ impl Layout {
             path: "/proc/self/mountinfo".into(),
             source,
         })?;
+        Layout::from_mounts(mounts)
+    }
+
+    /// The layout the mounts `mounts` (mountinfo's) make.
+    fn from_mounts(mounts: Vec<mountinfo::MountEntry>) -> Result<Layout> {
         let mut hierarchies = Vec::new();
         for m in mounts {
             let key = match m.fstype.as_str() {
@@ -266,8 +271,12 @@ fn own_cgroups() -> Result<BTreeMap<String, PathBuf>> {
         path: path.into(),
         source,
     })?;
-    Ok(text
-        .lines()
+    Ok(parse_own_cgroups(&text))
+}
+
+/// `/proc/<pid>/cgroup` text as a map from hierarchy key (controllers sorted) to path.
+fn parse_own_cgroups(text: &str) -> BTreeMap<String, PathBuf> {
+    text.lines()
         .filter_map(|l| {
             let mut parts = l.splitn(3, ':');
             let _id = parts.next()?;
@@ -275,7 +284,7 @@ fn own_cgroups() -> Result<BTreeMap<String, PathBuf>> {
             names.sort_unstable();
             Some((names.join(","), PathBuf::from(parts.next()?)))
         })
-        .collect())
+        .collect()
 }
 
 /// How a new process gets into a cgroup cheaply. Moving another process takes the
@@ -853,4 +862,249 @@ fn make_dir(path: &Path, cpuset: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+
+    /// A layout with hierarchies mounted in `base` under their keys' names.
+    fn layout(base: &Path, keys: &[&str]) -> Layout {
+        Layout {
+            hierarchies: keys
+                .iter()
+                .map(|k| Hierarchy {
+                    key: k.to_string(),
+                    mount_point: base.join(if k.is_empty() { "unified" } else { k }),
+                    mount_root: "/".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn hierarchies_are_read_from_mountinfo() {
+        let text = "\
+25 1 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+26 25 0:23 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate
+27 25 0:24 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
+28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpuacct,cpu
+29 25 0:26 /docker /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory,clone_children
+30 25 0:26 / /mnt/memory-again rw - cgroup cgroup rw,memory
+31 25 0:27 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset,noprefix,release_agent=/x
+";
+        let l = Layout::from_mounts(mountinfo::parse(text)).unwrap();
+        let keys: Vec<(&str, &str, &str)> = l
+            .hierarchies
+            .iter()
+            .map(|h| {
+                (
+                    h.key.as_str(),
+                    h.mount_point.to_str().unwrap(),
+                    h.mount_root.to_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("", "/sys/fs/cgroup/unified", "/"),
+                ("name=systemd", "/sys/fs/cgroup/systemd", "/"),
+                // Controllers sorted, as /proc/self/cgroup names them.
+                ("cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct", "/"),
+                // The first of two mounts of one hierarchy.
+                ("memory", "/sys/fs/cgroup/memory", "/docker"),
+                ("cpuset", "/sys/fs/cgroup/cpuset", "/"),
+            ]
+        );
+        assert!(!l.is_unified());
+        assert_eq!(
+            l.v1_hierarchies().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["name=systemd", "cpu,cpuacct", "memory", "cpuset"]
+        );
+        let only_v2 = "26 25 0:23 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        let l = Layout::from_mounts(mountinfo::parse(only_v2)).unwrap();
+        assert!(l.is_unified() && l.v1_hierarchies().next().is_none());
+        assert!(matches!(
+            Layout::from_mounts(mountinfo::parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n")),
+            Err(CgroupError::NoHierarchy)
+        ));
+    }
+
+    #[test]
+    fn proc_cgroup_lines_are_keyed_as_the_mounts_are() {
+        let text = "12:cpuacct,cpu:/user.slice\n1:name=systemd:/init.scope\n0::/a:b\nbroken\n";
+        let own = parse_own_cgroups(text);
+        assert_eq!(own["cpu,cpuacct"], Path::new("/user.slice"));
+        assert_eq!(own["name=systemd"], Path::new("/init.scope"));
+        // The path is everything after the second colon.
+        assert_eq!(own[UNIFIED], Path::new("/a:b"));
+        assert_eq!(own.len(), 3);
+    }
+
+    #[test]
+    fn an_absolute_cgroups_path_is_below_every_hierarchys_root() {
+        let base = Scratch::new("cgroup-for");
+        let l = layout(base.path(), &["memory", "cpu,cpuacct", ""]);
+        std::fs::create_dir_all(base.join("memory/pod/c1")).unwrap();
+        let cg = l.cgroup_for(Path::new("/pod/c1")).unwrap();
+        assert_eq!(cg.paths["memory"], base.join("memory/pod/c1"));
+        assert_eq!(cg.paths["cpu,cpuacct"], base.join("cpu,cpuacct/pod/c1"));
+        assert_eq!(cg.paths[UNIFIED], base.join("unified/pod/c1"));
+        assert_eq!(cg.unified_root, Some(base.join("unified")));
+        // What exists already is not hull's to remove.
+        assert!(!cg.made.contains(&base.join("memory/pod/c1")));
+        assert!(cg.made.contains(&base.join("unified/pod/c1")));
+        assert_eq!(cg.made.len(), 2);
+        assert!(cg.is_v1());
+    }
+
+    #[test]
+    fn a_cgroups_path_may_not_climb_nor_be_the_root() {
+        let base = Scratch::new("cgroup-for-bad");
+        let l = layout(base.path(), &[""]);
+        for bad in ["/a/../../etc", "../x", "a/.."] {
+            assert!(
+                matches!(
+                    l.cgroup_for(Path::new(bad)),
+                    Err(CgroupError::InvalidPath(_))
+                ),
+                "{bad}"
+            );
+        }
+        for root in ["/", "", ".", "/./"] {
+            assert!(
+                matches!(l.cgroup_for(Path::new(root)), Err(CgroupError::RootCgroup)),
+                "{root:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn controllers_live_in_v1_unless_only_named_and_unified_hierarchies_exist() {
+        let cg = |keys: &[&str]| Cgroup {
+            paths: keys
+                .iter()
+                .map(|k| (k.to_string(), PathBuf::new()))
+                .collect(),
+            ..Cgroup::default()
+        };
+        assert!(!cg(&[""]).is_v1());
+        assert!(!cg(&["", "name=systemd"]).is_v1());
+        assert!(cg(&["", "name=systemd", "pids"]).is_v1());
+        assert!(holds_cpuset("cpuset") && holds_cpuset("cpu,cpuset"));
+        assert!(!holds_cpuset("cpu,cpuacct") && !holds_cpuset("cpusetx"));
+    }
+
+    #[test]
+    fn sub_cgroups_are_existing_relative_directories() {
+        let base = Scratch::new("cgroup-sub");
+        let cg = Cgroup {
+            paths: [("pids".to_string(), base.join("c"))].into(),
+            ..Cgroup::default()
+        };
+        std::fs::create_dir_all(base.join("c/worker")).unwrap();
+        assert_eq!(
+            cg.sub(Path::new("worker")).unwrap().paths["pids"],
+            base.join("c/worker")
+        );
+        for bad in ["/worker", "../c", "worker/../.."] {
+            assert!(
+                matches!(cg.sub(Path::new(bad)), Err(CgroupError::InvalidPath(_))),
+                "{bad}"
+            );
+        }
+        let missing = cg.sub(Path::new("none")).unwrap_err();
+        assert!(matches!(missing, CgroupError::Read { .. }), "{missing}");
+    }
+
+    #[test]
+    fn pids_are_collected_from_the_whole_subtree() {
+        let base = Scratch::new("cgroup-pids");
+        base.write("mem/c/cgroup.procs", "10\n11\n");
+        base.write("mem/c/sub/cgroup.procs", "12\n");
+        base.write("mem/c/sub/deeper/cgroup.procs", "0\n");
+        base.write("pids/c/cgroup.procs", "11\n13\n");
+        let cg = Cgroup {
+            paths: [
+                ("memory".to_string(), base.join("mem/c")),
+                ("pids".to_string(), base.join("pids/c")),
+                ("cpu".to_string(), base.join("missing")),
+            ]
+            .into(),
+            ..Cgroup::default()
+        };
+        // Sorted, once each, without the 0 of a process outside our pid namespace.
+        assert_eq!(cg.pids().unwrap(), [10, 11, 12, 13]);
+        let err = cg.check_unused().unwrap_err();
+        assert!(matches!(err, CgroupError::InUse { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unused_cgroup_is_empty_and_thawed() {
+        let base = Scratch::new("cgroup-unused");
+        base.write("c/cgroup.procs", "");
+        let mut cg = Cgroup {
+            paths: [(UNIFIED.to_string(), base.join("c"))].into(),
+            ..Cgroup::default()
+        };
+        assert!(cg.check_unused().is_ok());
+        base.write("c/cgroup.freeze", "1\n");
+        assert!(cg.is_frozen());
+        assert!(cg.check_unused().is_err());
+        base.write("c/cgroup.freeze", "0\n");
+        assert!(cg.check_unused().is_ok());
+        // A 0 alone counts: a process we cannot see is still a process.
+        base.write("c/cgroup.procs", "0\n");
+        assert!(cg.check_unused().is_err());
+        // v1: the freezer hierarchy's state decides.
+        base.write("f/freezer.state", "FROZEN\n");
+        cg.paths.insert("freezer".into(), base.join("f"));
+        assert!(cg.is_frozen());
+    }
+
+    #[test]
+    fn create_makes_only_what_was_missing_and_remove_removes_only_that() {
+        let base = Scratch::new("cgroup-create");
+        std::fs::create_dir_all(base.join("memory/shared")).unwrap();
+        let l = layout(base.path(), &["memory", "pids"]);
+        let mut cg = l.cgroup_for(Path::new("/shared")).unwrap();
+        assert_eq!(cg.made, [base.join("pids/shared")]);
+        cg.create().unwrap();
+        assert!(base.join("pids/shared").is_dir());
+        cg.remove().unwrap();
+        assert!(!base.join("pids/shared").exists());
+        assert!(base.join("memory/shared").is_dir(), "not hull's to remove");
+
+        // One that appears between the look and the creation is somebody else's.
+        let mut cg = l.cgroup_for(Path::new("/raced")).unwrap();
+        std::fs::create_dir_all(base.join("pids/raced")).unwrap();
+        let err = cg.create().unwrap_err();
+        assert!(matches!(err, CgroupError::InUse { .. }), "{err}");
+        assert!(!cg.made.contains(&base.join("pids/raced")));
+    }
+
+    #[test]
+    fn remove_tree_takes_sub_cgroups_first_and_ignores_missing_ones() {
+        let base = Scratch::new("cgroup-remove");
+        std::fs::create_dir_all(base.join("c/a/b")).unwrap();
+        std::fs::create_dir_all(base.join("c/d")).unwrap();
+        remove_tree(&base.join("c")).unwrap();
+        assert!(!base.join("c").exists());
+        remove_tree(&base.join("never")).unwrap();
+    }
+
+    #[test]
+    fn denials_are_told_apart_from_other_failures() {
+        let denied = |errno| CgroupError::Create {
+            path: "/x".into(),
+            source: io::Error::from_raw_os_error(errno),
+        };
+        assert!(denied(libc::EACCES).is_denied());
+        assert!(denied(libc::EPERM).is_denied());
+        assert!(denied(libc::EROFS).is_denied());
+        assert!(!denied(libc::ENOENT).is_denied());
+        assert!(!CgroupError::NoHierarchy.is_denied());
+    }
 }

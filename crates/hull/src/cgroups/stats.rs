@@ -253,3 +253,73 @@ pub fn network_interfaces(pid: i32) -> Vec<NetworkInterface> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+
+    #[test]
+    fn single_numbers_read_max_as_zero_and_anything_else_as_nothing() {
+        let dir = Scratch::new("stats-u64");
+        assert_eq!(read_u64(&dir.write("n", " 42\n")), Some(42));
+        assert_eq!(read_u64(&dir.write("max", "max\n")), Some(0));
+        assert_eq!(read_u64(&dir.write("neg", "-1\n")), None);
+        assert_eq!(read_u64(&dir.write("text", "12 34\n")), None);
+        assert_eq!(read_u64(&dir.join("missing")), None);
+    }
+
+    #[test]
+    fn lists_and_flat_keyed_files() {
+        let dir = Scratch::new("stats-flat");
+        assert_eq!(read_list(&dir.write("l", "1 2\n3 x 4\n")), [1, 2, 3, 4]);
+        assert!(read_list(&dir.join("missing")).is_empty());
+        let flat = read_flat(&dir.write(
+            "f",
+            "usage_usec 100\nnr_periods 0\nbad line here\nnovalue\nneg -5\n",
+        ));
+        assert_eq!(flat.len(), 2, "{flat:?}");
+        assert_eq!(flat["usage_usec"], 100);
+        assert_eq!(flat["nr_periods"], 0);
+    }
+
+    #[test]
+    fn blkio_lines_need_a_device() {
+        let dir = Scratch::new("stats-blkio");
+        let entries = read_blkio(&dir.write(
+            "b",
+            "8:0 Read 10\n8:16 Async 20\n259:0 Total 30\nTotal 60\n8:x Read 1\n8:0 Read\n",
+        ));
+        let got: Vec<(u64, u64, &str, u64)> = entries
+            .iter()
+            .map(|e| (e.major, e.minor, e.op.as_str(), e.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (8, 0, "Read", 10),
+                (8, 16, "Async", 20),
+                (259, 0, "Total", 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_lists_and_zero_counters_are_left_out_of_the_json() {
+        let mut s = Stats::default();
+        let json = serde_json::to_value(&s).unwrap();
+        let usage = &json["cpu"]["usage"];
+        assert!(usage.get("percpu").is_none() && usage.get("total").is_none());
+        // Always there, zero or not (runc's form).
+        assert_eq!(usage.get("kernel"), Some(&serde_json::json!(0)));
+        assert_eq!(
+            json.get("network_interfaces"),
+            Some(&serde_json::Value::Null)
+        );
+        s.cpu.usage.percpu = vec![1, 2];
+        s.cpu.usage.total = 3;
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["cpu"]["usage"]["percpu"], serde_json::json!([1, 2]));
+        assert_eq!(json["cpu"]["usage"]["total"], serde_json::json!(3));
+    }
+}

@@ -248,4 +248,169 @@ mod tests {
         assert!(p(&["idmap", "ridmap"]).data.is_empty());
         assert!(names().any(|n| n == "idmap") && names().any(|n| n == "ridmap"));
     }
+
+    #[test]
+    fn every_name_is_known_once_and_never_filesystem_data() {
+        let all: Vec<&str> = names().collect();
+        let mut unique = all.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len(), "a name listed twice");
+        for name in all {
+            assert!(p(&[name]).data.is_empty(), "{name}");
+        }
+        assert_eq!(
+            p(&["size=1m", "ro", "x-custom"]).data,
+            ["size=1m", "x-custom"]
+        );
+    }
+
+    #[test]
+    fn each_flag_is_undone_by_its_opposite_and_the_last_word_wins() {
+        use libc::*;
+        for (on, off, flag) in [
+            ("ro", "rw", MS_RDONLY),
+            ("nosuid", "suid", MS_NOSUID),
+            ("nodev", "dev", MS_NODEV),
+            ("noexec", "exec", MS_NOEXEC),
+            ("sync", "async", MS_SYNCHRONOUS),
+            ("mand", "nomand", MS_MANDLOCK),
+            ("noatime", "atime", MS_NOATIME),
+            ("nodiratime", "diratime", MS_NODIRATIME),
+            ("relatime", "norelatime", MS_RELATIME),
+            ("strictatime", "nostrictatime", MS_STRICTATIME),
+            ("lazytime", "nolazytime", MS_LAZYTIME),
+            ("acl", "noacl", MS_POSIXACL),
+            ("iversion", "noiversion", MS_I_VERSION),
+            ("silent", "loud", MS_SILENT),
+            ("nosymfollow", "symfollow", MS_NOSYMFOLLOW),
+        ] {
+            assert_eq!(p(&[on]).flags, flag, "{on}");
+            assert_eq!(p(&[off]).flags, 0, "{off}");
+            assert_eq!(p(&[on, off]).flags, 0, "{on},{off}");
+            assert_eq!(p(&[off, on]).flags, flag, "{off},{on}");
+        }
+        for (word, flag) in [
+            ("dirsync", MS_DIRSYNC),
+            ("remount", MS_REMOUNT),
+            ("bind", MS_BIND),
+            ("rbind", MS_BIND | MS_REC),
+            ("defaults", 0),
+        ] {
+            assert_eq!(p(&[word]).flags, flag, "{word}");
+        }
+    }
+
+    #[test]
+    fn propagation_words_are_kept_in_order() {
+        use libc::*;
+        for (word, value) in [
+            ("private", MS_PRIVATE),
+            ("rprivate", MS_PRIVATE | MS_REC),
+            ("shared", MS_SHARED),
+            ("rshared", MS_SHARED | MS_REC),
+            ("slave", MS_SLAVE),
+            ("rslave", MS_SLAVE | MS_REC),
+            ("unbindable", MS_UNBINDABLE),
+            ("runbindable", MS_UNBINDABLE | MS_REC),
+        ] {
+            let o = p(&[word]);
+            assert_eq!((o.propagation, o.flags), (vec![value], 0), "{word}");
+        }
+        assert_eq!(
+            p(&["shared", "rslave"]).propagation,
+            [MS_SHARED, MS_SLAVE | MS_REC]
+        );
+    }
+
+    #[test]
+    fn attributes_are_set_or_cleared_never_both() {
+        let o = p(&["bind", "ro", "nosuid"]);
+        assert_eq!(
+            o.attrs,
+            AttrChange {
+                set: attr::RDONLY | attr::NOSUID,
+                clear: 0
+            }
+        );
+        let o = p(&["bind", "rw", "exec"]);
+        assert_eq!(
+            o.attrs,
+            AttrChange {
+                set: 0,
+                clear: attr::RDONLY | attr::NOEXEC
+            }
+        );
+        // No attribute for flags mount_setattr does not know.
+        assert!(p(&["bind", "sync", "lazytime"]).attrs.is_empty());
+        let o = p(&[
+            "rro",
+            "rnosuid",
+            "rnodev",
+            "rnoexec",
+            "rnodiratime",
+            "rnosymfollow",
+        ]);
+        let all = attr::RDONLY
+            | attr::NOSUID
+            | attr::NODEV
+            | attr::NOEXEC
+            | attr::NODIRATIME
+            | attr::NOSYMFOLLOW;
+        assert_eq!(o.recursive_attrs, AttrChange { set: all, clear: 0 });
+        let o = p(&["rrw", "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow"]);
+        assert_eq!(o.recursive_attrs, AttrChange { set: 0, clear: all });
+        assert!(o.attrs.is_empty() && o.flags == 0);
+        // The kernel's default: nothing to do.
+        assert!(p(&["rnorelatime"]).recursive_attrs.is_empty());
+    }
+
+    #[test]
+    fn an_atime_mode_replaces_the_others_and_clears_the_whole_field() {
+        let o = p(&["bind", "noatime", "strictatime"]);
+        assert_eq!(o.attrs.set, attr::STRICTATIME);
+        assert_eq!(o.attrs.clear, attr::ATIME_MASK);
+        let o = p(&["rnoatime"]);
+        assert_eq!(
+            o.recursive_attrs,
+            AttrChange {
+                set: attr::NOATIME,
+                clear: attr::ATIME_MASK
+            }
+        );
+        let o = p(&["rstrictatime", "rrelatime"]);
+        // relatime is the field's zero value.
+        assert_eq!(
+            o.recursive_attrs,
+            AttrChange {
+                set: 0,
+                clear: attr::ATIME_MASK
+            }
+        );
+        let o = p(&["rnoatime", "ratime"]);
+        assert_eq!(o.recursive_attrs.set, 0);
+        // nodiratime is a bit of its own, outside the atime field.
+        let o = p(&["rnoatime", "rnodiratime"]);
+        assert_eq!(o.recursive_attrs.set, attr::NOATIME | attr::NODIRATIME);
+    }
+
+    #[test]
+    fn parsed_options_cross_json_intact() {
+        let o = p(&[
+            "rbind",
+            "ro",
+            "rnoatime",
+            "rslave",
+            "tmpcopyup",
+            "ridmap",
+            "uid=5",
+        ]);
+        let json = serde_json::to_string(&o).unwrap();
+        assert_eq!(serde_json::from_str::<MountOptions>(&json).unwrap(), o);
+        // State written before copy_up and idmap existed still loads.
+        let old = r#"{"flags":0,"propagation":[],"attrs":{"set":0,"clear":0},
+            "recursive_attrs":{"set":0,"clear":0},"data":[]}"#;
+        let o: MountOptions = serde_json::from_str(old).unwrap();
+        assert_eq!(o, MountOptions::default());
+    }
 }

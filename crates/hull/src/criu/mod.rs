@@ -528,4 +528,161 @@ mod tests {
         assert_eq!("full".parse(), Ok(CgroupsMode::Full));
         assert!("hard".parse::<CgroupsMode>().is_err());
     }
+
+    #[test]
+    fn every_request_carries_the_options_asked_and_hulls_fixed_ones() {
+        let dir = crate::test_util::Scratch::new("criu-opts");
+        let images = open_dir(&dir.join("images"), "images", true).unwrap();
+        let work = open_dir(&dir.join("work"), "work", true).unwrap();
+        let opts = CriuOptions {
+            shell_job: true,
+            tcp_established: true,
+            file_locks: false,
+            auto_dedup: true,
+            cgroups_mode: Some(CgroupsMode::Strict),
+            empty_namespaces: vec![NamespaceKind::Network],
+            ..CriuOptions::default()
+        };
+        let o = base_opts(&opts, &images, &work, "dump.log");
+        assert_eq!(o.images_dir_fd, images.as_raw_fd());
+        assert_eq!(o.work_dir_fd, Some(work.as_raw_fd()));
+        assert_eq!(o.log_file.as_deref(), Some("dump.log"));
+        assert_eq!(o.log_level, Some(4));
+        assert_eq!(
+            (o.shell_job, o.tcp_established, o.file_locks, o.auto_dedup),
+            (Some(true), Some(true), Some(false), Some(true))
+        );
+        assert_eq!(o.ext_unix_sk, Some(false));
+        assert_eq!(o.manage_cgroups, Some(true));
+        assert_eq!(o.manage_cgroups_mode, Some(CgMode::Strict as i32));
+        assert_eq!(o.empty_ns, Some(libc::CLONE_NEWNET as u32));
+        assert_eq!(o.orphan_pts_master, Some(true));
+        assert_eq!(o.status_fd, None);
+        // Nothing asked: CRIU's defaults, and no empty namespace mask at all.
+        let o = base_opts(&CriuOptions::default(), &images, &work, "x.log");
+        assert_eq!((o.manage_cgroups_mode, o.empty_ns), (None, None));
+        let modes = [
+            (CgroupsMode::Soft, CgMode::Soft),
+            (CgroupsMode::Full, CgMode::Full),
+            (CgroupsMode::Ignore, CgMode::Ignore),
+        ];
+        for (mode, wire) in modes {
+            let opts = CriuOptions {
+                cgroups_mode: Some(mode),
+                ..CriuOptions::default()
+            };
+            let o = base_opts(&opts, &images, &work, "x.log");
+            assert_eq!(o.manage_cgroups_mode, Some(wire as i32), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn directories_are_made_private_or_must_exist() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::test_util::Scratch::new("criu-dir");
+        open_dir(&dir.join("a/b"), "images", true).unwrap();
+        let mode = fs::metadata(dir.join("a/b")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let err = open_dir(&dir.join("missing"), "images", false).unwrap_err();
+        assert!(err.to_string().starts_with("images "), "{err}");
+        dir.write("file", "");
+        assert!(open_dir(&dir.join("file"), "work", false).is_err());
+    }
+
+    #[test]
+    fn the_last_errors_of_criu_s_log_say_why() {
+        let dir = crate::test_util::Scratch::new("criu-log");
+        let log = dir.write(
+            "dump.log",
+            "(00.001) Version: 3.19\n\
+             (00.002) Error (criu/a.c:1): first, often harmless\n\
+             (00.003) Warn  (criu/b.c:2): not an error\n\
+             (00.004) Error (criu/c.c:3): second\n\
+             (00.005) Error (criu/d.c:4): third\n\
+             (00.006) Error (criu/e.c:5): fourth\n",
+        );
+        assert_eq!(last_errors(&log).as_deref(), Some("second; third; fourth"));
+        let clean = dir.write("clean.log", "(00.001) Dumping finished successfully\n");
+        assert_eq!(last_errors(&clean), None);
+        assert_eq!(last_errors(&dir.join("missing.log")), None);
+
+        // A failure points at the log, with its errors or CRIU's own message.
+        let failed = rpc::Resp {
+            success: false,
+            cr_errmsg: Some(" no space \n".into()),
+            ..rpc::Resp::default()
+        };
+        let program = Path::new("criu");
+        match failure("dump", log.clone(), Ok(failed.clone()), program) {
+            Err(CriuError::Failed { action, why, .. }) => {
+                assert_eq!((action, why.as_str()), ("dump", "second; third; fourth"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = failure("dump", dir.join("missing.log"), Ok(failed), program).unwrap_err();
+        assert!(
+            err.to_string().contains("failed to dump: no space"),
+            "{err}"
+        );
+        let ok = rpc::Resp {
+            success: true,
+            ..rpc::Resp::default()
+        };
+        assert!(failure("dump", log.clone(), Ok(ok), program).is_ok());
+        let missing = failure(
+            "restore",
+            log,
+            Err(swrk::SwrkError::Start(std::io::Error::from_raw_os_error(
+                libc::ENOENT,
+            ))),
+            program,
+        );
+        assert!(matches!(missing, Err(CriuError::Missing { .. })));
+    }
+
+    #[test]
+    fn a_program_that_is_not_a_recent_criu_is_refused() {
+        let missing = check_version(Path::new("/nonexistent/criu")).unwrap_err();
+        assert!(matches!(missing, CriuError::Missing { .. }), "{missing}");
+        // Runs and succeeds, but names no version.
+        let err = check_version(Path::new("/bin/true")).unwrap_err();
+        assert!(err.to_string().contains("of unknown version"), "{err}");
+    }
+
+    #[test]
+    fn namespaces_joined_by_path_are_external_by_inode() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = crate::test_util::Scratch::new("criu-ns");
+        let net = dir.write("net", "");
+        let config = Config {
+            namespaces: vec![
+                crate::config::Namespace {
+                    kind: NamespaceKind::Network,
+                    path: Some(net.clone()),
+                },
+                crate::config::Namespace {
+                    kind: NamespaceKind::Pid,
+                    path: None,
+                },
+                crate::config::Namespace {
+                    kind: NamespaceKind::Ipc,
+                    path: Some("/proc/1/ns/ipc".into()),
+                },
+            ],
+            ..Config::default()
+        };
+        assert_eq!(
+            external_namespaces(&config),
+            [(NamespaceKind::Network, net.clone())]
+        );
+        let ino = fs::metadata(&net).unwrap().ino();
+        assert_eq!(
+            dump_external_namespaces(&config).unwrap(),
+            [format!("net[{ino}]:extRootNetNS")]
+        );
+        assert_eq!(external_namespace_key(NamespaceKind::Pid), "extRootPidNS");
+        let restored = restore_external_namespaces(&config).unwrap();
+        assert_eq!(restored.len(), 1);
+        assert_eq!(restored[0].0, "extRootNetNS");
+    }
 }

@@ -67,7 +67,13 @@ fn home_of(uid: u32) -> Option<String> {
     }
     let mut text = String::new();
     file.take(1 << 20).read_to_string(&mut text).ok()?;
-    text.lines().find_map(|line| {
+    home_in(&text, uid)
+}
+
+/// The home directory (field 6) of the first entry of `passwd` whose uid (field 3)
+/// is `uid`.
+fn home_in(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
         (f.len() >= 6 && f[2].parse() == Ok(uid)).then(|| f[5].to_string())
     })
@@ -96,6 +102,12 @@ pub fn find_program(process: &Process, env: &[String]) -> InitResult<CString> {
     let Some(name) = process.args.first() else {
         return refused("process.args is empty");
     };
+    lookup(name, env)
+}
+
+/// Where `name` is: itself when it has a slash, else the first executable file of that
+/// name in the directories of `env`'s `PATH` (an empty entry is the working directory).
+fn lookup(name: &str, env: &[String]) -> InitResult<CString> {
     let found = if name.contains('/') {
         std::fs::metadata(name).step(format!("exec: {name:?}: stat {name}"))?;
         PathBuf::from(name)
@@ -206,4 +218,109 @@ pub fn exec(
     }
     let err = nix::unistd::execve(program, &args, &env).unwrap_err();
     Err(err).step(format!("exec {:?}", process.args[0]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+
+    fn env(vars: &[&str]) -> Vec<String> {
+        vars.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn env_values_are_found_by_their_whole_key() {
+        let e = env(&[
+            "HOMEDIR=/x",
+            "HOME",
+            "PATH=/bin",
+            "HOME=/root",
+            "HOME=/later",
+        ]);
+        assert_eq!(env_value(&e, "HOME"), Some("/root"));
+        assert_eq!(env_value(&e, "PATH"), Some("/bin"));
+        assert_eq!(env_value(&e, "HOMEDIR"), Some("/x"));
+        assert_eq!(env_value(&e, "HOM"), None);
+        assert_eq!(env_value(&env(&["EMPTY="]), "EMPTY"), Some(""));
+    }
+
+    #[test]
+    fn home_comes_from_the_first_entry_with_the_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\n\
+                      broken:x:1000\n\
+                      name:x:notanumber:0::/nowhere:/bin/sh\n\
+                      app:x:1000:1000:App:/home/app:/bin/sh\n\
+                      dup:x:1000:1000::/home/dup:/bin/sh\n\
+                      nohome:x:1001:1001::\n";
+        assert_eq!(home_in(passwd, 0).as_deref(), Some("/root"));
+        assert_eq!(home_in(passwd, 1000).as_deref(), Some("/home/app"));
+        // Six fields, the sixth empty: an empty home, as the file says.
+        assert_eq!(home_in(passwd, 1001).as_deref(), Some(""));
+        assert_eq!(home_in(passwd, 65534), None);
+        assert_eq!(home_in("", 0), None);
+    }
+
+    fn executable(dir: &Scratch, rel: &str, mode: u32) {
+        let path = dir.write(rel, "#!/bin/sh\n");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn programs_are_searched_along_path_as_execvp_does() {
+        let dir = Scratch::new("find-program");
+        executable(&dir, "a/tool", 0o644); // not executable: skipped
+        std::fs::create_dir_all(dir.join("b/tool")).unwrap(); // a directory: skipped
+        executable(&dir, "c/tool", 0o755);
+        executable(&dir, "d/tool", 0o755);
+        let path = ["a", "b", "c", "d"]
+            .map(|d| dir.join(d).display().to_string())
+            .join(":");
+        let found = lookup("tool", &env(&[&format!("PATH={path}")])).unwrap();
+        assert_eq!(
+            found.to_str().unwrap(),
+            dir.join("c/tool").to_str().unwrap()
+        );
+
+        let missing = lookup("nosuch", &env(&[&format!("PATH={path}")])).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("executable file not found in $PATH"),
+            "{missing}"
+        );
+        // Only the owner's execute bit is enough.
+        executable(&dir, "e/mine", 0o700);
+        let path = format!("PATH={}", dir.join("e").display());
+        assert!(lookup("mine", &env(&[&path])).is_ok());
+    }
+
+    #[test]
+    fn a_name_with_a_slash_is_taken_as_a_path() {
+        let dir = Scratch::new("find-slash");
+        executable(&dir, "bin/prog", 0o755);
+        let path = dir.join("bin/prog").display().to_string();
+        // Not searched along PATH, whatever PATH says.
+        assert_eq!(
+            lookup(&path, &env(&["PATH=/nonexistent"]))
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            path
+        );
+        let missing = dir.join("bin/none").display().to_string();
+        let err = lookup(&missing, &[]).unwrap_err();
+        assert!(err.to_string().contains("stat"), "{err}");
+    }
+
+    #[test]
+    fn without_path_the_default_one_is_searched() {
+        // `sh` is in one of the default directories on any host these tests run on.
+        let found = lookup("sh", &env(&["HOME=/"])).unwrap();
+        let found = found.to_str().unwrap();
+        assert!(
+            DEFAULT_PATH.split(':').any(|d| found == format!("{d}/sh")),
+            "{found}"
+        );
+    }
 }

@@ -102,3 +102,22 @@ fn apply(caps: Capabilities, known: u64) -> InitResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_capability_is_the_kernels_highest() {
+        let last = last_cap();
+        // CAP_AUDIT_READ (37) is older than any kernel hull runs on.
+        assert!((37..63).contains(&last), "{last}");
+        let known = |cap: usize| sys::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0);
+        assert!(known(last).is_ok());
+        assert!(known(last + 1).is_err(), "{} is known too", last + 1);
+        // The same answer as the kernel's own file, where there is one.
+        if let Ok(text) = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap") {
+            assert_eq!(text.trim().parse::<usize>().unwrap(), last);
+        }
+    }
+}

@@ -44,3 +44,21 @@ pub fn reopen_dev_null() -> InitResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat_of(path: &str) -> FileStat {
+        nix::sys::stat::stat(path).unwrap()
+    }
+
+    #[test]
+    fn only_char_1_3_is_the_null_device() {
+        assert!(is_null_device(&stat_of("/dev/null")));
+        // Another memory device (1:5), a directory, a regular file.
+        assert!(!is_null_device(&stat_of("/dev/zero")));
+        assert!(!is_null_device(&stat_of("/dev")));
+        assert!(!is_null_device(&stat_of("/proc/self/status")));
+    }
+}

@@ -140,3 +140,74 @@ fn copy_below(from: BorrowedFd<'_>, to: BorrowedFd<'_>, depth_left: usize) -> io
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn dir_fd(path: &std::path::Path) -> OwnedFd {
+        std::fs::File::open(path).unwrap().into()
+    }
+
+    #[test]
+    fn a_tree_is_copied_with_modes_times_and_links_as_links() {
+        let src = Scratch::new("copy-up-from");
+        let dst = Scratch::new("copy-up-to");
+        let file = src.write("etc/conf", "settings");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(src.join("etc"), std::fs::Permissions::from_mode(0o751)).unwrap();
+        let old = TimeSpec::new(1_000_000, 5);
+        stat::utimensat(
+            None,
+            &file,
+            &old,
+            &old,
+            stat::UtimensatFlags::NoFollowSymlink,
+        )
+        .unwrap();
+        // A link to a host file: copied as the link, never followed.
+        std::os::unix::fs::symlink("/etc/hostname", src.join("etc/link")).unwrap();
+        nix::unistd::mkfifo(&src.join("fifo"), Mode::from_bits_truncate(0o600)).unwrap();
+        std::fs::set_permissions(src.join("fifo"), std::fs::Permissions::from_mode(0o620)).unwrap();
+        std::fs::create_dir(src.join("empty")).unwrap();
+
+        copy_tree(dir_fd(src.path()).as_fd(), dir_fd(dst.path()).as_fd()).unwrap();
+
+        assert_eq!(
+            std::fs::read_to_string(dst.join("etc/conf")).unwrap(),
+            "settings"
+        );
+        let meta = std::fs::metadata(dst.join("etc/conf")).unwrap();
+        assert_eq!(meta.mode() & 0o7777, 0o640);
+        assert_eq!((meta.mtime(), meta.mtime_nsec()), (1_000_000, 5));
+        assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
+        assert_eq!(
+            std::fs::metadata(dst.join("etc")).unwrap().mode() & 0o7777,
+            0o751
+        );
+        assert_eq!(
+            std::fs::read_link(dst.join("etc/link")).unwrap(),
+            std::path::Path::new("/etc/hostname")
+        );
+        let fifo = std::fs::symlink_metadata(dst.join("fifo")).unwrap();
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.file_type()));
+        assert_eq!(fifo.mode() & 0o7777, 0o620);
+        assert!(dst.join("empty").is_dir());
+    }
+
+    #[test]
+    fn a_tree_deeper_than_the_limit_is_refused() {
+        let src = Scratch::new("copy-up-deep");
+        let dst = Scratch::new("copy-up-deep-to");
+        let deep = (0..MAX_DEPTH).fold(src.path().to_path_buf(), |p, _| p.join("d"));
+        std::fs::create_dir_all(&deep).unwrap();
+        let err = copy_tree(dir_fd(src.path()).as_fd(), dir_fd(dst.path()).as_fd()).unwrap_err();
+        assert!(err.to_string().contains("directories deep"), "{err}");
+        // One level less is fine.
+        std::fs::remove_dir(&deep).unwrap();
+        let dst = Scratch::new("copy-up-deep-ok");
+        copy_tree(dir_fd(src.path()).as_fd(), dir_fd(dst.path()).as_fd()).unwrap();
+    }
+}

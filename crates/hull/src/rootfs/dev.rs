@@ -148,3 +148,75 @@ pub fn verified_dev_null(root: BorrowedFd<'_>) -> Result<OwnedFd> {
     }
     Ok(fd)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn the_default_devices_are_runcs() {
+        let devices: Vec<Device> = default_devices().collect();
+        let found: Vec<(String, u64, u64)> = devices
+            .iter()
+            .map(|d| (d.path.display().to_string(), d.major, d.minor))
+            .collect();
+        let expected = [
+            ("/dev/null", 1, 3),
+            ("/dev/zero", 1, 5),
+            ("/dev/full", 1, 7),
+            ("/dev/random", 1, 8),
+            ("/dev/urandom", 1, 9),
+            ("/dev/tty", 5, 0),
+        ]
+        .map(|(p, a, b)| (p.to_string(), a, b));
+        assert_eq!(found, expected);
+        for d in &devices {
+            assert_eq!(d.kind, libc::S_IFCHR, "{}", d.path.display());
+            assert_eq!((d.mode, d.uid, d.gid), (0o666, 0, 0));
+        }
+    }
+
+    #[test]
+    fn the_standard_links_are_made_and_ptmx_replaced() {
+        let root = Scratch::new("dev-links");
+        root.write("dev/ptmx", "a file the image put there");
+        std::os::unix::fs::symlink("/somewhere", root.join("dev/stdin")).unwrap();
+        create_links(root.open().as_fd()).unwrap();
+        let link = |name: &str| {
+            std::fs::read_link(root.join("dev").join(name))
+                .unwrap()
+                .display()
+                .to_string()
+        };
+        assert_eq!(link("fd"), "/proc/self/fd");
+        assert_eq!(link("stdout"), "/proc/self/fd/1");
+        assert_eq!(link("stderr"), "/proc/self/fd/2");
+        assert_eq!(link("ptmx"), "pts/ptmx");
+        // An existing link other than ptmx is the image's and stays.
+        assert_eq!(link("stdin"), "/somewhere");
+        // Missing /dev: an error, not a link made elsewhere.
+        let empty = Scratch::new("dev-links-none");
+        assert!(create_links(empty.open().as_fd()).is_err());
+    }
+
+    #[test]
+    fn only_the_real_null_device_is_used_for_masking() {
+        let root = Scratch::new("dev-null");
+        let missing = verified_dev_null(root.open().as_fd()).unwrap_err();
+        assert_eq!(missing.source.raw_os_error(), Some(libc::ENOENT));
+        // A planted regular file.
+        root.write("dev/null", "");
+        let err = verified_dev_null(root.open().as_fd()).unwrap_err();
+        assert!(err.to_string().contains("not the null device"), "{err}");
+        // A link to the host's null device: not followed.
+        std::fs::remove_file(root.join("dev/null")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("dev/null")).unwrap();
+        let err = verified_dev_null(root.open().as_fd()).unwrap_err();
+        assert!(err.to_string().contains("not the null device"), "{err}");
+        // The host's own /dev/null passes.
+        let host = Scratch::open_path(Path::new("/"));
+        assert!(verified_dev_null(host.as_fd()).is_ok());
+    }
+}

@@ -389,3 +389,99 @@ fn set_bind_attrs(root: BorrowedFd<'_>, path: &Path, attrs: AttrChange) -> Resul
     sys::mount_setattr(fd.as_fd(), attrs.set, attrs.clear, true)
         .map_err(err("set mount attributes on", path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(plan: &CgroupMountPlan, dest: &str) -> Vec<(String, String, String)> {
+        plan.mount_points(Path::new(dest))
+            .into_iter()
+            .map(|(k, at, host)| (k, at.display().to_string(), host.display().to_string()))
+            .collect()
+    }
+
+    fn owned(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        list.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_pure_v2_host_gets_one_cgroup2_mount_at_the_destination() {
+        let plan = CgroupMountPlan {
+            unified: true,
+            own_namespace: false,
+            hierarchies: vec![(String::new(), "/sys/fs/cgroup/c1".into())],
+        };
+        assert_eq!(
+            points(&plan, "/sys/fs/cgroup"),
+            owned(&[("", "/sys/fs/cgroup", "/sys/fs/cgroup/c1")])
+        );
+        // Even without a known directory (own namespace: nothing is bound).
+        let bare = CgroupMountPlan {
+            unified: true,
+            ..CgroupMountPlan::default()
+        };
+        assert_eq!(points(&bare, "/cg"), owned(&[("", "/cg", "")]));
+    }
+
+    #[test]
+    fn v1_hierarchies_each_get_a_directory_named_as_the_host_names_them() {
+        let plan = CgroupMountPlan {
+            unified: false,
+            own_namespace: true,
+            hierarchies: vec![
+                ("cpu,cpuacct".into(), "/h/cpu,cpuacct/c1".into()),
+                ("memory".into(), "/h/memory/c1".into()),
+                ("name=systemd".into(), "/h/systemd/c1".into()),
+                (String::new(), "/h/unified/c1".into()),
+            ],
+        };
+        assert_eq!(
+            points(&plan, "/sys/fs/cgroup"),
+            owned(&[
+                (
+                    "cpu,cpuacct",
+                    "/sys/fs/cgroup/cpu,cpuacct",
+                    "/h/cpu,cpuacct/c1"
+                ),
+                ("memory", "/sys/fs/cgroup/memory", "/h/memory/c1"),
+                ("name=systemd", "/sys/fs/cgroup/systemd", "/h/systemd/c1"),
+                ("", "/sys/fs/cgroup/unified", "/h/unified/c1"),
+            ])
+        );
+        assert!(CgroupMountPlan::default()
+            .mount_points(Path::new("/x"))
+            .is_empty());
+    }
+
+    #[test]
+    fn the_plan_crosses_to_init_intact() {
+        let plan = CgroupMountPlan {
+            unified: false,
+            own_namespace: true,
+            hierarchies: vec![("pids".into(), "/h/pids/c".into())],
+        };
+        let json = serde_json::to_string(&plan).unwrap();
+        let back: CgroupMountPlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.unified, back.own_namespace, back.hierarchies),
+            (plan.unified, plan.own_namespace, plan.hierarchies)
+        );
+    }
+
+    #[test]
+    fn only_the_lxcfs_files_of_proc_may_be_covered() {
+        for f in PROC_FILES {
+            assert!(f.starts_with("/proc/"), "{f}");
+        }
+        for never in [
+            "/proc/self/fd",
+            "/proc/sys/kernel/core_pattern",
+            "/proc/kcore",
+        ] {
+            assert!(!PROC_FILES.contains(&never), "{never}");
+        }
+    }
+}

@@ -137,3 +137,170 @@ fn create_following(
 pub fn fd_path(fd: impl AsFd) -> CString {
     CString::new(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd())).expect("no NUL in a number")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::Scratch;
+    use std::os::unix::fs::symlink;
+
+    fn ino(fd: &OwnedFd) -> (u64, u64) {
+        let st = nix::sys::stat::fstat(fd.as_raw_fd()).unwrap();
+        (st.st_dev, st.st_ino)
+    }
+
+    fn ino_of(path: &Path) -> (u64, u64) {
+        let st = nix::sys::stat::lstat(path).unwrap();
+        (st.st_dev, st.st_ino)
+    }
+
+    fn o_path() -> OFlag {
+        OFlag::O_PATH | OFlag::O_CLOEXEC
+    }
+
+    #[test]
+    fn container_paths_become_relative_to_the_root() {
+        let rel = |p: &str| relative(Path::new(p)).unwrap().into_string().unwrap();
+        assert_eq!(rel("/"), ".");
+        assert_eq!(rel(""), ".");
+        assert_eq!(rel("/etc/./passwd"), "etc/passwd");
+        assert_eq!(rel("//a//b/"), "a/b");
+        // Kept for the kernel, which resolves it inside the root.
+        assert_eq!(rel("/a/../b"), "a/../b");
+        assert!(relative(Path::new("/a\0b")).is_err());
+    }
+
+    #[test]
+    fn absolute_symlinks_and_dotdot_stay_in_the_root() {
+        let root = Scratch::new("resolve-root");
+        root.write("etc/marker", "inside");
+        symlink("/etc", root.join("link")).unwrap();
+        symlink("../../../../../../etc", root.join("up")).unwrap();
+        let fd = root.open();
+        let inside = ino_of(&root.join("etc/marker"));
+        for path in ["/link/marker", "/up/marker", "/../../etc/marker"] {
+            let found = open(fd.as_fd(), Path::new(path), o_path(), Symlinks::InRoot).unwrap();
+            assert_eq!(ino(&found), inside, "{path}");
+        }
+        // What only the host has is not found through the root.
+        let host_only = open(
+            fd.as_fd(),
+            Path::new("/link/hostname"),
+            o_path(),
+            Symlinks::InRoot,
+        );
+        assert_eq!(
+            host_only.unwrap_err().raw_os_error(),
+            Some(libc::ENOENT),
+            "the host's /etc/hostname was reached"
+        );
+    }
+
+    #[test]
+    fn refused_symlinks_fail_with_eloop() {
+        let root = Scratch::new("resolve-refuse");
+        root.write("real/file", "");
+        symlink("real", root.join("link")).unwrap();
+        let fd = root.open();
+        let err = open(
+            fd.as_fd(),
+            Path::new("/link/file"),
+            o_path(),
+            Symlinks::Refuse,
+        )
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        assert!(open(
+            fd.as_fd(),
+            Path::new("/real/file"),
+            o_path(),
+            Symlinks::Refuse
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn create_makes_missing_parents_and_the_last_component_as_asked() {
+        let root = Scratch::new("resolve-create");
+        let fd = root.open();
+        let file = create(
+            fd.as_fd(),
+            Path::new("/a/b/c"),
+            Kind::File,
+            Symlinks::InRoot,
+        )
+        .unwrap();
+        assert!(root.join("a/b").is_dir());
+        assert!(root.join("a/b/c").is_file());
+        assert_eq!(ino(&file), ino_of(&root.join("a/b/c")));
+        let dir = create(fd.as_fd(), Path::new("/a/d"), Kind::Dir, Symlinks::InRoot).unwrap();
+        assert!(root.join("a/d").is_dir());
+        // What exists is opened as it is.
+        let again = create(fd.as_fd(), Path::new("/a/d"), Kind::File, Symlinks::InRoot).unwrap();
+        assert_eq!(ino(&dir), ino(&again));
+    }
+
+    #[test]
+    fn a_dangling_symlink_has_its_target_made_inside_the_root() {
+        let root = Scratch::new("resolve-dangling");
+        // The image's link to a directory only the host would have.
+        let target = format!("/hull-test-absent-{}", std::process::id());
+        symlink(&target, root.join("data")).unwrap();
+        let fd = root.open();
+        create(
+            fd.as_fd(),
+            Path::new("/data/sub"),
+            Kind::Dir,
+            Symlinks::InRoot,
+        )
+        .unwrap();
+        assert!(root.join(&target[1..]).join("sub").is_dir());
+        assert!(!Path::new(&target).exists(), "made on the host");
+        // A relative link is followed from its own directory.
+        std::fs::create_dir(root.join("dir")).unwrap();
+        symlink("../elsewhere", root.join("dir/rel")).unwrap();
+        create(
+            fd.as_fd(),
+            Path::new("/dir/rel"),
+            Kind::File,
+            Symlinks::InRoot,
+        )
+        .unwrap();
+        assert!(root.join("elsewhere").is_file());
+    }
+
+    #[test]
+    fn with_symlinks_refused_nothing_is_made_through_one() {
+        let root = Scratch::new("resolve-create-refuse");
+        symlink("/target", root.join("link")).unwrap();
+        let fd = root.open();
+        let err = create(fd.as_fd(), Path::new("/link"), Kind::Dir, Symlinks::Refuse).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        assert!(!root.join("target").exists());
+    }
+
+    #[test]
+    fn a_symlink_loop_fails_instead_of_recursing() {
+        let root = Scratch::new("resolve-loop");
+        symlink("/b", root.join("a")).unwrap();
+        symlink("/a", root.join("b")).unwrap();
+        let fd = root.open();
+        let err = create(fd.as_fd(), Path::new("/a/x"), Kind::Dir, Symlinks::InRoot).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+    }
+
+    #[test]
+    fn fd_paths_name_the_descriptor() {
+        let root = Scratch::new("resolve-fd-path");
+        let fd = root.open();
+        let path = fd_path(&fd);
+        assert_eq!(
+            path.to_str().unwrap(),
+            format!("/proc/self/fd/{}", fd.as_raw_fd())
+        );
+        assert_eq!(
+            ino_of(&std::fs::canonicalize(path.to_str().unwrap()).unwrap()),
+            ino(&fd)
+        );
+    }
+}

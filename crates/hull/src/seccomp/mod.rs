@@ -4,6 +4,8 @@
 
 pub(crate) mod agent;
 mod enosys;
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod program_tests;
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -274,6 +276,9 @@ mod tests {
         let filter = compile(profile).unwrap();
         let child = crate::sys::fork_child(0, None, |_, _| {
             let mut code = 0;
+            // Without CAP_SYS_ADMIN a filter loads only under no_new_privs (the child's
+            // own: the test process keeps its privileges).
+            let _ = crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
             if filter.load().is_ok() {
                 for (i, (nr, arg)) in calls.iter().enumerate() {
                     // A raw syscall by number has no safe form: the one test-only
