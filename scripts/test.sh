@@ -152,4 +152,4 @@ leaks() {
     echo "nothing left behind"
 }
 step leaks leaks
-printf '\ntest.sh: all passed (format, lint, tests, tokio, leaks)\n'
+printf '\ntest.sh: all passed (format, lint, tests, example, tokio, cgroup v2, systemd, leaks)\n'

@@ -232,6 +232,32 @@ impl Drop for User {
     }
 }
 
+/// What an engine test starts from, all named after its label: a cgroup parent, the
+/// test's directory, a network namespace and the logged hull wrapper. Fields drop in
+/// order: the wrapper prints its log, then the namespace, the directory and the cgroups
+/// go.
+pub struct Setup {
+    pub wrapper: Wrapper,
+    pub netns: Netns,
+    pub scratch: Scratch,
+    pub parent: CgroupParent,
+}
+
+impl Setup {
+    pub fn new(label: &str) -> Setup {
+        let parent = CgroupParent::new(label);
+        let scratch = Scratch::new(label);
+        let netns = Netns::new(&format!("hull{label}"));
+        let wrapper = Wrapper::new(&scratch);
+        Setup {
+            wrapper,
+            netns,
+            scratch,
+            parent,
+        }
+    }
+}
+
 /// A wrapper script in front of hull that logs each command line an engine sends.
 pub struct Wrapper {
     pub path: PathBuf,

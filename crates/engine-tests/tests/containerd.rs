@@ -19,14 +19,13 @@ fn runtime_flags(wrapper: &Wrapper, scratch: &Scratch) -> Vec<String> {
 
 #[test]
 fn ctr_runs_containers_on_hull() {
-    let parent = CgroupParent::new("ctr");
-    let scratch = Scratch::new("ctr");
-    let netns = Netns::new("hullctr");
-    let wrapper = Wrapper::new(&scratch);
-    let containerd = Containerd::start(&scratch, &netns, &wrapper, false);
+    let setup = Setup::new("ctr");
+    let (parent, scratch, netns, wrapper) =
+        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
+    let containerd = Containerd::start(scratch, netns, wrapper, false);
     let ns = unique("hullctr");
     containerd.import(&ns, &images::busybox());
-    let flags = runtime_flags(&wrapper, &scratch);
+    let flags = runtime_flags(wrapper, scratch);
     let ctr_run = |extra: &[&str], id: &str, command: &[&str]| {
         let mut cmd = containerd.ctr(&ns);
         cmd.arg("run")
@@ -160,11 +159,10 @@ fn ctr_runs_containers_on_hull() {
 /// on from where it was, in its cgroup.
 #[test]
 fn ctr_checkpoints_and_restores_on_hull() {
-    let parent = CgroupParent::new("ctrcr");
-    let scratch = Scratch::new("ctrcr");
-    let netns = Netns::new("hullctrcr");
-    let wrapper = Wrapper::new(&scratch);
-    let containerd = Containerd::start(&scratch, &netns, &wrapper, false);
+    let setup = Setup::new("ctrcr");
+    let (parent, scratch, netns, wrapper) =
+        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
+    let containerd = Containerd::start(scratch, netns, wrapper, false);
     let ns = unique("hullctrcr");
     containerd.import(&ns, &images::busybox());
     let ctr = || containerd.ctr(&ns);
@@ -183,7 +181,7 @@ fn ctr_checkpoints_and_restores_on_hull() {
     run_ok(
         ctr()
             .arg("run")
-            .args(runtime_flags(&wrapper, &scratch))
+            .args(runtime_flags(wrapper, scratch))
             .arg("--cgroup")
             .arg(format!("{}/cr", parent.path))
             .args(["-d", images::BUSYBOX, "cr", "sh", "-c"])

@@ -118,15 +118,14 @@ fn shell_line(cmd: &Command) -> String {
 
 #[test]
 fn podman_runs_containers_on_hull() {
-    let parent = CgroupParent::new("podman");
-    let scratch = Scratch::new("podman");
-    let netns = Netns::new("hullpodman");
-    let wrapper = Wrapper::new(&scratch);
-    Podman::configure(&scratch, &wrapper);
+    let setup = Setup::new("podman");
+    let (parent, scratch, netns, wrapper) =
+        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
+    Podman::configure(scratch, wrapper);
     let podman = Podman {
-        scratch: &scratch,
-        netns: &netns,
-        parent: &parent,
+        scratch,
+        netns,
+        parent,
     };
     run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
 
@@ -244,15 +243,14 @@ const COUNTER: &str =
 /// from where it was, in place and, from an exported archive, under a new name.
 #[test]
 fn podman_checkpoints_and_restores_on_hull() {
-    let parent = CgroupParent::new("podmancr");
-    let scratch = Scratch::new("podmancr");
-    let netns = Netns::new("hullpodmancr");
-    let wrapper = Wrapper::new(&scratch);
-    Podman::configure(&scratch, &wrapper);
+    let setup = Setup::new("podmancr");
+    let (parent, scratch, netns, wrapper) =
+        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
+    Podman::configure(scratch, wrapper);
     let podman = Podman {
-        scratch: &scratch,
-        netns: &netns,
-        parent: &parent,
+        scratch,
+        netns,
+        parent,
     };
     run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
     run_ok(&mut podman.run(&["-d", "--name", "cr"], &["sh", "-c", COUNTER]));

@@ -10,7 +10,7 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -279,28 +279,6 @@ fn the_restored_init_writes_to_the_new_pipe() {
     );
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
-}
-
-/// Reads the terminal until `needle` appears (bounded).
-fn read_until(master: &mut fs::File, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    while !seen.contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never came; the terminal showed:\n{seen}"
-        );
-        let mut fds = [nix::poll::PollFd::new(
-            std::os::fd::AsFd::as_fd(master),
-            nix::poll::PollFlags::POLLIN,
-        )];
-        if nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16)).unwrap_or(0) > 0 {
-            let n = master.read(&mut buf).unwrap_or(0);
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    }
-    seen
 }
 
 /// A shell on a terminal: restored, its new terminal's master goes to the console

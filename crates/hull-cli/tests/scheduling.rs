@@ -24,6 +24,18 @@ fn nice_prio_policy(stat: &str) -> (i64, i64, i64) {
     (at(19), at(40), at(41))
 }
 
+/// Runs `b` detached and returns the first `n` lines its init prints (it keeps running).
+fn first_lines(case: &Case, b: &Bundle, n: usize) -> Vec<String> {
+    let out = case.run_container_with(b, &["--detach"]);
+    out.ok();
+    let mut lines = Vec::new();
+    wait_for("init's output", || {
+        lines = out.reread_stdout().lines().map(str::to_string).collect();
+        lines.len() >= n
+    });
+    lines
+}
+
 /// Runs `process` (an OCI process object) with `exec --process` in container `id`.
 fn exec_process(case: &Case, id: &str, process: Value) -> Output {
     let file = case.dir.join(format!("process-{}.json", case.new_id("p")));
@@ -40,13 +52,7 @@ fn personality_linux32_with_flags_in_init_and_exec() {
         json!({"domain": "LINUX32", "flags": ["ADDR_NO_RANDOMIZE"]}),
     );
     b.sh("uname -m; cat /proc/self/personality; sleep 60");
-    let out = case.run_container_with(&b, &["--detach"]);
-    out.ok();
-    let mut lines = Vec::new();
-    wait_for("init's output", || {
-        lines = out.reread_stdout().lines().map(str::to_string).collect();
-        lines.len() >= 2
-    });
+    let lines = first_lines(&case, &b, 2);
     assert_eq!(lines[0], "i686", "uname -m under LINUX32");
     assert_eq!(lines[1], "00040008", "LINUX32 | ADDR_NO_RANDOMIZE");
     let exec = case.run(&["exec", &b.id, "uname", "-m"]);
@@ -75,13 +81,7 @@ fn scheduler_and_io_priority_in_init_and_exec() {
         json!({"class": "IOPRIO_CLASS_BE", "priority": 6}),
     );
     b.sh("cat /proc/self/stat; ionice -p $$; sleep 60");
-    let out = case.run_container_with(&b, &["--detach"]);
-    out.ok();
-    let mut lines = Vec::new();
-    wait_for("init's output", || {
-        lines = out.reread_stdout().lines().map(str::to_string).collect();
-        lines.len() >= 2
-    });
+    let lines = first_lines(&case, &b, 2);
     assert_eq!(nice_prio_policy(&lines[0]), (5, 0, 3), "SCHED_BATCH nice 5");
     assert_eq!(lines[1], "best-effort: prio 6");
 

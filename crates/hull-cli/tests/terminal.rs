@@ -17,28 +17,6 @@ fn receive_master(listener: &UnixListener) -> std::fs::File {
     std::fs::File::from(accept_fd(listener).1)
 }
 
-/// Reads the terminal until `needle` appears (bounded).
-fn read_until(master: &mut std::fs::File, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    while !seen.contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never came; the terminal showed:\n{seen}"
-        );
-        let mut fds = [nix::poll::PollFd::new(
-            std::os::fd::AsFd::as_fd(master),
-            nix::poll::PollFlags::POLLIN,
-        )];
-        if nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16)).unwrap_or(0) > 0 {
-            let n = master.read(&mut buf).unwrap_or(0);
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    }
-    seen
-}
-
 fn resize(master: &std::fs::File, rows: u16, cols: u16) {
     let size = libc::winsize {
         ws_row: rows,

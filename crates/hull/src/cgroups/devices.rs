@@ -69,10 +69,11 @@ pub fn apply_v2(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rule(
+    /// A device rule, briefly (also for the eBPF program's tests).
+    pub(crate) fn rule(
         allow: bool,
         kind: char,
         major: Option<i64>,

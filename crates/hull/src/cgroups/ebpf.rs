@@ -153,22 +153,7 @@ pub fn attach(dir: &Path, rules: &[DeviceRule]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rule(
-        allow: bool,
-        kind: char,
-        major: Option<i64>,
-        minor: Option<i64>,
-        access: &str,
-    ) -> DeviceRule {
-        DeviceRule {
-            allow,
-            kind,
-            major,
-            minor,
-            access: access.into(),
-        }
-    }
+    use crate::cgroups::devices::tests::rule;
 
     /// A tiny interpreter of exactly the instructions `compile` emits, to check the
     /// program's decisions without the kernel.
