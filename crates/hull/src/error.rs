@@ -5,7 +5,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::cgroups::CgroupError;
-use crate::process::channel::ChannelError;
+pub use crate::netdev::NetDevError;
+pub use crate::process::channel::ChannelError;
 
 /// The seed's error codes: what kind of failure, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +113,7 @@ pub enum Error {
     #[error("linux.seccomp: {0}")]
     Seccomp(#[from] crate::seccomp::SeccompError),
     #[error(transparent)]
-    NetDevice(#[from] crate::netdev::NetDevError),
+    NetDevice(#[from] NetDevError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),

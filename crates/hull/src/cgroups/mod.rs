@@ -23,11 +23,12 @@ pub(crate) mod ebpf;
 mod freezer;
 pub mod oom;
 pub mod stats;
-pub mod systemd;
+pub(crate) mod systemd;
 mod v1;
 mod v2;
 
 pub use stats::Stats;
+pub use systemd::Scope;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -119,11 +119,8 @@ pub enum ChannelError {
     Malformed(usize, Option<u8>),
     #[error("sync channel: message larger than {MAX_MESSAGE} bytes")]
     TooLarge,
-    #[error("sync channel: expected {expected}, got {got:?}")]
-    Unexpected {
-        expected: &'static str,
-        got: Message,
-    },
+    #[error("sync channel: expected {expected}, got {got}")]
+    Unexpected { expected: &'static str, got: String },
 }
 
 /// One end of the channel.
@@ -180,7 +177,10 @@ impl Channel {
     pub fn expect(&self, expected: &'static str, want: Message) -> Result<(), ChannelError> {
         match self.recv()? {
             got if got == want => Ok(()),
-            got => Err(ChannelError::Unexpected { expected, got }),
+            got => Err(ChannelError::Unexpected {
+                expected,
+                got: format!("{got:?}"),
+            }),
         }
     }
 }

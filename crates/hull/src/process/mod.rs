@@ -1,7 +1,7 @@
 //! A process to run in a container: what to run and as whom (the seed's `Process`),
 //! and, once started, a handle to wait for it or signal it.
 
-pub mod channel;
+pub(crate) mod channel;
 mod handle;
 mod idmap;
 pub(crate) mod join;
