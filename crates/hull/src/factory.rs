@@ -72,6 +72,7 @@ impl Factory {
         self
     }
 
+    /// The directory that holds the containers' state (one directory per container).
     pub fn root(&self) -> &Path {
         &self.root
     }

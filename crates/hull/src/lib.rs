@@ -74,6 +74,7 @@
 // Every `unsafe` block lives in `sys`, each one argued.
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+#![warn(missing_docs)]
 
 #[cfg(feature = "tokio")]
 pub mod asyncio;

@@ -16,14 +16,23 @@ pub struct Signal(i32);
 pub struct InvalidSignal(pub String);
 
 impl Signal {
+    /// `SIGHUP`.
     pub const HUP: Signal = Signal(libc::SIGHUP);
+    /// `SIGINT`.
     pub const INT: Signal = Signal(libc::SIGINT);
+    /// `SIGQUIT`.
     pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    /// `SIGKILL`: cannot be caught.
     pub const KILL: Signal = Signal(libc::SIGKILL);
+    /// `SIGUSR1`.
     pub const USR1: Signal = Signal(libc::SIGUSR1);
+    /// `SIGUSR2`.
     pub const USR2: Signal = Signal(libc::SIGUSR2);
+    /// `SIGTERM`.
     pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// `SIGCONT`.
     pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// `SIGSTOP`: cannot be caught.
     pub const STOP: Signal = Signal(libc::SIGSTOP);
 
     /// The signal numbered `n`, if Linux has one.

@@ -76,7 +76,9 @@ pub enum Status {
     Creating,
     /// Init is ready and waits for `start`.
     Created,
+    /// Init runs the container's program.
     Running,
+    /// Every process of the container is frozen ([`Container::pause`]).
     Paused,
     /// Init has exited (or never ran).
     Stopped,
@@ -189,14 +191,17 @@ impl Container {
         self.lock = None;
     }
 
+    /// The container's id.
     pub fn id(&self) -> &str {
         &self.state.id
     }
 
+    /// The configuration the container was created with (updated by [`Container::set`]).
     pub fn config(&self) -> &Config {
         &self.state.config
     }
 
+    /// What hull keeps of the container on disk, as last loaded or saved.
     pub fn state(&self) -> &State {
         &self.state
     }
