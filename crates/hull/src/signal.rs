@@ -7,6 +7,18 @@ use std::str::FromStr;
 
 /// A signal number Linux accepts: 1 to `SIGRTMAX`, or 0, which only checks that the
 /// process exists (as `kill(1)` and runc allow).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::Signal;
+///
+/// assert_eq!("SIGTERM".parse::<Signal>()?, Signal::TERM);
+/// assert_eq!("9".parse::<Signal>()?, Signal::KILL);
+/// assert_eq!(Signal::from_number(2)?.number(), 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signal(i32);
 

@@ -25,6 +25,27 @@ pub use mount_options::MountOptions;
 /// A container's configuration. [`Factory::create`](crate::Factory::create) refuses
 /// one that [`Config::validate`] refuses, whether it came from config.json or was built
 /// in code.
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::config::{Namespace, NamespaceKind};
+/// use hull::Config;
+///
+/// let mut config = Config {
+///     rootfs: "/path/to/rootfs".into(),
+///     hostname: Some("demo".into()),
+///     namespaces: [NamespaceKind::Mount, NamespaceKind::Pid, NamespaceKind::Uts]
+///         .into_iter()
+///         .map(|kind| Namespace { kind, path: None })
+///         .collect(),
+///     ..Config::default()
+/// };
+/// config.cgroup.resources.memory.limit = Some(256 << 20); // bytes
+/// config.validate()?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     /// The root filesystem, an absolute path on the host.

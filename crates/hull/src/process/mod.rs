@@ -39,6 +39,27 @@ impl ExitStatus {
 
 /// A process to run inside a container. [`crate::Container::start`], `run`, `restore` and
 /// [`crate::Container::exec_process`] refuse one that [`Process::validate`] refuses.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::os::fd::OwnedFd;
+///
+/// use hull::Process;
+///
+/// let log = std::fs::File::create("/dev/null")?;
+/// let process = Process {
+///     args: vec!["/bin/sh".into(), "-c".into(), "echo hello".into()],
+///     env: vec!["PATH=/usr/bin:/bin".into()],
+///     cwd: "/".into(),
+///     stdout: Some(OwnedFd::from(log)),
+///     no_new_privileges: true,
+///     ..Process::default()
+/// };
+/// process.validate()?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Process {
     /// The program and its arguments; a program without `/` is looked up in the
