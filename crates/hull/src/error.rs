@@ -5,20 +5,30 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::cgroups::CgroupError;
-use crate::process::channel::ChannelError;
+pub use crate::netdev::NetDevError;
+pub use crate::process::channel::ChannelError;
 
 /// The seed's error codes: what kind of failure, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorCode {
+    /// The id is taken by another container.
     IdInUse,
+    /// The id is not a valid container id.
     InvalidIdFormat,
+    /// No container has that id.
     ContainerNotExists,
+    /// The container is paused, and the operation needs it not to be.
     ContainerPaused,
+    /// The container is not stopped, and the operation needs it to be.
     ContainerNotStopped,
+    /// The container is not running, and the operation needs it to be.
     ContainerNotRunning,
+    /// Init exited before it could run the container's program.
     ProcessNotExecuted,
+    /// The configuration was refused.
     ConfigInvalid,
+    /// Any other failure: a system call, a file, a helper program.
     SystemError,
 }
 
@@ -28,6 +38,7 @@ pub struct ConfigError {
     /// The field, spelled as in config.json (`linux.namespaces[2].type`); empty when
     /// the file is not JSON at all.
     pub field: String,
+    /// Why the value is refused.
     pub message: String,
 }
 
@@ -78,41 +89,72 @@ pub fn one_line(s: &str) -> String {
 #[non_exhaustive]
 pub enum Error {
     #[error("container {0:?} already exists")]
+    /// A container with this id already exists.
     IdInUse(String),
     #[error(
         "this program runs from a binary a container could overwrite (CVE-2019-5736): \
          call hull::sealed::ensure() first in main, or opt out with Factory::without_seal_check"
     )]
+    /// The program does not run from a sealed copy (see [`crate::sealed::ensure`]).
     Unsealed,
     #[error("invalid container id {id:?}: {reason}")]
-    InvalidId { id: String, reason: &'static str },
+    /// The id is not a valid container id (see [`crate::factory::validate_id`]).
+    InvalidId {
+        /// The id as given.
+        id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     #[error("container {0:?} does not exist")]
+    /// No container has this id.
     NotExists(String),
     #[error("container paused: {0:?}")]
+    /// The container (by id) is paused, and the operation needs it not to be.
     Paused(String),
     #[error("container {id:?} is not stopped: it is {status}")]
-    NotStopped { id: String, status: &'static str },
+    /// The container must be stopped for the operation.
+    NotStopped {
+        /// The container's id.
+        id: String,
+        /// Its status, as the OCI names it.
+        status: &'static str,
+    },
     /// Worded as runc's: engines tell this error by the words "container not running".
     #[error("container not running: {id:?} is {status}")]
-    NotRunning { id: String, status: &'static str },
-    #[error("container {id:?} cannot {action}: it is {status}")]
-    WrongState {
+    NotRunning {
+        /// The container's id.
         id: String,
+        /// Its status, as the OCI names it.
+        status: &'static str,
+    },
+    #[error("container {id:?} cannot {action}: it is {status}")]
+    /// The container's status does not allow the operation.
+    WrongState {
+        /// The container's id.
+        id: String,
+        /// The operation (`start`, `pause`, …).
         action: &'static str,
+        /// Its status, as the OCI names it.
         status: &'static str,
     },
     #[error("invalid config.json: {0}")]
+    /// The configuration was refused.
     Config(#[from] ConfigError),
     #[error(transparent)]
+    /// A cgroup operation failed.
     Cgroup(#[from] CgroupError),
     #[error(transparent)]
+    /// The sync channel between hull and a container's init failed.
     Channel(#[from] ChannelError),
     #[error(transparent)]
+    /// A checkpoint or restore failed.
     Criu(#[from] crate::criu::CriuError),
     #[error("linux.seccomp: {0}")]
+    /// The seccomp profile could not be compiled or loaded.
     Seccomp(#[from] crate::seccomp::SeccompError),
     #[error(transparent)]
-    NetDevice(#[from] crate::netdev::NetDevError),
+    /// A network device could not be moved into the container.
+    NetDevice(#[from] NetDevError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),
@@ -129,19 +171,27 @@ pub enum Error {
     #[error("in the container: {0}")]
     Init(String),
     #[error("{context} {path}: {source}")]
+    /// An operation on a file failed.
     Io {
+        /// What was done (`open`, `read`, …).
         context: &'static str,
+        /// The file.
         path: PathBuf,
+        /// The error the system returned.
         source: io::Error,
     },
     #[error("{context}: {source}")]
+    /// A system call or operation not on a single file failed.
     Sys {
+        /// What was done.
         context: &'static str,
+        /// The error the system returned.
         source: io::Error,
     },
 }
 
 impl Error {
+    /// The kind of failure, for callers that branch on it.
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::IdInUse(_) => ErrorCode::IdInUse,
@@ -172,6 +222,7 @@ impl Error {
     }
 }
 
+/// The library's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
 #[cfg(test)]

@@ -15,6 +15,20 @@ use crate::error::{Error, Result};
 /// Containers it hands out start and exec processes only while the program runs from a
 /// sealed binary (see [`crate::sealed`]): call [`crate::sealed::ensure`] first thing in
 /// `main`, or opt out with [`Factory::without_seal_check`].
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::{spec, Factory};
+///
+/// let factory = Factory::new("/run/hull")?;
+/// let (config, process) = spec::load("/path/to/bundle".as_ref())?;
+/// let mut container = factory.create("demo", config)?;
+/// container.start(process)?; // init waits for `exec`
+/// assert_eq!(factory.list()?, ["demo"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Factory {
     root: PathBuf,
@@ -72,6 +86,7 @@ impl Factory {
         self
     }
 
+    /// The directory that holds the containers' state (one directory per container).
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -74,6 +74,7 @@
 // Every `unsafe` block lives in `sys`, each one argued.
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+#![warn(missing_docs)]
 
 #[cfg(feature = "tokio")]
 pub mod asyncio;
@@ -89,10 +90,10 @@ mod hooks;
 mod init;
 mod lsm;
 mod mountinfo;
-pub mod netdev;
+mod netdev;
 pub mod process;
 mod procfs;
-pub mod rootfs;
+mod rootfs;
 pub mod safe_file;
 pub mod sealed;
 pub mod seccomp;

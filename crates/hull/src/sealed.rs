@@ -22,6 +22,16 @@ const MARK: &str = "_HULL_SEALED";
 
 /// Returns if we already run sealed; otherwise re-execs from a sealed copy (and only
 /// returns an error if that failed).
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // First thing in main: re-executes from a sealed copy when not yet running from one.
+/// hull::sealed::ensure()?;
+/// assert!(hull::sealed::is_sealed());
+/// # Ok(())
+/// # }
+/// ```
 pub fn ensure() -> io::Result<()> {
     if std::env::var_os(MARK).is_some() {
         // Nothing below us needs to see it.

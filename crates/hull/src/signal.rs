@@ -7,6 +7,18 @@ use std::str::FromStr;
 
 /// A signal number Linux accepts: 1 to `SIGRTMAX`, or 0, which only checks that the
 /// process exists (as `kill(1)` and runc allow).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::Signal;
+///
+/// assert_eq!("SIGTERM".parse::<Signal>()?, Signal::TERM);
+/// assert_eq!("9".parse::<Signal>()?, Signal::KILL);
+/// assert_eq!(Signal::from_number(2)?.number(), 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signal(i32);
 
@@ -16,14 +28,23 @@ pub struct Signal(i32);
 pub struct InvalidSignal(pub String);
 
 impl Signal {
+    /// `SIGHUP`.
     pub const HUP: Signal = Signal(libc::SIGHUP);
+    /// `SIGINT`.
     pub const INT: Signal = Signal(libc::SIGINT);
+    /// `SIGQUIT`.
     pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    /// `SIGKILL`: cannot be caught.
     pub const KILL: Signal = Signal(libc::SIGKILL);
+    /// `SIGUSR1`.
     pub const USR1: Signal = Signal(libc::SIGUSR1);
+    /// `SIGUSR2`.
     pub const USR2: Signal = Signal(libc::SIGUSR2);
+    /// `SIGTERM`.
     pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// `SIGCONT`.
     pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// `SIGSTOP`: cannot be caught.
     pub const STOP: Signal = Signal(libc::SIGSTOP);
 
     /// The signal numbered `n`, if Linux has one.

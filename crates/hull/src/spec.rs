@@ -31,6 +31,15 @@ fn bad(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 /// Reads `<bundle>/config.json` and converts it.
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+/// println!("{:?} in {}", process.args, config.rootfs.display());
+/// # Ok(())
+/// # }
+/// ```
 pub fn load(bundle: &Path) -> crate::Result<(Config, Process)> {
     let path = bundle.join("config.json");
     let text = std::fs::read(&path).map_err(|e| crate::Error::io("read", &path, e))?;

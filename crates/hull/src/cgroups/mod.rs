@@ -23,51 +23,104 @@ pub(crate) mod ebpf;
 mod freezer;
 pub mod oom;
 pub mod stats;
-pub mod systemd;
+pub(crate) mod systemd;
 mod v1;
 mod v2;
 
 pub use stats::Stats;
+pub use systemd::Scope;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+/// Why a cgroup operation failed.
 pub enum CgroupError {
     #[error("cgroup: reading {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
-    #[error("cgroup: writing {data:?} to {path}: {source}")]
-    Write {
+    /// A cgroup file could not be read.
+    Read {
+        /// The file.
         path: PathBuf,
+        /// The error the system returned.
+        source: io::Error,
+    },
+    #[error("cgroup: writing {data:?} to {path}: {source}")]
+    /// A cgroup file could not be written.
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What was written.
         data: String,
+        /// The error the system returned.
         source: io::Error,
     },
     #[error("cgroup: creating {path}: {source}")]
-    Create { path: PathBuf, source: io::Error },
+    /// A cgroup directory could not be made.
+    Create {
+        /// The directory.
+        path: PathBuf,
+        /// The error the system returned.
+        source: io::Error,
+    },
     #[error("cgroup: removing {path}: {source}")]
-    Remove { path: PathBuf, source: io::Error },
+    /// A cgroup directory could not be removed.
+    Remove {
+        /// The directory.
+        path: PathBuf,
+        /// The error the system returned.
+        source: io::Error,
+    },
     #[error("cgroup: no cgroup hierarchy is mounted on this host")]
+    /// No cgroup hierarchy is mounted.
     NoHierarchy,
     #[error("cgroup: invalid cgroupsPath {0:?}: it must not contain \"..\"")]
+    /// A cgroups path with `..`.
     InvalidPath(PathBuf),
     #[error("cgroup: {0}")]
+    /// Something the host's cgroups cannot do (the text says what).
     Unsupported(&'static str),
     #[error("linux.cgroupsPath: a container may not use the root cgroup")]
+    /// The cgroups path names the root cgroup.
     RootCgroup,
     #[error("{field}: writing {value:?} to {path}: {source}")]
+    /// A resource limit could not be written.
     Resource {
+        /// The OCI field of the limit (`linux.resources.memory.limit`).
         field: &'static str,
+        /// The cgroup file.
         path: PathBuf,
+        /// What was written.
         value: String,
+        /// The error the system returned.
         source: io::Error,
     },
     #[error("{field}: not possible here: {why}")]
-    NotSupported { field: &'static str, why: String },
+    /// A resource limit this host cannot set.
+    NotSupported {
+        /// The OCI field of the limit.
+        field: &'static str,
+        /// Why it cannot be set.
+        why: String,
+    },
     #[error("cgroup {path} is in use: {why}")]
-    InUse { path: PathBuf, why: &'static str },
+    /// The cgroup is used by something other than this container.
+    InUse {
+        /// The cgroup's directory.
+        path: PathBuf,
+        /// What uses it.
+        why: &'static str,
+    },
     #[error("cgroup: the freezer of {path} did not reach {state:?}")]
-    FreezeTimeout { path: PathBuf, state: &'static str },
+    /// Freezing or thawing did not finish in time.
+    FreezeTimeout {
+        /// The cgroup's directory.
+        path: PathBuf,
+        /// The state it should have reached (`FROZEN`, `THAWED`).
+        state: &'static str,
+    },
     #[error("cgroup: systemd: {0}")]
+    /// systemd refused or failed an operation on the container's unit.
     Systemd(String),
     #[error("linux.cgroupsPath: {0:?}: the systemd cgroup driver takes slice:prefix:name")]
+    /// A cgroups path that is not `slice:prefix:name`, with the systemd driver.
     SystemdPath(PathBuf),
 }
 

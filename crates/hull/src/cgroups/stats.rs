@@ -19,11 +19,17 @@ fn null_if_empty<S: serde::Serializer, T: Serialize>(v: &[T], s: S) -> Result<S:
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// A container's statistics, read from its cgroup (and its network namespace): what [`crate::Container::stats`] returns.
 pub struct Stats {
+    /// CPU time used, and throttling.
     pub cpu: CpuStats,
+    /// Memory use and limits.
     pub memory: MemoryStats,
+    /// Number of tasks, and their limit.
     pub pids: PidsStats,
+    /// Block I/O done.
     pub blkio: BlkioStats,
+    /// Huge page use, keyed by page size (`2MB`, `1GB`).
     pub hugetlb: BTreeMap<String, HugetlbStats>,
     /// `null` when there are none, as runc prints it.
     #[serde(serialize_with = "null_if_empty")]
@@ -31,8 +37,11 @@ pub struct Stats {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// CPU statistics.
 pub struct CpuStats {
+    /// CPU time used.
     pub usage: CpuUsage,
+    /// Time the group was held back by its CPU quota.
     pub throttling: Throttling,
 }
 
@@ -40,23 +49,32 @@ pub struct CpuStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CpuUsage {
     #[serde(skip_serializing_if = "zero")]
+    /// Total CPU time used, in nanoseconds.
     pub total: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// CPU time used on each CPU, in nanoseconds (cgroup v1).
     pub percpu: Vec<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// CPU time used in kernel mode on each CPU, in nanoseconds (cgroup v1).
     pub percpu_kernel: Vec<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// CPU time used in user mode on each CPU, in nanoseconds (cgroup v1).
     pub percpu_user: Vec<u64>,
+    /// CPU time used in kernel mode, in nanoseconds.
     pub kernel: u64,
+    /// CPU time used in user mode, in nanoseconds.
     pub user: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+/// CPU quota enforcement (`cpu.stat`).
 pub struct Throttling {
     #[serde(skip_serializing_if = "zero")]
+    /// Number of periods elapsed while the group had tasks to run.
     pub periods: u64,
     #[serde(skip_serializing_if = "zero")]
+    /// Number of those periods in which the group was throttled.
     pub throttled_periods: u64,
     /// Nanoseconds.
     #[serde(skip_serializing_if = "zero")]
@@ -64,31 +82,45 @@ pub struct Throttling {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Memory statistics.
 pub struct MemoryStats {
     #[serde(skip_serializing_if = "zero")]
+    /// Page cache, in bytes.
     pub cache: u64,
+    /// Memory use and limit, in bytes.
     pub usage: MemoryEntry,
+    /// Swap use and limit, in bytes (on cgroup v1: memory plus swap).
     pub swap: MemoryEntry,
+    /// Kernel memory use and limit, in bytes (cgroup v1).
     pub kernel: MemoryEntry,
     #[serde(rename = "kernelTCP")]
+    /// Kernel TCP buffer use and limit, in bytes (cgroup v1).
     pub kernel_tcp: MemoryEntry,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Every counter of `memory.stat`, by its name.
     pub raw: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Use and limit of one kind of memory.
 pub struct MemoryEntry {
+    /// The limit in bytes; `u64::MAX` (on v1, the kernel's own large number) when unlimited.
     pub limit: u64,
     #[serde(skip_serializing_if = "zero")]
+    /// Current use in bytes.
     pub usage: u64,
     #[serde(skip_serializing_if = "zero")]
+    /// Highest use seen, in bytes.
     pub max: u64,
+    /// How many times the limit was hit.
     pub failcnt: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Task statistics.
 pub struct PidsStats {
     #[serde(skip_serializing_if = "zero")]
+    /// Number of tasks (processes and threads) in the group.
     pub current: u64,
     /// 0 for unlimited.
     #[serde(skip_serializing_if = "zero")]
@@ -97,40 +129,62 @@ pub struct PidsStats {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+/// Block I/O statistics.
 pub struct BlkioStats {
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Bytes transferred, per device and operation.
     pub io_service_bytes_recursive: Vec<BlkioEntry>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Operations done, per device and operation.
     pub io_serviced_recursive: Vec<BlkioEntry>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// One block I/O counter.
 pub struct BlkioEntry {
+    /// The device's major number.
     pub major: u64,
+    /// The device's minor number.
     pub minor: u64,
+    /// The operation (`Read`, `Write`, `Sync`, `Async`, `Discard`, `Total`).
     pub op: String,
+    /// The count: bytes or operations, by the list it is in.
     pub value: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Huge page statistics for one page size.
 pub struct HugetlbStats {
     #[serde(skip_serializing_if = "zero")]
+    /// Current use in bytes.
     pub usage: u64,
     #[serde(skip_serializing_if = "zero")]
+    /// Highest use seen, in bytes.
     pub max: u64,
+    /// How many times an allocation hit the limit.
     pub failcnt: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Counters of one network interface of the container's network namespace.
 pub struct NetworkInterface {
+    /// The interface's name.
     pub name: String,
+    /// Bytes received.
     pub rx_bytes: u64,
+    /// Packets received.
     pub rx_packets: u64,
+    /// Receive errors.
     pub rx_errors: u64,
+    /// Received packets dropped.
     pub rx_dropped: u64,
+    /// Bytes sent.
     pub tx_bytes: u64,
+    /// Packets sent.
     pub tx_packets: u64,
+    /// Send errors.
     pub tx_errors: u64,
+    /// Packets to send that were dropped.
     pub tx_dropped: u64,
 }
 

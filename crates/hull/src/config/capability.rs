@@ -76,6 +76,7 @@ impl CapSet {
         Ok(CapSet(set))
     }
 
+    /// Whether the capability numbered `cap` (its kernel number, `CAP_*`) is in the set.
     pub fn contains(self, cap: usize) -> bool {
         self.0 & (1 << cap) != 0
     }
@@ -93,10 +94,15 @@ impl CapSet {
 /// The five capability sets of a process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
+    /// Capabilities the process can never regain (the bounding set).
     pub bounding: CapSet,
+    /// Capabilities the kernel checks for the process's privileged operations.
     pub effective: CapSet,
+    /// Capabilities kept across an `execve` of a program that has them inheritable too.
     pub inheritable: CapSet,
+    /// The most the process may make effective or inheritable.
     pub permitted: CapSet,
+    /// Capabilities kept across an `execve` of any program (each also permitted and inheritable).
     pub ambient: CapSet,
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct Hook {
     /// Absolute path of the program.
     pub path: PathBuf,
+    /// The argument vector, `argv[0]` included; empty means the path alone.
     pub args: Vec<String>,
     /// `KEY=value` strings; `None` (no `env` in the config) inherits the runtime's
     /// environment, or for startContainer the container process's, as runc and crun.

@@ -18,6 +18,7 @@ pub struct MountIdmap {
     /// container's user namespace: its `linux.uidMappings`/`gidMappings`, or the one
     /// it joins by path.
     pub uid_mappings: Vec<IdMap>,
+    /// The mount's own group id mappings; see `uid_mappings`.
     pub gid_mappings: Vec<IdMap>,
     /// `ridmap`: every mount below the bind (of an `rbind`) is idmapped too; `idmap`
     /// (or mappings alone) maps the bind's own mount only.

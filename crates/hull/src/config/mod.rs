@@ -25,6 +25,27 @@ pub use mount_options::MountOptions;
 /// A container's configuration. [`Factory::create`](crate::Factory::create) refuses
 /// one that [`Config::validate`] refuses, whether it came from config.json or was built
 /// in code.
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::config::{Namespace, NamespaceKind};
+/// use hull::Config;
+///
+/// let mut config = Config {
+///     rootfs: "/path/to/rootfs".into(),
+///     hostname: Some("demo".into()),
+///     namespaces: [NamespaceKind::Mount, NamespaceKind::Pid, NamespaceKind::Uts]
+///         .into_iter()
+///         .map(|kind| Namespace { kind, path: None })
+///         .collect(),
+///     ..Config::default()
+/// };
+/// config.cgroup.resources.memory.limit = Some(256 << 20); // bytes
+/// config.validate()?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     /// The root filesystem, an absolute path on the host.
@@ -39,23 +60,33 @@ pub struct Config {
     pub mounts: Vec<Mount>,
     /// Device nodes to create in `/dev` beyond the defaults.
     pub devices: Vec<Device>,
+    /// The container's hostname (needs a UTS namespace of its own).
     pub hostname: Option<String>,
+    /// The container's NIS domain name (needs a UTS namespace of its own).
     pub domainname: Option<String>,
+    /// The namespaces the container gets: new ones, or ones it joins by path; at most one of each kind. A kind not listed is shared with the runtime.
     pub namespaces: Vec<Namespace>,
+    /// The uid mappings of a new user namespace (container id -> host id).
     pub uid_mappings: Vec<IdMap>,
+    /// The gid mappings of a new user namespace (container id -> host id).
     pub gid_mappings: Vec<IdMap>,
     /// Offsets of a new time namespace, keyed by clock (`monotonic`, `boottime`).
     pub time_offsets: BTreeMap<String, TimeOffset>,
+    /// Kernel parameters set in the container's namespaces, keyed by `/proc/sys` name (`net.ipv4.ip_forward`).
     pub sysctl: BTreeMap<String, String>,
     /// Paths made inaccessible (`/dev/null` over files, an empty read-only tmpfs over dirs).
     pub masked_paths: Vec<PathBuf>,
     /// Paths remounted read-only.
     pub readonly_paths: Vec<PathBuf>,
+    /// The container's cgroup: where it is, its device rules and its resource limits.
     pub cgroup: CgroupConfig,
     /// The bundle directory this config came from (reported in the OCI state).
     pub bundle: PathBuf,
+    /// Arbitrary key/value metadata (OCI `annotations`), reported in the state.
     pub annotations: BTreeMap<String, String>,
+    /// Programs run at points of the container's life (OCI `hooks`).
     pub hooks: hooks::Hooks,
+    /// The seccomp filter of every process of the container; none when `None`.
     pub seccomp: Option<seccomp::Seccomp>,
     /// The SELinux context of the filesystems hull mounts (where the host runs SELinux).
     #[serde(default)]
@@ -109,6 +140,7 @@ pub struct Mount {
     pub destination: PathBuf,
     /// Filesystem type (`proc`, `tmpfs`, `cgroup`, …); `bind` or `none` for binds.
     pub fstype: String,
+    /// The mount's options, parsed.
     pub options: MountOptions,
     /// An idmapped bind: made by the runtime on the host's side, moved into place by
     /// init (see [`idmap`]).
@@ -123,11 +155,15 @@ pub struct Device {
     pub path: PathBuf,
     /// `S_IFCHR`, `S_IFBLK` or `S_IFIFO`.
     pub kind: u32,
+    /// The device's major number.
     pub major: u64,
+    /// The device's minor number.
     pub minor: u64,
     /// Permission bits.
     pub mode: u32,
+    /// The node's owner (a uid in the container).
     pub uid: u32,
+    /// The node's group (a gid in the container).
     pub gid: u32,
 }
 
@@ -136,13 +172,21 @@ pub struct Device {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum NamespaceKind {
+    /// User and group ids (`CLONE_NEWUSER`).
     User,
+    /// Mounts (`CLONE_NEWNS`).
     Mount,
+    /// Process ids (`CLONE_NEWPID`).
     Pid,
+    /// Network devices, addresses, routes, ports (`CLONE_NEWNET`).
     Network,
+    /// System V IPC and POSIX message queues (`CLONE_NEWIPC`).
     Ipc,
+    /// Hostname and NIS domain name (`CLONE_NEWUTS`).
     Uts,
+    /// The cgroup root (`CLONE_NEWCGROUP`).
     Cgroup,
+    /// The monotonic and boot-time clocks (`CLONE_NEWTIME`).
     Time,
 }
 
@@ -206,22 +250,29 @@ impl NamespaceKind {
 /// A namespace the container gets: a new one, or the one at `path` to join.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Namespace {
+    /// Which namespace.
     pub kind: NamespaceKind,
+    /// The namespace to join (`/proc/<pid>/ns/<kind>` or a bind of it); a new one when `None`.
     pub path: Option<PathBuf>,
 }
 
 /// One line of a uid or gid map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdMap {
+    /// The first id of the range inside the namespace.
     pub container_id: u32,
+    /// The host id `container_id` maps to.
     pub host_id: u32,
+    /// How many consecutive ids the line maps.
     pub size: u32,
 }
 
 /// A clock offset of a time namespace.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeOffset {
+    /// Whole seconds added to the clock (may be negative).
     pub secs: i64,
+    /// Nanoseconds added besides, below a second.
     pub nanosecs: u32,
 }
 
@@ -245,10 +296,15 @@ pub struct CgroupConfig {
 /// (`a` all, `c` char, `b` block) and number (`None` = any).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRule {
+    /// Allow the access (`true`) or deny it.
     pub allow: bool,
+    /// The device type: `a` (all), `c` (character) or `b` (block).
     pub kind: char,
+    /// The major number; any when `None`.
     pub major: Option<i64>,
+    /// The minor number; any when `None`.
     pub minor: Option<i64>,
+    /// Some of `r` (read), `w` (write) and `m` (mknod).
     pub access: String,
 }
 
@@ -274,16 +330,22 @@ impl DeviceRule {
 pub struct Rlimit {
     /// `RLIMIT_*` number.
     pub resource: u32,
+    /// The soft limit, which the process may raise up to `hard` (`RLIM_INFINITY`, `u64::MAX`, is unlimited).
     pub soft: u64,
+    /// The hard limit (`RLIM_INFINITY`, `u64::MAX`, is unlimited).
     pub hard: u64,
 }
 
 /// The user a process runs as. Ids are numeric and never looked up as names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user id (in the container's user namespace).
     pub uid: u32,
+    /// The group id (in the container's user namespace).
     pub gid: u32,
+    /// Supplementary group ids.
     pub additional_gids: Vec<u32>,
+    /// The file mode creation mask (`umask(2)`, 9 bits); `0o022` when `None`.
     pub umask: Option<u32>,
 }
 

@@ -6,25 +6,37 @@ use serde::{Deserialize, Serialize};
 
 /// `MOUNT_ATTR_*` bits (linux/mount.h).
 pub mod attr {
+    /// `MOUNT_ATTR_RDONLY`: read-only.
     pub const RDONLY: u64 = 0x1;
+    /// `MOUNT_ATTR_NOSUID`: set-user-id and set-group-id bits are ignored.
     pub const NOSUID: u64 = 0x2;
+    /// `MOUNT_ATTR_NODEV`: device files cannot be opened.
     pub const NODEV: u64 = 0x4;
+    /// `MOUNT_ATTR_NOEXEC`: programs cannot be executed.
     pub const NOEXEC: u64 = 0x8;
+    /// `MOUNT_ATTR__ATIME`: the bits of the access time setting (one of the three below, or none for `relatime`).
     pub const ATIME_MASK: u64 = 0x70;
+    /// `MOUNT_ATTR_NOATIME`: access times are not updated.
     pub const NOATIME: u64 = 0x10;
+    /// `MOUNT_ATTR_STRICTATIME`: access times are updated on every access.
     pub const STRICTATIME: u64 = 0x20;
+    /// `MOUNT_ATTR_NODIRATIME`: directory access times are not updated.
     pub const NODIRATIME: u64 = 0x80;
+    /// `MOUNT_ATTR_NOSYMFOLLOW`: symbolic links are not followed on path resolution.
     pub const NOSYMFOLLOW: u64 = 0x0020_0000;
 }
 
 /// Attribute changes for a mount: bits to set and bits to clear.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttrChange {
+    /// [`attr`] bits to set.
     pub set: u64,
+    /// [`attr`] bits to clear (for the access time, [`attr::ATIME_MASK`] with a setting in `set`).
     pub clear: u64,
 }
 
 impl AttrChange {
+    /// Whether there is nothing to change.
     pub fn is_empty(&self) -> bool {
         self.set == 0 && self.clear == 0
     }
@@ -54,6 +66,7 @@ pub struct MountOptions {
 }
 
 impl MountOptions {
+    /// Whether the options make a bind mount (`bind` or `rbind`).
     pub fn is_bind(&self) -> bool {
         self.flags & libc::MS_BIND != 0
     }

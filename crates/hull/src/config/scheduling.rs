@@ -12,6 +12,7 @@ pub struct Personality(pub u64);
 
 /// The execution domains the OCI spec names.
 pub const PER_LINUX: u64 = 0x0000;
+/// `PER_LINUX32`: a 32-bit execution domain (`linux32`).
 pub const PER_LINUX32: u64 = 0x0008;
 
 /// The flags of `personality(2)`, by their names in `<sys/personality.h>`.
@@ -59,28 +60,45 @@ impl Personality {
 /// `struct sched_attr` of `sched_setattr(2)`, as far as the OCI spec fills it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scheduler {
+    /// The policy: one of the `SCHED_*` constants.
     pub policy: u32,
+    /// `SCHED_FLAG_*` bits.
     pub flags: u64,
+    /// The nice value, -20..19 (for `SCHED_OTHER` and `SCHED_BATCH`).
     pub nice: i32,
+    /// The static priority, 1..99 (for `SCHED_FIFO` and `SCHED_RR`).
     pub priority: u32,
+    /// Run time per period in nanoseconds (`SCHED_DEADLINE`).
     pub runtime: u64,
+    /// Relative deadline in nanoseconds (`SCHED_DEADLINE`).
     pub deadline: u64,
+    /// Period in nanoseconds (`SCHED_DEADLINE`).
     pub period: u64,
 }
 
+/// The default time-sharing policy.
 pub const SCHED_OTHER: u32 = 0;
+/// Real-time, first in first out.
 pub const SCHED_FIFO: u32 = 1;
+/// Real-time, round robin.
 pub const SCHED_RR: u32 = 2;
+/// Time-sharing for batch work.
 pub const SCHED_BATCH: u32 = 3;
+/// Only when nothing else wants to run.
 pub const SCHED_IDLE: u32 = 5;
+/// Earliest deadline first.
 pub const SCHED_DEADLINE: u32 = 6;
 
 /// The `SCHED_FLAG_*` bits hull sets. Not the utilization clamps: they need clamp
 /// values, which the OCI spec does not carry.
 pub const SCHED_FLAG_RESET_ON_FORK: u64 = 0x01;
+/// Deadline tasks may reclaim bandwidth left unused.
 pub const SCHED_FLAG_RECLAIM: u64 = 0x02;
+/// Deadline tasks get `SIGXCPU` when they overrun.
 pub const SCHED_FLAG_DL_OVERRUN: u64 = 0x04;
+/// Keep the current policy.
 pub const SCHED_FLAG_KEEP_POLICY: u64 = 0x08;
+/// Keep the current parameters.
 pub const SCHED_FLAG_KEEP_PARAMS: u64 = 0x10;
 
 impl Scheduler {
@@ -140,12 +158,17 @@ impl Scheduler {
 /// `ioprio_set(2)`'s priority: class and level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IoPriority {
+    /// The class: one of the `IOPRIO_CLASS_*` constants.
     pub class: u16,
+    /// The level within the class, 0 (highest) to 7.
     pub level: u16,
 }
 
+/// Real-time I/O.
 pub const IOPRIO_CLASS_RT: u16 = 1;
+/// Best-effort I/O (the default).
 pub const IOPRIO_CLASS_BE: u16 = 2;
+/// I/O only when the disk is otherwise idle.
 pub const IOPRIO_CLASS_IDLE: u16 = 3;
 
 impl IoPriority {
@@ -210,12 +233,14 @@ impl BitSet {
         self.0[word] |= 1 << (bit % 64);
     }
 
+    /// Whether bit `bit` is set.
     pub fn contains(&self, bit: u32) -> bool {
         self.0
             .get((bit / 64) as usize)
             .is_some_and(|w| w & (1 << (bit % 64)) != 0)
     }
 
+    /// Whether no bit is set.
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|w| *w == 0)
     }
@@ -233,7 +258,9 @@ impl BitSet {
 /// it joins the container's cgroup and once it is there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuAffinity {
+    /// The CPUs before the process joins the cgroup; unchanged when `None`.
     pub initial: Option<BitSet>,
+    /// The CPUs once it is in the cgroup; unchanged when `None`.
     pub last: Option<BitSet>,
 }
 
@@ -242,18 +269,29 @@ pub struct CpuAffinity {
 pub struct MemoryPolicy {
     /// `MPOL_*` mode, with its `MPOL_F_*` flags or-ed in.
     pub mode: i32,
+    /// The NUMA nodes the policy names.
     pub nodes: BitSet,
 }
 
+/// Allocate by the process's default policy.
 pub const MPOL_DEFAULT: i32 = 0;
+/// Prefer one node.
 pub const MPOL_PREFERRED: i32 = 1;
+/// Allocate only from the nodes given.
 pub const MPOL_BIND: i32 = 2;
+/// Interleave allocations over the nodes given.
 pub const MPOL_INTERLEAVE: i32 = 3;
+/// Allocate on the node of the CPU that allocates.
 pub const MPOL_LOCAL: i32 = 4;
+/// Prefer the nodes given.
 pub const MPOL_PREFERRED_MANY: i32 = 5;
+/// Interleave over the nodes given, by their weights.
 pub const MPOL_WEIGHTED_INTERLEAVE: i32 = 6;
+/// Flag: NUMA balancing for `MPOL_BIND`.
 pub const MPOL_F_NUMA_BALANCING: i32 = 1 << 13;
+/// Flag: the nodes are relative to the cpuset's allowed nodes.
 pub const MPOL_F_RELATIVE_NODES: i32 = 1 << 14;
+/// Flag: the nodes are not remapped when the cpuset changes.
 pub const MPOL_F_STATIC_NODES: i32 = 1 << 15;
 
 /// The modes and flags by their names (what `features` lists).
@@ -266,6 +304,7 @@ pub const MPOL_MODE_NAMES: [(&str, i32); 7] = [
     ("MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY),
     ("MPOL_LOCAL", MPOL_LOCAL),
 ];
+/// The flags by their names (what `features` lists).
 pub const MPOL_FLAG_NAMES: [(&str, i32); 3] = [
     ("MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING),
     ("MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES),

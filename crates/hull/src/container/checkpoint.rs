@@ -27,6 +27,22 @@ impl Container {
     /// Unless `opts.leave_running` (or a pre-dump), its processes are gone afterwards and
     /// it is [`Status::Checkpointed`] until restored or destroyed. On failure the
     /// container is as it was, and the error names CRIU's log.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use hull::CriuOptions;
+    ///
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// let opts = CriuOptions {
+    ///     images_dir: "/var/lib/demo/checkpoint".into(),
+    ///     ..CriuOptions::default()
+    /// };
+    /// container.checkpoint(&opts)?; // the container is stopped (not `leave_running`)
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn checkpoint(&mut self, opts: &CriuOptions) -> Result<()> {
         match self.status() {
             Status::Running | Status::Paused => {}
@@ -105,6 +121,24 @@ impl Container {
     ///
     /// Hooks: prestart and createRuntime run once CRIU has made the namespaces.
     /// Of `process` only its stdio and console socket count: CRIU brings back the rest.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use hull::CriuOptions;
+    ///
+    /// let (config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.create("demo", config)?;
+    /// let opts = CriuOptions {
+    ///     images_dir: "/var/lib/demo/checkpoint".into(),
+    ///     ..CriuOptions::default()
+    /// };
+    /// let init = container.restore(process, &opts)?;
+    /// init.wait()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn restore(&mut self, mut process: Process, opts: &CriuOptions) -> Result<ProcessHandle> {
         let restorable = self.state.init_pid == 0
             || (!liveness::is_alive(self.state.init_pid, self.state.init_start_time));

@@ -76,7 +76,9 @@ pub enum Status {
     Creating,
     /// Init is ready and waits for `start`.
     Created,
+    /// Init runs the container's program.
     Running,
+    /// Every process of the container is frozen ([`Container::pause`]).
     Paused,
     /// Init has exited (or never ran).
     Stopped,
@@ -105,6 +107,20 @@ impl std::fmt::Display for Status {
 }
 
 /// A container in a [`crate::Factory`]'s state root.
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::{Factory, Signal, Status};
+///
+/// let factory = Factory::new("/run/hull")?;
+/// let container = factory.load("demo")?;
+/// if container.status() == Status::Running {
+///     container.signal(Signal::TERM, false)?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Container {
     dir: PathBuf,
@@ -189,14 +205,17 @@ impl Container {
         self.lock = None;
     }
 
+    /// The container's id.
     pub fn id(&self) -> &str {
         &self.state.id
     }
 
+    /// The configuration the container was created with (updated by [`Container::set`]).
     pub fn config(&self) -> &Config {
         &self.state.config
     }
 
+    /// What hull keeps of the container on disk, as last loaded or saved.
     pub fn state(&self) -> &State {
         &self.state
     }
@@ -258,6 +277,19 @@ impl Container {
     ///
     /// A failed start leaves nothing: no process, no cgroup, and no state either (as
     /// runc's create): the container is gone, and this value is good only for dropping.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.create("demo", config)?;
+    /// let init = container.start(process)?; // created: init waits
+    /// container.exec()?; // now it runs the program
+    /// println!("init is pid {}", init.pid());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn start(&mut self, process: Process) -> Result<ProcessHandle> {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
@@ -441,6 +473,24 @@ impl Container {
     /// This forks the calling process (see the crate docs on threads); the new process
     /// is the caller's child, to wait for through the returned handle. The process's
     /// descriptors (stdio, extra files) are closed in the caller once it has them.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use hull::{ExecOptions, Process};
+    ///
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// let process = Process {
+    ///     args: vec!["ps".into(), "aux".into()],
+    ///     cwd: "/".into(),
+    ///     ..Process::default()
+    /// };
+    /// let status = container.exec_process(process, &ExecOptions::default())?.wait()?;
+    /// println!("ps exited with {}", status.code());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn exec_process(
         &mut self,
         mut process: Process,
@@ -537,6 +587,17 @@ impl Container {
     }
 
     /// Lets a `Created` container's init exec the user's program (OCI `start`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// // Created by another program (`hull create`): let its init run the program.
+    /// container.exec()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn exec(&mut self) -> Result<()> {
         if self.status() != Status::Created {
             return Err(self.wrong_state("start"));
@@ -566,6 +627,19 @@ impl Container {
     }
 
     /// `start` then `exec`: the container runs `process`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.create("demo", config)?;
+    /// let status = container.run(process)?.wait()?;
+    /// container.destroy()?;
+    /// std::process::exit(status.code());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn run(&mut self, process: Process) -> Result<ProcessHandle> {
         let init = self.start(process)?;
         self.exec()?;
@@ -574,6 +648,17 @@ impl Container {
 
     /// The container's resource usage (the seed's `Stats`): its cgroup's counters, and
     /// the network interfaces of its own network namespace.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let container = factory.load("demo")?;
+    /// let stats = container.stats()?;
+    /// println!("{} bytes of memory, {} tasks", stats.memory.usage.usage, stats.pids.current);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stats(&self) -> Result<Stats> {
         if matches!(self.status(), Status::Stopped | Status::Creating) {
             return Err(self.not_running());
@@ -594,6 +679,19 @@ impl Container {
     /// Changes the limits of a live container (the seed's `Set`): the given limits,
     /// checked by [`Resources::validate`], are laid over those in force and applied all
     /// or nothing, then saved.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// let mut resources = container.config().cgroup.resources.clone();
+    /// resources.memory.limit = Some(512 << 20); // bytes
+    /// resources.pids_limit = Some(-1); // unlimited
+    /// container.set(&resources)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set(&mut self, resources: &Resources) -> Result<()> {
         resources.validate()?;
         if matches!(self.status(), Status::Stopped | Status::Creating) {
@@ -610,6 +708,18 @@ impl Container {
     }
 
     /// Freezes every process of the container, and returns once all are frozen.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// container.pause()?;
+    /// assert_eq!(container.status(), hull::Status::Paused);
+    /// container.resume()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pause(&mut self) -> Result<()> {
         match self.status() {
             Status::Running | Status::Created => Ok(self.state.cgroup.freeze(true)?),
@@ -619,6 +729,16 @@ impl Container {
     }
 
     /// Thaws a paused container.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?;
+    /// container.resume()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resume(&mut self) -> Result<()> {
         match self.status() {
             Status::Paused => Ok(self.state.cgroup.freeze(false)?),
@@ -632,6 +752,20 @@ impl Container {
 
     /// OOM events of the container (the seed's `NotifyOOM`): an iterator that yields
     /// once per event and ends when the container's cgroup is removed.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let container = factory.load("demo")?;
+    /// let mut events = container.notify_oom()?;
+    /// // Blocks until the kernel reports OOM events; `None` once the cgroup is gone.
+    /// while let Some(n) = events.wait()? {
+    ///     eprintln!("{n} OOM event(s)");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn notify_oom(&self) -> Result<OomEvents> {
         Ok(self.state.cgroup.oom_events()?)
     }
@@ -645,6 +779,19 @@ impl Container {
     /// Sends `signal` to init, or with `all` to every process left in the container's
     /// cgroup, as runc: in any state, even stopped (what is left of a container whose
     /// init has exited), and nothing left is no error.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use hull::Signal;
+    ///
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let container = factory.load("demo")?;
+    /// container.signal(Signal::TERM, false)?; // init only
+    /// container.signal("SIGKILL".parse()?, true)?; // every process of the container
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn signal(&self, signal: Signal, all: bool) -> Result<()> {
         let signal = signal.number();
         if all {
@@ -660,6 +807,17 @@ impl Container {
 
     /// Kills everything in the container, removes its cgroup and its state (the seed's
     /// `Destroy`). A container that is already gone is not an error.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let container = factory.load("demo")?;
+    /// container.signal(hull::Signal::KILL, true)?;
+    /// container.destroy()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
         checkpoint::remove_restore_root(&self.dir);

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::process::Process;
 
+/// The name of the file, in the container's directory under the factory's root, that holds its [`State`].
 pub const STATE_FILE: &str = "state.json";
 
 /// The runtime-spec version hull implements, as reported in `ociVersion`.
@@ -20,6 +21,7 @@ pub const OCI_VERSION: &str = "1.3.0";
 /// What hull remembers of a container between commands.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct State {
+    /// The container's id.
     pub id: String,
     /// The init process's pid in the runtime's pid namespace; 0 until it exists.
     pub init_pid: i32,
@@ -27,9 +29,11 @@ pub struct State {
     pub init_start_time: u64,
     /// RFC 3339 time of creation, UTC.
     pub created: String,
+    /// The container's cgroup: its directories, and which of them hull made.
     pub cgroup: Cgroup,
     /// Namespace kind (OCI name) -> `/proc/<pid>/ns/<kind>` of init.
     pub namespace_paths: BTreeMap<String, PathBuf>,
+    /// The configuration the container was created with.
     pub config: Config,
     /// The init process as configured (without its descriptors).
     pub init_process: Process,
@@ -80,12 +84,14 @@ impl State {
         v
     }
 
+    /// Reads the state from `dir`/[`STATE_FILE`].
     pub fn load(dir: &Path) -> Result<State> {
         let path = dir.join(STATE_FILE);
         let text = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
         serde_json::from_slice(&text).map_err(|e| Error::io("parse", &path, e.into()))
     }
 
+    /// Writes the state to `dir`/[`STATE_FILE`], replacing the file atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(STATE_FILE);
         let data = serde_json::to_vec(self).map_err(|e| Error::io("serialize", &path, e.into()))?;

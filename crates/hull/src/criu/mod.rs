@@ -111,19 +111,32 @@ impl CriuOptions {
 #[non_exhaustive]
 pub enum CriuError {
     #[error("cannot run CRIU ({program}): {source}")]
+    /// The CRIU binary could not be run.
     Missing {
+        /// The CRIU binary hull tried.
         program: PathBuf,
+        /// Why it could not be run.
         source: std::io::Error,
     },
     #[error("CRIU {found} ({program}) is older than the {}.{} hull needs", MIN_VERSION.0, MIN_VERSION.1)]
-    TooOld { program: PathBuf, found: String },
+    /// CRIU is older than hull needs.
+    TooOld {
+        /// The CRIU binary that was run.
+        program: PathBuf,
+        /// The version it reported.
+        found: String,
+    },
     #[error("{0}")]
+    /// CRIU refused the options or the container (the text says why).
     Refused(String),
     /// CRIU failed; its own log says why in detail.
     #[error("CRIU failed to {action}: {why} (CRIU's log: {})", log.display())]
     Failed {
+        /// `checkpoint` or `restore`.
         action: &'static str,
+        /// What CRIU reported.
         why: String,
+        /// CRIU's log file of the operation.
         log: PathBuf,
     },
 }

@@ -110,19 +110,27 @@ impl Message {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// A failure of the sync channel between hull and a container's init.
 pub enum ChannelError {
     #[error("sync channel: {0}")]
+    /// Reading or writing the socket failed.
     Io(#[from] io::Error),
     #[error("sync channel: the other side closed it")]
+    /// The other side closed the channel (typically: init died).
     Closed,
     #[error("sync channel: malformed message ({0} bytes, tag {1:?})")]
+    /// A message that does not parse: its length and its tag byte.
     Malformed(usize, Option<u8>),
     #[error("sync channel: message larger than {MAX_MESSAGE} bytes")]
+    /// A message longer than the channel allows.
     TooLarge,
-    #[error("sync channel: expected {expected}, got {got:?}")]
+    #[error("sync channel: expected {expected}, got {got}")]
+    /// A message other than the one expected at this step.
     Unexpected {
+        /// The message that was expected.
         expected: &'static str,
-        got: Message,
+        /// The message that came, as text.
+        got: String,
     },
 }
 
@@ -180,7 +188,10 @@ impl Channel {
     pub fn expect(&self, expected: &'static str, want: Message) -> Result<(), ChannelError> {
         match self.recv()? {
             got if got == want => Ok(()),
-            got => Err(ChannelError::Unexpected { expected, got }),
+            got => Err(ChannelError::Unexpected {
+                expected,
+                got: format!("{got:?}"),
+            }),
         }
     }
 }

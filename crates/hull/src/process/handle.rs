@@ -14,6 +14,25 @@ use crate::Signal;
 ///
 /// The process is a child of the program that started it (hull makes it so on every
 /// path), so [`ProcessHandle::wait`] works from any thread of that program.
+///
+/// # Examples
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use hull::{ExitStatus, Signal};
+///
+/// # let (config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+/// # let mut container = hull::Factory::new("/run/hull")?.create("demo", config)?;
+/// let init = container.run(process)?;
+/// if init.try_wait()?.is_none() {
+///     init.signal(Signal::TERM)?;
+/// }
+/// match init.wait()? {
+///     ExitStatus::Exited(code) => println!("exited with {code}"),
+///     ExitStatus::Signaled(sig) => println!("killed by signal {sig}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "the handle is how to wait for the process and collect its exit status"]
 pub struct ProcessHandle {

@@ -1,7 +1,7 @@
 //! A process to run in a container: what to run and as whom (the seed's `Process`),
 //! and, once started, a handle to wait for it or signal it.
 
-pub mod channel;
+pub(crate) mod channel;
 mod handle;
 mod idmap;
 pub(crate) mod join;
@@ -21,7 +21,9 @@ pub use handle::ProcessHandle;
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
+    /// It exited with this code.
     Exited(i32),
+    /// It was killed by this signal (its number).
     Signaled(i32),
 }
 
@@ -37,6 +39,27 @@ impl ExitStatus {
 
 /// A process to run inside a container. [`crate::Container::start`], `run`, `restore` and
 /// [`crate::Container::exec_process`] refuse one that [`Process::validate`] refuses.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::os::fd::OwnedFd;
+///
+/// use hull::Process;
+///
+/// let log = std::fs::File::create("/dev/null")?;
+/// let process = Process {
+///     args: vec!["/bin/sh".into(), "-c".into(), "echo hello".into()],
+///     env: vec!["PATH=/usr/bin:/bin".into()],
+///     cwd: "/".into(),
+///     stdout: Some(OwnedFd::from(log)),
+///     no_new_privileges: true,
+///     ..Process::default()
+/// };
+/// process.validate()?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Process {
     /// The program and its arguments; a program without `/` is looked up in the
@@ -47,13 +70,17 @@ pub struct Process {
     pub env: Vec<String>,
     /// Working directory inside the container; made if missing.
     pub cwd: PathBuf,
+    /// Who the process runs as: uid, gid, additional groups and umask.
     pub user: User,
     /// The five capability sets. `None` is least privilege: no capability at all for
     /// a container's init; for a process run in a running container
     /// ([`crate::Container::exec_process`]), the capabilities of the container's init.
     pub capabilities: Option<Capabilities>,
+    /// Resource limits (`setrlimit`) set before the program runs.
     pub rlimits: Vec<Rlimit>,
+    /// Set `PR_SET_NO_NEW_PRIVS`: the program and its children cannot gain privileges by `execve` (set-user-id, file capabilities).
     pub no_new_privileges: bool,
+    /// The process's `/proc/<pid>/oom_score_adj` (-1000 to 1000); unchanged when `None`.
     pub oom_score_adj: Option<i32>,
     /// The AppArmor profile the process runs under (where the host runs AppArmor).
     #[serde(default)]
@@ -84,8 +111,10 @@ pub struct Process {
     #[serde(skip)]
     pub stdin: Option<OwnedFd>,
     #[serde(skip)]
+    /// Standard output; the caller's own when `None`.
     pub stdout: Option<OwnedFd>,
     #[serde(skip)]
+    /// Standard error; the caller's own when `None`.
     pub stderr: Option<OwnedFd>,
     /// Further descriptors: `extra_files[i]` becomes fd `3 + i` in the process.
     #[serde(skip)]

@@ -254,7 +254,7 @@ pub(super) fn follow(
             Ok((other, _)) => {
                 return Err(Error::Channel(ChannelError::Unexpected {
                     expected: "Ready",
-                    got: other,
+                    got: format!("{other:?}"),
                 }))
             }
             Err(e) => Err(e),

@@ -33,10 +33,13 @@ const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+/// Why a seccomp profile could not be used.
 pub enum SeccompError {
     #[error("{0}")]
+    /// The profile is not one hull can load (the text says why).
     Invalid(String),
     #[error("libseccomp: {0}")]
+    /// libseccomp refused it.
     Library(#[from] libseccomp::error::SeccompError),
 }
 
