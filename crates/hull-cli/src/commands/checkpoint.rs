@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{hook_warning, load, CmdResult};
+use super::{hook_warning, locked, CmdResult};
 
 /// The CRIU flags `checkpoint` and `restore` share.
 #[derive(clap::Args)]
@@ -104,8 +104,7 @@ pub fn run(args: Args, root: &Path, criu: Option<&Path>) -> CmdResult {
     opts.pre_dump = args.pre_dump;
     opts.page_server = args.page_server.as_deref().map(page_server).transpose()?;
     opts.status_fd = args.status_fd.map(status_fd).transpose()?;
-    let mut container = load(root, &args.id)?;
-    container.lock().map_err(|e| e.to_string())?;
+    let mut container = locked(root, &args.id)?;
     container.checkpoint(&opts).map_err(|e| e.to_string())?;
     if !opts.leave_running && !opts.pre_dump {
         hook_warning(container.destroy())?;

@@ -16,13 +16,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
-    let mut container = match load(root, &args.id) {
-        Ok(c) => c,
+    let container = match load(root, &args.id) {
+        Ok(c) => c.locked().map_err(|e| e.to_string())?,
         // runc: `delete --force` of a container that does not exist succeeds.
         Err(_) if args.force && hull::factory::validate_id(&args.id).is_ok() => return Ok(0),
         Err(e) => return Err(e),
     };
-    container.lock().map_err(|e| e.to_string())?;
     match container.status() {
         Status::Stopped | Status::Created => {}
         _ if args.force => {}

@@ -198,6 +198,11 @@ fn load(root: &Path, id: &str) -> Result<hull::Container, String> {
     factory(root)?.load(id).map_err(|e| e.to_string())
 }
 
+/// Loads container `id` and takes its lock, for a command that changes it.
+fn locked(root: &Path, id: &str) -> Result<hull::Container, String> {
+    load(root, id)?.locked().map_err(|e| e.to_string())
+}
+
 /// Writes `pid` to `path` atomically (a reader never sees an empty file), never
 /// through a symlink planted there (the directory may be shared with a container).
 fn write_pid_file(path: &Path, pid: i32) -> Result<(), String> {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{load, CmdResult};
+use super::{locked, CmdResult};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -10,15 +10,13 @@ pub struct Args {
 }
 
 pub fn pause(args: Args, root: &Path) -> CmdResult {
-    let mut container = load(root, &args.id)?;
-    container.lock().map_err(|e| e.to_string())?;
+    let mut container = locked(root, &args.id)?;
     container.pause().map_err(|e| e.to_string())?;
     Ok(0)
 }
 
 pub fn resume(args: Args, root: &Path) -> CmdResult {
-    let mut container = load(root, &args.id)?;
-    container.lock().map_err(|e| e.to_string())?;
+    let mut container = locked(root, &args.id)?;
     container.resume().map_err(|e| e.to_string())?;
     Ok(0)
 }

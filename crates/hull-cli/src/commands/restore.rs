@@ -67,7 +67,7 @@ pub fn run(args: Args, root: &Path, criu: Option<&Path>) -> CmdResult {
         }
     }
     match blocked {
-        Some(set) => super::run::wait_in_foreground(container, console, &set, false),
+        Some(set) => super::run::wait_in_foreground(container, root, console, &set, false),
         None => Ok(0),
     }
 }

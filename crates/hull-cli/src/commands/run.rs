@@ -45,7 +45,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         }
     }
     match blocked {
-        Some(set) => wait_in_foreground(container, console, &set, args.keep),
+        Some(set) => wait_in_foreground(container, root, console, &set, args.keep),
         None => Ok(0),
     }
 }
@@ -54,24 +54,25 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
 /// or forward signals (blocked as `set`) until init exits, delete the container unless
 /// `keep`, and exit with init's status.
 pub fn wait_in_foreground(
-    mut container: hull::Container,
+    container: hull::Container,
+    root: &Path,
     console: Option<UnixStream>,
     set: &SigSet,
     keep: bool,
 ) -> CmdResult {
-    // Other commands (kill, delete, state) may act on the container while it runs.
-    container.unlock();
     let init = container.init_pid().unwrap_or(0);
+    let id = container.id().to_string();
+    // Unlocked: other commands (kill, delete, state) may act on it while it runs.
+    drop(container);
     let status = match console {
         Some(socket) => {
             crate::tty::relay_until_exit(crate::tty::receive_master(&socket)?, init, set)
         }
         None => signals::forward_until_exit(init, set),
     };
-    log::debug(&format!("container {} exited: {status:?}", container.id()));
+    log::debug(&format!("container {id} exited: {status:?}"));
     if !keep {
-        container.lock().map_err(|e| e.to_string())?;
-        super::hook_warning(container.destroy())?;
+        super::hook_warning(super::locked(root, &id)?.destroy())?;
     }
     Ok(status.code().clamp(0, 255) as u8)
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{load, CmdResult};
+use super::{locked, CmdResult};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -10,8 +10,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
-    let mut container = load(root, &args.id)?;
-    container.lock().map_err(|e| e.to_string())?;
+    let mut container = locked(root, &args.id)?;
     super::hook_warning(container.exec())?;
     Ok(0)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::{load, CmdResult};
+use super::{locked, CmdResult};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -130,8 +130,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     let from_flags =
         hull::spec::resources_from_json(flags.to_string().as_bytes()).map_err(|e| e.to_string())?;
     resources.merge(&from_flags);
-    let mut container = load(root, &args.id)?;
-    container.lock().map_err(|e| e.to_string())?;
+    let mut container = locked(root, &args.id)?;
     container.set(&resources).map_err(|e| match e {
         // The limits given are not config.json's: the field and why say it all.
         hull::Error::Config(e) => e.to_string(),

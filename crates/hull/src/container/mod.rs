@@ -184,10 +184,24 @@ impl Container {
         flock(dir, true).map(|f| f.expect("a blocking flock returns a lock"))
     }
 
-    /// Takes this container's lock (waiting for another command that holds it) and
-    /// rereads its state, which that command may have changed. Commands that change a
-    /// container hold the lock; reading it needs none.
-    pub fn lock(&mut self) -> Result<()> {
+    /// This container, locked: waits for any other command that holds the container's
+    /// lock, takes it, and rereads the state, which that command may have changed.
+    /// The lock is held for as long as the returned value lives (dropping it, or
+    /// `destroy`, lets others in). Commands that change a container hold the lock;
+    /// reading it needs none. A container from [`crate::Factory::create`] is locked
+    /// already (by the one making it).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let factory = hull::Factory::new("/run/hull")?;
+    /// let mut container = factory.load("demo")?.locked()?;
+    /// container.pause()?; // no other command changes it meanwhile
+    /// drop(container); // unlocked
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn locked(mut self) -> Result<Container> {
         if self.lock.is_none() {
             self.lock = Some(Self::lock_dir(&self.dir)?);
             match State::load(&self.dir) {
@@ -197,12 +211,7 @@ impl Container {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
-    }
-
-    /// Lets other commands change the container again.
-    pub fn unlock(&mut self) {
-        self.lock = None;
+        Ok(self)
     }
 
     /// The container's id.
