@@ -58,7 +58,9 @@ pub struct CapSet(pub u64);
 impl CapSet {
     /// Parses names such as `CAP_CHOWN` (the `CAP_` prefix is optional, case is ignored).
     /// Returns the first name hull does not know as the error.
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+    pub fn from_names<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, super::InvalidValue> {
         let mut set = 0u64;
         for name in names {
             let upper = name.to_ascii_uppercase();

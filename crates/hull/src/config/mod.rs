@@ -22,6 +22,30 @@ use serde::{Deserialize, Serialize};
 pub use capability::{CapSet, Capabilities};
 pub use mount_options::MountOptions;
 
+/// Why a value cannot be used, for the caller to name the field it came from (see
+/// [`crate::ConfigError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+impl From<InvalidValue> for String {
+    fn from(e: InvalidValue) -> String {
+        e.0
+    }
+}
+
+impl From<String> for InvalidValue {
+    fn from(reason: String) -> InvalidValue {
+        InvalidValue(reason)
+    }
+}
+
+impl From<&str> for InvalidValue {
+    fn from(reason: &str) -> InvalidValue {
+        InvalidValue(reason.to_string())
+    }
+}
+
 /// A container's configuration. [`Factory::create`](crate::Factory::create) refuses
 /// one that [`Config::validate`] refuses, whether it came from config.json or was built
 /// in code.

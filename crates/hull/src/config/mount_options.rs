@@ -186,7 +186,7 @@ fn change(c: &mut AttrChange, bit: u64, on: bool) {
 
 /// Parses an OCI mount's `options`. Unknown words go to the filesystem as data, as
 /// runc does.
-pub fn parse(options: &[String]) -> Result<MountOptions, String> {
+pub fn parse(options: &[String]) -> Result<MountOptions, super::InvalidValue> {
     let mut out = MountOptions::default();
     for opt in options {
         match lookup(opt) {

@@ -32,27 +32,27 @@ pub const PERSONALITY_FLAGS: [(&str, u64); 11] = [
 
 impl Personality {
     /// `domain` with the named `flags`; an unknown flag is an error naming it.
-    pub fn new(domain: u64, flags: &[String]) -> Result<Personality, String> {
+    pub fn new(domain: u64, flags: &[String]) -> Result<Personality, super::InvalidValue> {
         flags.iter().try_fold(Personality(domain), |p, name| {
             PERSONALITY_FLAGS
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, bit)| Personality(p.0 | bit))
-                .ok_or_else(|| format!("unknown personality flag {name:?}"))
+                .ok_or_else(|| format!("unknown personality flag {name:?}").into())
         })
     }
 
     /// A domain the spec names, and only known flags.
-    pub fn check(self) -> Result<(), String> {
+    pub fn check(self) -> Result<(), super::InvalidValue> {
         // The domain is the low byte (`PER_MASK`), the flags are above it.
         let domain = self.0 & 0xff;
         if domain != PER_LINUX && domain != PER_LINUX32 {
-            return Err(format!("unknown execution domain {domain:#x}"));
+            return Err(format!("unknown execution domain {domain:#x}").into());
         }
         let flags = PERSONALITY_FLAGS.iter().fold(0, |all, (_, bit)| all | bit);
         match self.0 & !(0xff | flags) {
             0 => Ok(()),
-            unknown => Err(format!("unknown flags {unknown:#x}")),
+            unknown => Err(format!("unknown flags {unknown:#x}").into()),
         }
     }
 }
@@ -103,7 +103,7 @@ pub const SCHED_FLAG_KEEP_PARAMS: u64 = 0x10;
 
 impl Scheduler {
     /// Checks what the kernel would refuse with a bare EINVAL, to say which part is wrong.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), super::InvalidValue> {
         let policies = [
             SCHED_OTHER,
             SCHED_FIFO,
@@ -113,7 +113,7 @@ impl Scheduler {
             SCHED_DEADLINE,
         ];
         if !policies.contains(&self.policy) {
-            return Err(format!("unknown policy {}", self.policy));
+            return Err(format!("unknown policy {}", self.policy).into());
         }
         let known = SCHED_FLAG_RESET_ON_FORK
             | SCHED_FLAG_RECLAIM
@@ -121,17 +121,18 @@ impl Scheduler {
             | SCHED_FLAG_KEEP_POLICY
             | SCHED_FLAG_KEEP_PARAMS;
         if self.flags & !known != 0 {
-            return Err(format!("unknown flags {:#x}", self.flags & !known));
+            return Err(format!("unknown flags {:#x}", self.flags & !known).into());
         }
         if !(-20..=19).contains(&self.nice) {
-            return Err(format!("nice {} is outside -20..19", self.nice));
+            return Err(format!("nice {} is outside -20..19", self.nice).into());
         }
         let realtime = matches!(self.policy, SCHED_FIFO | SCHED_RR);
         if realtime && !(1..=99).contains(&self.priority) {
             return Err(format!(
                 "priority {} is outside 1..99 for a real-time policy",
                 self.priority
-            ));
+            )
+            .into());
         }
         if !realtime && self.priority != 0 {
             return Err("priority is only for SCHED_FIFO and SCHED_RR".into());
@@ -202,13 +203,13 @@ const MAX_BIT: u32 = 8192;
 
 impl BitSet {
     /// Parses a list such as `0-3,7` (the kernel's "cpulist" format).
-    pub fn parse_list(list: &str) -> Result<BitSet, String> {
+    pub fn parse_list(list: &str) -> Result<BitSet, super::InvalidValue> {
         let mut set = BitSet::default();
         for part in list.split(',') {
-            let bound = |s: &str| -> Result<u32, String> {
+            let bound = |s: &str| -> Result<u32, super::InvalidValue> {
                 match s.trim().parse::<u32>() {
                     Ok(n) if n < MAX_BIT => Ok(n),
-                    _ => Err(format!("{list:?} is not a list such as 0-3,7")),
+                    _ => Err(format!("{list:?} is not a list such as 0-3,7").into()),
                 }
             };
             let (first, last) = match part.split_once('-') {
@@ -216,7 +217,7 @@ impl BitSet {
                 None => (bound(part)?, bound(part)?),
             };
             if first > last {
-                return Err(format!("{list:?}: range {part} goes backwards"));
+                return Err(format!("{list:?}: range {part} goes backwards").into());
             }
             for bit in first..=last {
                 set.insert(bit);
@@ -313,11 +314,11 @@ pub const MPOL_FLAG_NAMES: [(&str, i32); 3] = [
 
 impl MemoryPolicy {
     /// Checks the combinations `set_mempolicy` refuses, to say which.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), super::InvalidValue> {
         let all_flags = MPOL_FLAG_NAMES.iter().fold(0, |all, (_, bit)| all | bit);
         let (mode, flags, nodes) = (self.mode & !all_flags, self.mode & all_flags, &self.nodes);
         if !MPOL_MODE_NAMES.iter().any(|(_, m)| *m == mode) {
-            return Err(format!("unknown mode {mode}"));
+            return Err(format!("unknown mode {mode}").into());
         }
         match mode {
             MPOL_DEFAULT | MPOL_LOCAL if !nodes.is_empty() => {
@@ -355,6 +356,7 @@ mod tests {
         assert_eq!(p.0, 0x0040008);
         assert!(Personality::new(PER_LINUX, &["NO_SUCH".into()])
             .unwrap_err()
+            .0
             .contains("NO_SUCH"));
     }
 
@@ -367,12 +369,12 @@ mod tests {
         };
         assert_eq!(rr.check(), Ok(()));
         let zero = Scheduler { priority: 0, ..rr };
-        assert!(zero.check().unwrap_err().contains("1..99"));
+        assert!(zero.check().unwrap_err().0.contains("1..99"));
         let nice = Scheduler {
             nice: 20,
             ..Scheduler::default()
         };
-        assert!(nice.check().unwrap_err().contains("nice"));
+        assert!(nice.check().unwrap_err().0.contains("nice"));
         let other_prio = Scheduler {
             priority: 5,
             ..Scheduler::default()
@@ -390,7 +392,11 @@ mod tests {
             runtime: 40_000_000,
             ..dl
         };
-        assert!(dl_bad.check().unwrap_err().contains("runtime <= deadline"));
+        assert!(dl_bad
+            .check()
+            .unwrap_err()
+            .0
+            .contains("runtime <= deadline"));
         let batch_dl = Scheduler {
             policy: SCHED_BATCH,
             ..dl
@@ -398,24 +404,29 @@ mod tests {
         assert!(batch_dl
             .check()
             .unwrap_err()
+            .0
             .contains("only for SCHED_DEADLINE"));
         let iso = Scheduler {
             policy: 4,
             ..Scheduler::default()
         };
-        assert!(iso.check().unwrap_err().contains("policy"));
+        assert!(iso.check().unwrap_err().0.contains("policy"));
         let clamp = Scheduler {
             flags: 0x20,
             ..Scheduler::default()
         };
-        assert!(clamp.check().unwrap_err().contains("flags"));
+        assert!(clamp.check().unwrap_err().0.contains("flags"));
     }
 
     #[test]
     fn personality_domains_and_flags() {
         assert_eq!(Personality(PER_LINUX32 | 0x0040000).check(), Ok(()));
-        assert!(Personality(0x42).check().unwrap_err().contains("domain"));
-        assert!(Personality(1 << 40).check().unwrap_err().contains("flags"));
+        assert!(Personality(0x42).check().unwrap_err().0.contains("domain"));
+        assert!(Personality(1 << 40)
+            .check()
+            .unwrap_err()
+            .0
+            .contains("flags"));
     }
 
     #[test]
@@ -461,6 +472,6 @@ mod tests {
             policy(MPOL_BIND | MPOL_F_STATIC_NODES, &nodes).check(),
             Ok(())
         );
-        assert!(policy(42, &nodes).check().unwrap_err().contains("mode"));
+        assert!(policy(42, &nodes).check().unwrap_err().0.contains("mode"));
     }
 }
