@@ -82,6 +82,13 @@ cleanup() {
     fi
     if [[ -n $hugetlb_mounted ]]; then
         umount "$hugetlb" && echo "bench: unmounted $hugetlb"
+        # The kernel keeps an unmounted v1 hierarchy alive while a child cgroup is still
+        # being freed, and then every process lists a hugetlb line no mount backs
+        # (containerd's metrics fail on it): mount and unmount once more to end it.
+        sleep 0.5
+        if awk '$1 == "hugetlb" && $2 != 0 { found = 1 } END { exit !found }' /proc/cgroups; then
+            mount -t cgroup -o hugetlb cgroup "$hugetlb" && umount "$hugetlb"
+        fi
         [[ -n $hugetlb_dir_made ]] && rmdir "$hugetlb"
     fi
 }
