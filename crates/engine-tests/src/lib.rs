@@ -514,6 +514,18 @@ impl CgroupParent {
         pids
     }
 
+    /// Asserts that no process is left in the subtree, then removes it and asserts that
+    /// every directory went.
+    #[track_caller]
+    pub fn assert_nothing_left(&self) {
+        assert_eq!(
+            self.pids(),
+            Vec::<u32>::new(),
+            "processes left in the cgroups"
+        );
+        assert_eq!(self.remove(), Vec::<PathBuf>::new(), "cgroups left");
+    }
+
     /// Removes the subtree's (empty) directories, deepest first; returns those that
     /// could not go (a leak).
     pub fn remove(&self) -> Vec<PathBuf> {

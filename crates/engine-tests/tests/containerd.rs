@@ -140,16 +140,7 @@ fn ctr_runs_containers_on_hull() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(state, 0, "hull state left");
-    assert_eq!(
-        parent.pids(),
-        Vec::<u32>::new(),
-        "processes left in the cgroups"
-    );
-    assert_eq!(
-        parent.remove(),
-        Vec::<std::path::PathBuf>::new(),
-        "cgroups left"
-    );
+    parent.assert_nothing_left();
     assert!(wrapper.calls().contains("create"), "hull was never called");
 }
 
@@ -239,14 +230,5 @@ fn ctr_checkpoints_and_restores_on_hull() {
         wrapper.calls().contains("restore"),
         "hull was never asked to restore"
     );
-    assert_eq!(
-        parent.pids(),
-        Vec::<u32>::new(),
-        "processes left in the cgroups"
-    );
-    assert_eq!(
-        parent.remove(),
-        Vec::<std::path::PathBuf>::new(),
-        "cgroups left"
-    );
+    parent.assert_nothing_left();
 }

@@ -17,6 +17,18 @@ struct Podman<'a> {
 }
 
 impl Podman<'_> {
+    /// podman for the test `setup`, configured, with the busybox image loaded.
+    fn with_busybox(setup: &Setup) -> Podman<'_> {
+        Podman::configure(&setup.scratch, &setup.wrapper);
+        let podman = Podman {
+            scratch: &setup.scratch,
+            netns: &setup.netns,
+            parent: &setup.parent,
+        };
+        run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
+        podman
+    }
+
     fn configure(scratch: &Scratch, wrapper: &Wrapper) {
         // This machine's hard open-files limit is below podman's defaults.
         scratch.write(
@@ -119,15 +131,8 @@ fn shell_line(cmd: &Command) -> String {
 #[test]
 fn podman_runs_containers_on_hull() {
     let setup = Setup::new("podman");
-    let (parent, scratch, netns, wrapper) =
-        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
-    Podman::configure(scratch, wrapper);
-    let podman = Podman {
-        scratch,
-        netns,
-        parent,
-    };
-    run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
+    let (parent, wrapper) = (&setup.parent, &setup.wrapper);
+    let podman = Podman::with_busybox(&setup);
 
     // run --rm: output and exit code.
     let ran = run_code(&mut podman.run(&["--rm"], &["sh", "-c", "echo hello; exit 5"]));
@@ -244,15 +249,8 @@ const COUNTER: &str =
 #[test]
 fn podman_checkpoints_and_restores_on_hull() {
     let setup = Setup::new("podmancr");
-    let (parent, scratch, netns, wrapper) =
-        (&setup.parent, &setup.scratch, &setup.netns, &setup.wrapper);
-    Podman::configure(scratch, wrapper);
-    let podman = Podman {
-        scratch,
-        netns,
-        parent,
-    };
-    run_ok(podman.cmd().arg("load").arg("-i").arg(images::busybox()));
+    let (parent, wrapper) = (&setup.parent, &setup.wrapper);
+    let podman = Podman::with_busybox(&setup);
     run_ok(&mut podman.run(&["-d", "--name", "cr"], &["sh", "-c", COUNTER]));
     wait_until("the counter", std::time::Duration::from_secs(10), || {
         count(&podman, "cr") >= 10
@@ -276,7 +274,7 @@ fn podman_checkpoints_and_restores_on_hull() {
     );
 
     // Exported, then imported under a new name.
-    let archive = scratch.path("cr.tar.gz");
+    let archive = setup.scratch.path("cr.tar.gz");
     podman.ok(&[
         "container",
         "checkpoint",

@@ -322,11 +322,7 @@ fn time_namespace_in_a_user_namespace() {
         case.assert_no_leaks();
     } else {
         out.ok();
-        let lines: Vec<Vec<&str>> = out
-            .stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect())
-            .collect();
+        let lines = out.words();
         assert!(lines.contains(&vec!["monotonic", "3600", "0"]), "{out}");
         assert!(lines.contains(&vec!["boottime", "7200", "0"]), "{out}");
         assert!(lines.contains(&vec!["uid=0"]), "{out}");

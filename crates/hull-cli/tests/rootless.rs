@@ -34,11 +34,7 @@ fn an_unprivileged_user_runs_rootless_bundles() {
     b.write();
     let out = user.hull(&["--debug", "run", "--bundle", b.dir_str(), &b.id]);
     out.ok();
-    let lines: Vec<Vec<&str>> = out
-        .stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let lines = out.words();
     assert_eq!(lines[0], ["0"], "{out}");
     assert_eq!(lines[1], ["0", &user.uid.to_string(), "1"], "{out}");
     assert!(out.stderr.contains("no cgroup of its own"), "{out}");

@@ -111,6 +111,14 @@ impl Output {
         self.stdout.trim()
     }
 
+    /// stdout as lines of whitespace-separated words.
+    pub fn words(&self) -> Vec<Vec<&str>> {
+        self.stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect()
+    }
+
     /// stdout parsed as `key=value` lines (lines without `=` are ignored).
     pub fn kv(&self) -> BTreeMap<String, String> {
         parse_kv(&self.stdout)
