@@ -62,18 +62,39 @@ fn default_root() -> PathBuf {
     }
 }
 
+/// The subcommand named on the command line, found without parsing it all: the sealed
+/// re-exec (for the commands that put our code in a container) comes before the parse,
+/// so the arguments are parsed once, in the sealed copy. Global options that take a
+/// value are skipped with it.
+fn subcommand(args: &[std::ffi::OsString]) -> Option<&str> {
+    let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = rest.next() {
+        match arg {
+            "--root" | "--log" | "--log-format" | "--criu" => {
+                rest.next();
+            }
+            flag if flag.starts_with('-') => {}
+            name => return Some(name),
+        }
+    }
+    None
+}
+
 fn main() -> ExitCode {
     // Go's flag package (runc's engines) also spells long flags with one dash.
-    let cli = Cli::parse_from(std::env::args_os().map(|arg| match arg.to_str() {
-        Some("-no-subreaper") => "--no-subreaper".into(),
-        _ => arg,
-    }));
-    if cli.command.runs_in_container() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .map(|arg| match arg.to_str() {
+            Some("-no-subreaper") => "--no-subreaper".into(),
+            _ => arg,
+        })
+        .collect();
+    if matches!(subcommand(&args), Some("create" | "run" | "exec")) {
         if let Err(e) = hull::sealed::ensure() {
             eprintln!("hull: re-exec from a sealed copy of the runtime: {e}");
             return ExitCode::from(1);
         }
     }
+    let cli = Cli::parse_from(args);
     // Before we open anything ourselves: descriptors handed to the container must be
     // the caller's, never one of ours that took a free number.
     let preserved = commands::check_preserved_fds(&cli.command).and(log::init(
@@ -97,5 +118,29 @@ fn main() -> ExitCode {
             log::error(&message);
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subcommand;
+
+    #[test]
+    fn the_subcommand_is_found_past_global_options() {
+        let args =
+            |line: &str| -> Vec<std::ffi::OsString> { line.split(' ').map(Into::into).collect() };
+        assert_eq!(subcommand(&args("hull run x")), Some("run"));
+        assert_eq!(
+            subcommand(&args(
+                "hull --root /r --log l --log-format json --debug exec id sh"
+            )),
+            Some("exec")
+        );
+        assert_eq!(
+            subcommand(&args("hull --root=/r create --bundle b id")),
+            Some("create")
+        );
+        assert_eq!(subcommand(&args("hull --criu /c state run")), Some("state"));
+        assert_eq!(subcommand(&args("hull --version")), None);
     }
 }

@@ -72,14 +72,6 @@ impl Command {
             _ => {}
         }
     }
-
-    /// Whether the command runs hull's own code inside a container (see `sealed`).
-    pub fn runs_in_container(&self) -> bool {
-        matches!(
-            self,
-            Command::Create(_) | Command::Run(_) | Command::Exec(_)
-        )
-    }
 }
 
 /// Runs `command` with state under `root`, CRIU at `criu` (or `criu` on PATH).
