@@ -831,21 +831,16 @@ fn collect_pids(dir: &Path, pids: &mut std::collections::BTreeSet<i32>) -> Resul
     Ok(())
 }
 
+/// Removes a cgroup directory and those below it, waiting briefly for killed processes
+/// to leave; one still held by another process is `InUse`.
 fn remove_tree(path: &Path) -> Result<()> {
-    let entries = match fs::read_dir(path) {
-        Ok(e) => e,
+    // A container's cgroup rarely has children: rmdir first, and list it only if it has.
+    match fs::remove_dir(path) {
+        Ok(()) => return Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(CgroupError::Remove {
-                path: path.into(),
-                source,
-            })
-        }
-    };
-    for entry in entries.flatten() {
-        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-            remove_tree(&entry.path())?;
-        }
+        Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => remove_children(path)?,
+        // EBUSY and the rest: waited for, or reported, below.
+        Err(_) => {}
     }
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
@@ -912,6 +907,26 @@ fn make_dir(path: &Path, cpuset: bool) -> Result<()> {
         if read_file(&own)?.trim().is_empty() {
             let parent = path.parent().map(|p| p.join(file)).unwrap_or_default();
             write_file(&own, read_file(&parent)?.trim())?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the child cgroups of `path` (each with its own children first).
+fn remove_children(path: &Path) -> Result<()> {
+    let entries = match fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(CgroupError::Remove {
+                path: path.into(),
+                source,
+            })
+        }
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            remove_tree(&entry.path())?;
         }
     }
     Ok(())
