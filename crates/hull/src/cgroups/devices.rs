@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{ebpf, write_file, CgroupError};
+use super::{ebpf, CgroupError};
 use crate::config::DeviceRule;
 
 fn allow(kind: char, major: Option<i64>, minor: Option<i64>, access: &str) -> DeviceRule {
@@ -45,18 +45,59 @@ pub fn effective_rules(rules: &[DeviceRule]) -> Vec<DeviceRule> {
     rules.iter().cloned().chain(always_allowed()).collect()
 }
 
-/// v1: deny everything, then write each rule to `devices.allow` or `devices.deny`.
+/// v1: deny everything, then write each rule to `devices.allow` or `devices.deny`:
+/// one open of each file, each rule its own write (the kernel takes one per write).
 pub fn apply_v1(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
-    write_file(&dir.join("devices.deny"), "a")?;
+    let deny = RuleFile::open(dir, "devices.deny")?;
+    deny.write("a")?;
+    let mut allow = None;
     for rule in rules {
-        let file = if rule.allow {
-            "devices.allow"
-        } else {
-            "devices.deny"
+        let file = match rule.allow {
+            false => &deny,
+            true => match &mut allow {
+                Some(file) => file,
+                none => none.insert(RuleFile::open(dir, "devices.allow")?),
+            },
         };
-        write_file(&dir.join(file), &rule.to_v1())?;
+        file.write(&rule.to_v1())?;
     }
     Ok(())
+}
+
+/// `devices.allow` or `devices.deny`, open for writing rules.
+struct RuleFile {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl RuleFile {
+    fn open(dir: &Path, name: &str) -> Result<RuleFile, CgroupError> {
+        let path = dir.join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map(|file| RuleFile {
+                path: path.clone(),
+                file,
+            })
+            .map_err(|source| CgroupError::Write {
+                data: String::new(),
+                path,
+                source,
+            })
+    }
+
+    /// One rule, written at the start as a fresh open would (cgroup files ignore the
+    /// offset; a plain file in a test sees each rule replace the last).
+    fn write(&self, rule: &str) -> Result<(), CgroupError> {
+        std::os::unix::fs::FileExt::write_all_at(&self.file, rule.as_bytes(), 0).map_err(|source| {
+            CgroupError::Write {
+                path: self.path.clone(),
+                data: rule.into(),
+                source,
+            }
+        })
+    }
 }
 
 /// v2: an eBPF program attached to the cgroup.
