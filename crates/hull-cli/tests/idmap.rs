@@ -435,3 +435,101 @@ fn rootless_idmapped_mounts_are_refused() {
     user.assert_no_state();
     case.finish();
 }
+
+/// In a user namespace the container's root holds CAP_SYS_ADMIN over its mounts; a
+/// mount it makes inside an idmapped bind of a shared host source never reaches the
+/// host, whatever propagation the config asks for `/` (unbindable and shared left the
+/// bind the host's peer before).
+#[test]
+fn a_user_namespace_root_cannot_mount_onto_the_host_through_an_idmapped_bind() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("idmap_userns_mount");
+    let src = owned_files(&case, "vol");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg("mount --bind \"$1\" \"$1\" && mount --make-shared \"$1\"")
+        .arg("sh")
+        .arg(&src)
+        .status();
+    assert!(st.unwrap().success());
+    {
+        let src = src.clone();
+        case.defer(move || {
+            let _ = Command::new("umount").arg("-R").arg(&src).status();
+        });
+    }
+    for propagation in ["unbindable", "rshared", "runbindable"] {
+        let mut b = case.bundle(&format!("userns{}", &propagation[..2]));
+        b.user_namespace(0, 100000, 65536);
+        b.rootfs_propagation(propagation);
+        let caps = json!(["CAP_SYS_ADMIN"]);
+        for set in ["bounding", "effective", "permitted"] {
+            b.set(&format!("/process/capabilities/{set}"), caps.clone());
+        }
+        b.add_mount(
+            json!({"destination": "/data", "type": "bind", "source": src,
+                           "options": ["bind", "idmap"]}),
+        );
+        // The container's root (a mapped id) may not make it in the host-owned rootfs.
+        fs::create_dir_all(b.rootfs.join("data")).unwrap();
+        b.sh("mount -t tmpfs evil /data/sub; echo mounted=$?");
+        let out = case.run_container(&b);
+        out.ok();
+        assert_eq!(
+            mounts_under(&src),
+            [src.to_string_lossy()],
+            "{propagation}: a mount reached the host\n{out}"
+        );
+    }
+    case.finish();
+}
+
+/// A source on a read-only host mount (or an rbind) is refused for an idmapped bind in
+/// a user namespace: the container's root could remount the copy read-write (a plain
+/// bind keeps the host's read-only flag locked; the idmapped copy would not).
+#[test]
+fn idmapped_binds_that_would_lose_the_host_locks_are_refused() {
+    let case = Case::new("idmap_locks");
+    // Outside the case's directory: the leak checks count mounts below it.
+    let src = std::env::temp_dir().join(format!("hull-idmap-ro-{}", std::process::id()));
+    fs::create_dir_all(&src).unwrap();
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg("mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\"")
+        .arg("sh")
+        .arg(&src)
+        .status();
+    assert!(st.unwrap().success());
+    {
+        let src = src.clone();
+        case.defer(move || {
+            let _ = Command::new("umount").arg("-R").arg(&src).status();
+            let _ = fs::remove_dir(&src);
+        });
+    }
+    let userns = |b: &mut Bundle| {
+        b.user_namespace(0, 100000, 65536);
+    };
+    refused(
+        &case,
+        "rosrc",
+        userns,
+        json!({"destination": "/data", "type": "bind", "source": src, "options": ["bind", "idmap"]}),
+        "options",
+        &["read-only"],
+    );
+    let rw = owned_files(&case, "rw");
+    refused(
+        &case,
+        "rbind",
+        userns,
+        json!({"destination": "/data", "type": "bind", "source": rw, "options": ["rbind", "idmap"]}),
+        "options",
+        &["rbind"],
+    );
+    assert!(!rw.join("x").exists());
+    case.finish();
+}

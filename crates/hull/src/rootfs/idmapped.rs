@@ -58,6 +58,10 @@ pub(crate) fn prepare(config: &Config, unprivileged: bool) -> Result<IdmappedMou
             ));
         }
         let source = m.source.as_deref().unwrap_or(Path::new(""));
+        if config.namespace(NamespaceKind::User).is_some() {
+            keeps_the_locks_of_a_bind(source, m.options.flags & libc::MS_REC != 0)
+                .map_err(refuse)?;
+        }
         let userns = mapping_namespace(config, idmap, &mut namespaces)
             .map_err(|e| refuse(format!("make the user namespace of the mapping: {e}")))?;
         let tree = idmapped_copy(config, m.options.flags & libc::MS_REC != 0, source)
@@ -116,23 +120,54 @@ fn mapping_namespace(
     Ok(ns.into())
 }
 
+/// In a container with a user namespace, a plain bind of a host mount comes with the
+/// host mount's flags locked (the kernel locks what crosses into a less privileged mount
+/// namespace): the container's root cannot remount it read-write, or unmount what is
+/// mounted below it. The idmapped copy is made in the host's user namespace and never
+/// crosses, so nothing would be locked: refuse what the locks would have protected, a
+/// source on a read-only, nosuid, nodev or noexec mount, and (for an `rbind`) mounts
+/// below it that would uncover what they hide.
+fn keeps_the_locks_of_a_bind(source: &Path, recursive: bool) -> std::result::Result<(), String> {
+    use nix::sys::statvfs::{statvfs, FsFlags};
+    let flags = statvfs(source)
+        .map_err(|e| format!("stat the mount of {}: {e}", source.display()))?
+        .flags();
+    let locked = FsFlags::ST_RDONLY | FsFlags::ST_NOSUID | FsFlags::ST_NODEV | FsFlags::ST_NOEXEC;
+    if flags.intersects(locked) {
+        return Err(format!(
+            "{} is on a read-only, nosuid, nodev or noexec mount, which an idmapped bind \
+             could not keep locked against the container's user namespace",
+            source.display()
+        ));
+    }
+    if recursive {
+        return Err(
+            "an idmapped rbind is refused with a user namespace: the mounts below it would \
+             not stay locked (use a bind)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// A detached copy of the mount at `source` (with everything below it for an
-/// `rbind`), propagating as a bind made in the container's mount namespace would: a
-/// slave of the host's mount (private for a private root), never its peer, so nothing
-/// mounted in the container reaches the host.
+/// `rbind`), never a peer of the host's mount: a recursive slave of it (private for a
+/// private root), so nothing mounted in the container reaches the host, whatever
+/// propagation the container's root asks for (shared and unbindable included).
 fn idmapped_copy(config: &Config, recursive: bool, source: &Path) -> io::Result<OwnedFd> {
     let src = File::options()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
         .open(source)?;
     let tree = sys::clone_mount(src.as_fd(), recursive)?;
-    let root = config
+    let private = config
         .root_propagation
-        .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
-    for kind in [libc::MS_PRIVATE, libc::MS_SLAVE] {
-        if root & kind != 0 {
-            sys::mount_setattr_propagation(tree.as_fd(), kind, true)?;
-        }
-    }
+        .is_some_and(|p| p & libc::MS_PRIVATE != 0);
+    let kind = if private {
+        libc::MS_PRIVATE
+    } else {
+        libc::MS_SLAVE
+    };
+    sys::mount_setattr_propagation(tree.as_fd(), kind, true)?;
     Ok(tree)
 }
