@@ -168,9 +168,10 @@ fn hooks_with_a_relative_path_are_refused() {
     );
 }
 
-/// A hook without `env` inherits the runtime's environment, and a startContainer hook
-/// the container process's (with its HOME), as runc and crun run them; `"env": []` is
-/// an empty environment.
+/// A hook without `env` run on the host's side inherits the runtime's environment; one
+/// run in the container's namespaces (createContainer, startContainer) gets the
+/// container process's, never the runtime's (as runc's init has only the process's);
+/// `"env": []` is an empty environment.
 #[test]
 fn hooks_without_env_inherit_as_runc_does() {
     let case = Case::new("hooks_env");
@@ -180,12 +181,16 @@ fn hooks_without_env_inherit_as_runc_does() {
     b.args(&["cat", "/start.env"]);
     let prestart = case.dir.join("prestart.env");
     let empty = case.dir.join("empty.env");
+    let create_container = case.dir.join("createContainer.env");
     b.set(
         "/hooks",
         json!({
             "prestart": [
                 { "path": "/bin/sh", "args": ["sh", "-c", format!("echo \"$PATH\" > {}", prestart.display())] },
                 { "path": "/bin/sh", "args": ["sh", "-c", format!("echo \"[$PATH]\" > {}", empty.display())], "env": [] }
+            ],
+            "createContainer": [
+                { "path": "/bin/sh", "args": ["sh", "-c", format!("echo \"$FOO $PATH\" > {}", create_container.display())] }
             ],
             "startContainer": [
                 { "path": "/bin/sh", "args": ["sh", "-c", "echo \"$FOO $PATH $HOME\" > /start.env"] }
@@ -201,6 +206,11 @@ fn hooks_without_env_inherit_as_runc_does() {
     );
     let ours = std::env::var("PATH").unwrap();
     assert_eq!(fs::read_to_string(&prestart).unwrap().trim(), ours);
+    // In the container's namespaces: the process's environment, not the runtime's.
+    assert_eq!(
+        fs::read_to_string(&create_container).unwrap().trim(),
+        "from-process /bin"
+    );
     // sh sets a default PATH of its own where none is given.
     assert_ne!(
         fs::read_to_string(&empty).unwrap().trim(),

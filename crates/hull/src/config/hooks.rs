@@ -13,7 +13,9 @@ pub struct Hook {
     /// The argument vector, `argv[0]` included; empty means the path alone.
     pub args: Vec<String>,
     /// `KEY=value` strings; `None` (no `env` in the config) inherits the runtime's
-    /// environment, or for startContainer the container process's, as runc and crun.
+    /// environment for the hooks run on the host's side, and for createContainer and
+    /// startContainer (run in the container's namespaces) gets the container process's,
+    /// as runc does.
     pub env: Option<Vec<String>>,
     /// Seconds before the hook is killed and counted as failed.
     pub timeout: Option<u32>,

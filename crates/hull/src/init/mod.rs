@@ -289,7 +289,14 @@ fn prepare(
         chan.send(&Message::RunHooks)?;
         match chan.recv()? {
             Message::HookState(state) => {
-                hooks::run_all("createContainer", &config.hooks.create_container, &state)?;
+                // In the container's namespaces: the process's environment, never the
+                // runtime's (which may hold the caller's secrets), as runc's init has.
+                hooks::run_all_with_env(
+                    "createContainer",
+                    &config.hooks.create_container,
+                    &state,
+                    Some(&process.env),
+                )?;
                 plan.hook_state = Some(state);
             }
             other => {
