@@ -24,10 +24,11 @@ use crate::sys;
 /// dropped.
 pub(super) struct Child {
     pub(super) pid: i32,
-    /// Not ours to reap: the grandchild of a second fork, or one already reaped.
+    /// Not to wait for by pid: the process of a second fork, or one already reaped.
     pub(super) reaped: bool,
-    /// The grandchild of a second fork, which is not ours to reap either: signalled
-    /// through this pidfd, never by a pid that may have been reused.
+    /// The process of a second fork (a sibling made with CLONE_PARENT, so our child
+    /// too): signalled and reaped through this pidfd, never by a pid that may have been
+    /// reused.
     pub(super) pidfd: Option<OwnedFd>,
 }
 
@@ -46,6 +47,11 @@ impl Drop for Child {
     fn drop(&mut self) {
         if let Some(pidfd) = &self.pidfd {
             let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            // Our child since CLONE_PARENT: reaped here, or it stays a zombie of ours.
+            let _ = nix::sys::wait::waitid(
+                nix::sys::wait::Id::PIDFd(pidfd.as_fd()),
+                nix::sys::wait::WaitPidFlag::WEXITED,
+            );
             return;
         }
         // A pid we reaped may already belong to someone else: never signal it.
