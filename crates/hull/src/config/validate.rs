@@ -328,7 +328,9 @@ fn runtime_namespace(kind: NamespaceKind, path: &Path) -> Result<bool> {
                 )
             })
     };
-    let own = Path::new("/proc/self/ns").join(kind.proc_name());
+    // The calling thread's: a library caller's thread may have entered others
+    // (setns), and the fork that makes the container copies this thread.
+    let own = Path::new("/proc/thread-self/ns").join(kind.proc_name());
     Ok(id(path)? == id(&own)?)
 }
 
