@@ -834,13 +834,12 @@ fn collect_pids(dir: &Path, pids: &mut std::collections::BTreeSet<i32>) -> Resul
 /// Removes a cgroup directory and those below it, waiting briefly for killed processes
 /// to leave; one still held by another process is `InUse`.
 fn remove_tree(path: &Path) -> Result<()> {
-    // A container's cgroup rarely has children: rmdir first, and list it only if it has.
+    // A container's cgroup rarely has children: rmdir first, and list it only if that
+    // fails (EBUSY, for child cgroups as for processes still leaving).
     match fs::remove_dir(path) {
         Ok(()) => return Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => remove_children(path)?,
-        // EBUSY and the rest: waited for, or reported, below.
-        Err(_) => {}
+        Err(_) => remove_children(path)?,
     }
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
