@@ -214,22 +214,7 @@ fn mounts_inside_do_not_propagate_to_the_host() {
     let src = owned_files(&case, "vol");
     fs::create_dir_all(src.join("inner")).unwrap();
     // The source its own shared mount (this host's / is private).
-    let sh = |script: &str| {
-        let st = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("sh")
-            .arg(&src)
-            .status();
-        assert!(st.unwrap().success(), "{script}");
-    };
-    sh("mount --bind \"$1\" \"$1\" && mount --make-shared \"$1\"");
-    {
-        let src = src.clone();
-        case.defer(move || {
-            let _ = Command::new("umount").arg("-R").arg(&src).status();
-        });
-    }
+    mount_on_itself(&case, &src, "mount --make-shared \"$1\"");
     let mut b = case.bundle("idmapprop");
     b.add_mount(
         json!({"destination": "/mnt/id", "type": "bind", "source": src,
@@ -245,6 +230,22 @@ fn mounts_inside_do_not_propagate_to_the_host() {
     assert!(!src.join("inner/only-inside").exists());
     assert_eq!(mounts_under(&src), [src.to_string_lossy()]);
     case.finish();
+}
+
+/// Makes `dir` a mount of its own (bound onto itself), then runs `then` on it (`$1`);
+/// unmounted when the case ends.
+fn mount_on_itself(case: &Case, dir: &Path, then: &str) {
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("mount --bind \"$1\" \"$1\" && {then}"))
+        .arg("sh")
+        .arg(dir)
+        .status();
+    assert!(st.unwrap().success(), "{then}");
+    let dir = dir.to_path_buf();
+    case.defer(move || {
+        let _ = Command::new("umount").arg("-R").arg(&dir).status();
+    });
 }
 
 /// Creates a container from a bundle with `mount` added; it must be refused with one
@@ -448,19 +449,7 @@ fn a_user_namespace_root_cannot_mount_onto_the_host_through_an_idmapped_bind() {
     let case = Case::new("idmap_userns_mount");
     let src = owned_files(&case, "vol");
     fs::create_dir_all(src.join("sub")).unwrap();
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg("mount --bind \"$1\" \"$1\" && mount --make-shared \"$1\"")
-        .arg("sh")
-        .arg(&src)
-        .status();
-    assert!(st.unwrap().success());
-    {
-        let src = src.clone();
-        case.defer(move || {
-            let _ = Command::new("umount").arg("-R").arg(&src).status();
-        });
-    }
+    mount_on_itself(&case, &src, "mount --make-shared \"$1\"");
     for propagation in ["unbindable", "rshared", "runbindable"] {
         let mut b = case.bundle(&format!("userns{}", &propagation[..2]));
         b.user_namespace(0, 100000, 65536);
@@ -496,20 +485,14 @@ fn idmapped_binds_that_would_lose_the_host_locks_are_refused() {
     // Outside the case's directory: the leak checks count mounts below it.
     let src = std::env::temp_dir().join(format!("hull-idmap-ro-{}", std::process::id()));
     fs::create_dir_all(&src).unwrap();
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg("mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\"")
-        .arg("sh")
-        .arg(&src)
-        .status();
-    assert!(st.unwrap().success());
     {
+        // Cleanups run last first: this one after the unmount.
         let src = src.clone();
         case.defer(move || {
-            let _ = Command::new("umount").arg("-R").arg(&src).status();
             let _ = fs::remove_dir(&src);
         });
     }
+    mount_on_itself(&case, &src, "mount -o remount,bind,ro \"$1\"");
     let userns = |b: &mut Bundle| {
         b.user_namespace(0, 100000, 65536);
     };
