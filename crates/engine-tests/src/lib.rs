@@ -420,8 +420,23 @@ pub fn run_code(cmd: &mut Command) -> Ran {
 
 /// Runs `command` (a shell command line) with a pseudo-terminal as its stdin, stdout
 /// and stderr (through `script`), as a user at a terminal would: for `run -it`.
+///
+/// The terminal's input stays open until the command ends, as a user's does: at the end
+/// of its input `script` types end-of-file into the terminal, and podman's attach then
+/// may drop a short-lived container's output (with runc as with hull: 5 in 30 runs).
 pub fn in_terminal(command: &str) -> Output {
-    run(Command::new("script").args(["-qec", command, "/dev/null"]))
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let input = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    drop(input);
+    out
 }
 
 /// Waits (bounded) until `check` holds, polling.
