@@ -122,7 +122,7 @@ for applet in $("$rootfs/bin/busybox" --list); do
 done
 
 # --- driver ----------------------------------------------------------------------------
-python3 - "$iterations" "$tmp" "$id_prefix" "hull=$hull" runc=runc crun=crun <<'PY'
+python3 - "$iterations" "$tmp" "$id_prefix" "hull=$hull" ${EXTRA_RUNTIMES:-} runc=runc crun=crun <<'PY'
 import json, os, platform, shutil, subprocess, sys, time
 
 iterations = int(sys.argv[1])

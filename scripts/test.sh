@@ -7,7 +7,8 @@
 # nothing, then runs, stopping at the first failure:
 #   cargo fmt --all -- --check
 #   cargo clippy --workspace --all-targets -- -D warnings
-#   cargo test --workspace (checkpoint tests with the CRIU of scripts/criu.sh)
+#   cargo test --workspace, on the shipped static build (scripts/fast-build.sh), with the
+#   CRIU of scripts/criu.sh for the checkpoint tests
 #   the library's example program (crates/hull/examples/parallel.rs)
 #   the library's tokio face (feature `tokio`): clippy, its test, its doc example
 #   the cgroup tests again in a pure cgroup v2 QEMU guest (scripts/v2-guest.sh),
@@ -61,6 +62,12 @@ done
 criu=$(bash scripts/criu.sh) || die "no CRIU that works on this kernel (scripts/criu.sh)"
 export HULL_TEST_CRIU=$criu
 PATH="$(dirname "$criu"):$PATH"
+
+# The hull the CLI's and the engines' tests run is the one that ships: the static musl
+# build of scripts/fast-build.sh (the library's own tests link the library).
+hull_bin=$(bash scripts/fast-build.sh) || die "building the shipped hull failed (scripts/fast-build.sh)"
+export HULL_TEST_RUNTIME=$hull_bin
+echo "test.sh: testing $hull_bin"
 
 # --- the suite -----------------------------------------------------------------------------
 step() {

@@ -14,8 +14,6 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
-use std::os::unix::fs::OpenOptionsExt;
-
 use nix::fcntl::OFlag;
 
 use crate::sys;
@@ -44,11 +42,7 @@ impl Procfs {
     pub fn open() -> io::Result<Procfs> {
         let dir = match sys::open_tree_clone(c"/proc") {
             Ok(dir) => dir,
-            Err(_) => std::fs::File::options()
-                .read(true)
-                .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-                .open("/proc")?
-                .into(),
+            Err(_) => sys::open_path(Path::new("/proc"), libc::O_DIRECTORY)?,
         };
         check_procfs(&dir, Path::new("/proc"))?;
         Ok(Procfs { dir })

@@ -44,13 +44,7 @@ impl Scratch {
 
     /// Any directory opened as an `O_PATH` descriptor.
     pub fn open_path(dir: &Path) -> std::os::fd::OwnedFd {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::File::options()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(dir)
-            .expect("open a directory")
-            .into()
+        crate::sys::open_path(dir, libc::O_DIRECTORY).expect("open a directory")
     }
 }
 

@@ -104,11 +104,7 @@ pub(crate) fn spawn_init(
     fifo: &Path,
     requests: &Requests<'_>,
 ) -> Result<Spawned> {
-    let fifo = std::fs::File::options()
-        .read(true)
-        .custom_flags(libc::O_PATH)
-        .open(fifo)
-        .map_err(|e| Error::io("open", fifo, e))?;
+    let fifo = crate::sys::open_path(fifo, 0).map_err(|e| Error::io("open", fifo, e))?;
     let join = open_namespaces(config)?;
     let new: u64 = config
         .namespaces
@@ -141,7 +137,7 @@ pub(crate) fn spawn_init(
             .as_ref()
             .map(crate::seccomp::compile)
             .transpose()?,
-        fifo: fifo.into(),
+        fifo,
         join,
         unshare: if fast { new & cgroupns } else { new },
         fork_again: !fast && changes_pid,

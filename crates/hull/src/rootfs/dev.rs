@@ -58,11 +58,8 @@ pub fn create_devices(
         if in_userns {
             let node = resolve::create(root, &dev.path, Kind::File, Symlinks::InRoot)
                 .map_err(err("create device mount point", &dev.path))?;
-            let host = std::fs::File::options()
-                .read(true)
-                .custom_flags(libc::O_PATH)
-                .open(&dev.path)
-                .map_err(err("open host device", &dev.path))?;
+            let host =
+                crate::sys::open_path(&dev.path, 0).map_err(err("open host device", &dev.path))?;
             mount(
                 Some(&fd_path(&host)),
                 &fd_path(&node),
@@ -93,8 +90,6 @@ pub fn create_devices(
     }
     Ok(())
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 /// The symlinks of a standard `/dev`.
 pub fn create_links(root: BorrowedFd<'_>) -> Result<()> {

@@ -155,10 +155,7 @@ fn keeps_the_locks_of_a_bind(source: &Path, recursive: bool) -> std::result::Res
 /// private root), so nothing mounted in the container reaches the host, whatever
 /// propagation the container's root asks for (shared and unbindable included).
 fn idmapped_copy(config: &Config, recursive: bool, source: &Path) -> io::Result<OwnedFd> {
-    let src = File::options()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
-        .open(source)?;
+    let src = sys::open_path(source, 0)?;
     let tree = sys::clone_mount(src.as_fd(), recursive)?;
     let private = config
         .root_propagation

@@ -5,7 +5,6 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
@@ -262,10 +261,7 @@ fn check_destination(root: BorrowedFd<'_>, dest: &OwnedFd, m: &Mount) -> Result<
 }
 
 fn bind(source: &Path, target: &CString, rec: u64) -> io::Result<()> {
-    let src = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH)
-        .open(source)?;
+    let src = crate::sys::open_path(source, 0)?;
     mount(
         Some(&fd_path(&src)),
         target,

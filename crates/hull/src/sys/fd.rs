@@ -41,6 +41,21 @@ pub fn openat(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// An `O_PATH` descriptor of `path` (close-on-exec, with the extra `flags`): a handle
+/// that opens nothing, so it never blocks on a FIFO nor opens a device. Not through
+/// std's `custom_flags`, which masks `O_ACCMODE` off, and musl's `O_ACCMODE` includes
+/// `O_PATH`.
+pub fn open_path(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: open with a NUL-terminated path; returns a new descriptor or -1.
+    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_PATH | libc::O_CLOEXEC) };
+    check(fd as libc::c_long)?;
+    // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// `openat2(2)` of an absolute path (or one from the current directory).
 pub fn openat2_path(path: &CStr, flags: libc::c_int, resolve: u64) -> io::Result<OwnedFd> {
     openat2_from(libc::AT_FDCWD, path, flags, 0, resolve)

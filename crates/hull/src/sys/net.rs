@@ -28,11 +28,16 @@ pub fn loopback_up() -> io::Result<()> {
     req.name[..2].copy_from_slice(b"lo");
     // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS with a live ifreq of the kernel's size.
     unsafe {
-        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
+        if libc::ioctl(
+            sock.as_raw_fd(),
+            libc::SIOCGIFFLAGS as libc::Ioctl,
+            &mut req,
+        ) < 0
+        {
             return Err(io::Error::last_os_error());
         }
         req.flags |= libc::IFF_UP as libc::c_short;
-        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) < 0 {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS as libc::Ioctl, &req) < 0 {
             return Err(io::Error::last_os_error());
         }
     }

@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 /// type it reads or writes.
 unsafe fn ioctl(
     fd: BorrowedFd<'_>,
-    request: libc::c_ulong,
+    request: libc::Ioctl,
     arg: libc::c_ulong,
 ) -> io::Result<libc::c_int> {
     // SAFETY: the caller passes the argument the request takes.
@@ -26,7 +26,7 @@ pub fn unlock_pty(master: BorrowedFd<'_>) -> io::Result<()> {
     unsafe {
         ioctl(
             master,
-            libc::TIOCSPTLCK,
+            libc::TIOCSPTLCK as libc::Ioctl,
             &unlock as *const _ as libc::c_ulong,
         )
     }
@@ -37,7 +37,13 @@ pub fn unlock_pty(master: BorrowedFd<'_>) -> io::Result<()> {
 /// `flags`: no path lookup.
 pub fn open_pty_peer(master: BorrowedFd<'_>, flags: libc::c_int) -> io::Result<OwnedFd> {
     // SAFETY: TIOCGPTPEER takes the open flags as an integer.
-    let fd = unsafe { ioctl(master, libc::TIOCGPTPEER, flags as libc::c_ulong) }?;
+    let fd = unsafe {
+        ioctl(
+            master,
+            libc::TIOCGPTPEER as libc::Ioctl,
+            flags as libc::c_ulong,
+        )
+    }?;
     // SAFETY: TIOCGPTPEER returns a new descriptor nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -51,11 +57,18 @@ pub fn set_window_size(tty: BorrowedFd<'_>, rows: u16, cols: u16) -> io::Result<
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads a winsize, alive for the call.
-    unsafe { ioctl(tty, libc::TIOCSWINSZ, &size as *const _ as libc::c_ulong) }.map(drop)
+    unsafe {
+        ioctl(
+            tty,
+            libc::TIOCSWINSZ as libc::Ioctl,
+            &size as *const _ as libc::c_ulong,
+        )
+    }
+    .map(drop)
 }
 
 /// Makes `tty` the calling process's controlling terminal (`TIOCSCTTY`).
 pub fn set_controlling_terminal(tty: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: TIOCSCTTY takes an integer (0: do not steal it from another session).
-    unsafe { ioctl(tty, libc::TIOCSCTTY, 0) }.map(drop)
+    unsafe { ioctl(tty, libc::TIOCSCTTY as libc::Ioctl, 0) }.map(drop)
 }
