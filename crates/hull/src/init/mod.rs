@@ -94,6 +94,13 @@ pub(crate) fn run(
     )
     .and_then(|proc| prepare(&mut plan, &proc, &chan, &only));
     let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
+    let late = late_filter(plan.seccomp.as_ref(), plan.process);
+    // Waiting for `start` may take long: hold none of hull's code meanwhile (with 1,000
+    // created containers, their RSS). Not under a loaded filter, which may refuse
+    // madvise with a kill.
+    if plan.seccomp.is_none() || late.is_some() {
+        sys::drop_code_pages();
+    }
     let started =
         exec::wait_for_start(&plan.fifo, &own_fds).and_then(|()| match &plan.hook_state {
             Some(state) => Ok(hooks::run_all_with_env(
@@ -108,11 +115,7 @@ pub(crate) fn run(
         exec::report(&e);
         sys::exit_now(1)
     }
-    exec_or_exit(
-        plan.process,
-        prepared,
-        late_filter(plan.seccomp.as_ref(), plan.process),
-    )
+    exec_or_exit(plan.process, prepared, late)
 }
 
 /// The first steps of every process hull puts in a container (init and exec); `keep`

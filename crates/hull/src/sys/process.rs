@@ -116,3 +116,39 @@ pub fn set_mempolicy(mode: i32, nodes: &[u64], bits: u32) -> io::Result<()> {
     // (len_bits never exceeds the words it counts).
     check(unsafe { libc::syscall(libc::SYS_set_mempolicy, mode, mask, maxnode) }).map(drop)
 }
+
+/// Drops this process's page mappings of the hull executable's read-only segments (its
+/// code and constants; `madvise(MADV_DONTNEED)`): a process that only waits then holds
+/// none of them, and what it runs again comes back from the page cache. Writable
+/// segments, which may hold data, are never touched. Best effort: memory only.
+pub fn drop_code_pages() {
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _: libc::size_t,
+        _: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: dl_iterate_phdr passes a valid info whose dlpi_phdr points to
+        // dlpi_phnum program headers, alive during the call.
+        let (base, headers) = unsafe {
+            let info = &*info;
+            (
+                info.dlpi_addr as usize,
+                std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize),
+            )
+        };
+        let page = 4096;
+        for h in headers {
+            if h.p_type != libc::PT_LOAD || h.p_flags & libc::PF_W != 0 {
+                continue;
+            }
+            let start = (base + h.p_vaddr as usize) & !(page - 1);
+            let end = base + (h.p_vaddr + h.p_memsz) as usize;
+            // SAFETY: a read-only segment of the executable, mapped from its file:
+            // dropping its pages loses nothing, and each refaults from the file on use.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
+        1 // The first object is the executable: stop there.
+    }
+    // SAFETY: `each` only reads what it is given, during the call.
+    unsafe { libc::dl_iterate_phdr(Some(each), std::ptr::null_mut()) };
+}
