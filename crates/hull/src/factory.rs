@@ -105,11 +105,10 @@ impl Factory {
             Err(e) => return Err(Error::io("create", &dir, e)),
         }
         let lock = Container::lock_dir(&dir)?;
+        // The state is first saved by start, once it has chosen the cgroup: until then
+        // nothing exists on the host but this directory, which `load` shows as a
+        // container being created (one write less on the way to a running container).
         let state = State::new(id, config);
-        if let Err(e) = state.save(&dir) {
-            let _ = fs::remove_dir_all(&dir);
-            return Err(e);
-        }
         Ok(Container::new(dir, state, Some(lock), self.seal_check))
     }
 

@@ -64,7 +64,9 @@ pub fn parse(text: &str) -> Vec<MountEntry> {
 
 /// The calling process's mounts.
 pub fn read_self() -> std::io::Result<Vec<MountEntry>> {
-    Ok(parse(&std::fs::read_to_string("/proc/self/mountinfo")?))
+    Ok(parse(&crate::procfs::read_generated(
+        "/proc/self/mountinfo".as_ref(),
+    )?))
 }
 
 #[cfg(test)]

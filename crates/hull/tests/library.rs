@@ -158,6 +158,8 @@ fn signal_and_destroy_a_running_container() {
     out.read_exact(&mut up).unwrap();
     assert_eq!(container.status(), Status::Running);
     assert_eq!(container.processes().unwrap(), vec![init.pid()]);
+    // A handle on the same init, from the container (as for a loaded one).
+    assert_eq!(container.init().unwrap().pid(), init.pid());
     // pid 1 of a pid namespace ignores signals it has no handler for: SIGKILL it.
     container.signal(hull::Signal::KILL, false).unwrap();
     let status = init.wait().unwrap();
@@ -165,6 +167,10 @@ fn signal_and_destroy_a_running_container() {
     assert_eq!(status.code(), 128 + libc::SIGKILL);
     let err = container.signal(hull::Signal::TERM, false).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ContainerNotRunning);
+    assert_eq!(
+        container.init().unwrap_err().code(),
+        ErrorCode::ContainerNotRunning
+    );
     container.destroy().unwrap();
     scratch.assert_clean();
 }

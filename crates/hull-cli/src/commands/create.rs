@@ -43,6 +43,15 @@ pub struct CreateArgs {
     pub systemd_cgroup: bool,
 }
 
+/// How far [`create`] takes the container.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Created: init waits for `start`.
+    Created,
+    /// Running (`run`): init goes on at once, and no exec.fifo is made.
+    Running,
+}
+
 /// Creates container `id`; on any failure everything it made is removed again. Returns
 /// the end of the terminal's socketpair when the foreground must relay it.
 pub fn create(
@@ -50,6 +59,7 @@ pub fn create(
     id: &str,
     root: &Path,
     detached: bool,
+    until: Until,
 ) -> Result<(hull::Container, Option<UnixStream>), String> {
     let (mut config, mut process) = hull::spec::load(&args.bundle).map_err(|e| e.to_string())?;
     config.no_pivot_root = args.no_pivot;
@@ -60,8 +70,17 @@ pub fn create(
         .create(id, config)
         .map_err(|e| e.to_string())?;
     // The process's descriptors (ours, handed on) close here once init has them.
-    let init = match container.start(process) {
+    let started = match until {
+        Until::Created => container.start(process),
+        Until::Running => container.run(process),
+    };
+    let init = match started {
         Ok(init) => init,
+        // A failing poststart hook is a warning: the program runs.
+        Err(hull::Error::Hook(message)) if until == Until::Running => {
+            crate::log::warn(&message);
+            container.init().map_err(|e| e.to_string())?
+        }
         Err(e) => {
             let _ = container.destroy();
             return Err(e.to_string());
@@ -92,6 +111,6 @@ pub fn create(
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
-    create(&args.common, &args.id, root, true)?;
+    create(&args.common, &args.id, root, true, Until::Created)?;
     Ok(0)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use nix::sys::signal::SigSet;
 
-use super::create::{create, CreateArgs};
+use super::create::{create, CreateArgs, Until};
 use super::CmdResult;
 use crate::{log, signals};
 
@@ -35,15 +35,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     if !args.detach && !args.no_subreaper {
         hull::process::become_subreaper().map_err(|e| format!("subreaper: {e}"))?;
     }
-    let (mut container, console) = create(&args.common, &args.id, root, args.detach)?;
-    match container.exec() {
-        Ok(()) => {}
-        Err(hull::Error::Hook(message)) => crate::log::warn(&message),
-        Err(e) => {
-            let _ = container.destroy();
-            return Err(e.to_string());
-        }
-    }
+    let (container, console) = create(&args.common, &args.id, root, args.detach, Until::Running)?;
     match blocked {
         Some(set) => wait_in_foreground(container, root, console, &set, args.keep),
         None => Ok(0),

@@ -320,7 +320,7 @@ impl Layout {
 /// `/proc/self/cgroup` as a map from hierarchy key to cgroup path.
 fn own_cgroups() -> Result<BTreeMap<String, PathBuf>> {
     let path = Path::new("/proc/self/cgroup");
-    let text = fs::read_to_string(path).map_err(|source| CgroupError::Read {
+    let text = crate::procfs::read_generated(path).map_err(|source| CgroupError::Read {
         path: path.into(),
         source,
     })?;
@@ -566,7 +566,13 @@ impl Cgroup {
     /// frozen: it would not be the container's alone, and what kills or removes the
     /// container's cgroup later must never reach a process the host put there.
     pub fn check_unused(&self) -> Result<()> {
-        for path in self.paths.values() {
+        // A directory hull is to make did not exist when the layout looked: it holds
+        // nothing (if it appears meanwhile, `create` refuses it).
+        let existing = || self.paths.values().filter(|p| !self.made.contains(p));
+        if existing().next().is_none() {
+            return Ok(());
+        }
+        for path in existing() {
             // Every entry counts, a 0 (a process out of our sight) too.
             let mut pids = std::collections::BTreeSet::new();
             collect_pids(path, &mut pids)?;

@@ -303,26 +303,32 @@ impl Container {
         if self.state.init_pid != 0 {
             return self.exec_process(process, &ExecOptions::default());
         }
-        let started = self.start_init(process);
+        self.start_init(process, true)
+    }
+
+    /// Starts init; with `wait`, it waits on exec.fifo for [`Container::exec`]. A failed
+    /// start leaves nothing.
+    fn start_init(&mut self, process: Process, wait: bool) -> Result<ProcessHandle> {
+        let started = self.launch_init(process, wait);
         if started.is_err() {
             let _ = fs::remove_dir_all(&self.dir);
         }
         started
     }
 
-    fn start_init(&mut self, process: Process) -> Result<ProcessHandle> {
+    fn launch_init(&mut self, process: Process, wait: bool) -> Result<ProcessHandle> {
         process.validate()?;
         self.check_sealed()?;
         crate::lsm::check(Some(&self.state.config), &process)?;
         let layout = Layout::detect()?;
         self.claim_cgroup(&layout, &process)?;
-        if let Err(e) = self.prepare_host() {
+        if let Err(e) = self.prepare_host(wait) {
             // Nothing was started: nothing to kill.
             self.undo_start(false);
             return Err(e);
         }
         // The process's descriptors close here once init has its copies.
-        match self.spawn(&layout, &process) {
+        match self.spawn(&layout, &process, wait) {
             Ok(init) => self.record_init(init),
             Err(e) => {
                 self.undo_start(true);
@@ -350,9 +356,12 @@ impl Container {
         self.state.save(&self.dir)
     }
 
-    /// Makes the cgroup with its limits, and exec.fifo.
-    fn prepare_host(&mut self) -> Result<()> {
+    /// Makes the cgroup with its limits, and exec.fifo if init is to `wait` for start.
+    fn prepare_host(&mut self, wait: bool) -> Result<()> {
         self.make_cgroup()?;
+        if !wait {
+            return Ok(());
+        }
         make_exec_fifo(&self.dir.join(EXEC_FIFO), &self.state.config)
     }
 
@@ -432,9 +441,9 @@ impl Container {
         Ok(())
     }
 
-    /// Starts init.
-    fn spawn(&self, layout: &Layout, process: &Process) -> Result<Spawned> {
-        let fifo = self.dir.join(EXEC_FIFO);
+    /// Starts init; with `wait`, it waits on exec.fifo for start.
+    fn spawn(&self, layout: &Layout, process: &Process, wait: bool) -> Result<Spawned> {
+        let fifo = wait.then(|| self.dir.join(EXEC_FIFO));
         let mounts = self.cgroup_mount_plan(layout)?;
         // The state a seccomp agent gets while init is still being made.
         let state_of = |pid: i32| self.state.oci(Status::Creating.as_str(), pid);
@@ -465,7 +474,7 @@ impl Container {
             process,
             &self.state.cgroup,
             mounts,
-            &fifo,
+            fifo.as_deref(),
             &requests,
         )
     }
@@ -626,7 +635,11 @@ impl Container {
         if !started {
             return Err(Error::NotExecuted(self.state.id.clone()));
         }
-        // The program runs; a failing poststart hook is reported, not undone.
+        self.poststart()
+    }
+
+    /// The poststart hooks, once the program runs; a failing one is reported, not undone.
+    fn poststart(&self) -> Result<()> {
         let state = self
             .state
             .oci(Status::Running.as_str(), self.state.init_pid)
@@ -635,7 +648,10 @@ impl Container {
             .map_err(hook_error)
     }
 
-    /// `start` then `exec`: the container runs `process`.
+    /// `start` and `exec` in one: the container runs `process` as soon as it is ready
+    /// (init waits for nobody, and no exec.fifo is made), then the poststart hooks run.
+    /// A failing poststart hook is reported as [`Error::Hook`] while the program runs on
+    /// ([`Container::init`] gives a handle on it then).
     ///
     /// # Examples
     /// ```no_run
@@ -650,9 +666,21 @@ impl Container {
     /// # }
     /// ```
     pub fn run(&mut self, process: Process) -> Result<ProcessHandle> {
-        let init = self.start(process)?;
-        self.exec()?;
+        if self.state.init_pid != 0 {
+            return Err(self.wrong_state("run"));
+        }
+        let init = self.start_init(process, false)?;
+        self.poststart()?;
         Ok(init)
+    }
+
+    /// A handle on the running init (a pidfd, checked against init's start time, so
+    /// never another process that took its pid); only init's parent can wait for it.
+    pub fn init(&self) -> Result<ProcessHandle> {
+        let pid = self.state.init_pid;
+        liveness::open(pid, self.state.init_start_time)
+            .map(|pidfd| ProcessHandle::new(pid, pidfd))
+            .ok_or_else(|| self.not_running())
     }
 
     /// The container's resource usage (the seed's `Stats`): its cgroup's counters, and

@@ -39,7 +39,8 @@ pub(crate) struct InitPlan<'a> {
     /// The container's seccomp filter, compiled by the parent.
     pub seccomp: Option<Filter>,
     /// exec.fifo, opened `O_PATH` before the fork; reopened for writing at the end.
-    pub fifo: OwnedFd,
+    /// None when the program is to run at once (a container run, not created).
+    pub fifo: Option<OwnedFd>,
     /// Namespaces to join, in joining order.
     pub join: Vec<(NamespaceKind, OwnedFd)>,
     /// New namespaces to `unshare` after joining (those `clone3` did not make).
@@ -66,7 +67,7 @@ pub(crate) struct InitPlan<'a> {
 impl InitPlan<'_> {
     /// The descriptors init needs beyond the process's own.
     fn fds(&self) -> Vec<RawFd> {
-        let mut fds = vec![self.fifo.as_raw_fd()];
+        let mut fds: Vec<RawFd> = self.fifo.iter().map(|f| f.as_raw_fd()).collect();
         fds.extend(self.join.iter().map(|(_, fd)| fd.as_raw_fd()));
         fds.extend(self.idmapped.raw_fds());
         fds
@@ -95,22 +96,27 @@ pub(crate) fn run(
     .and_then(|proc| prepare(&mut plan, &proc, &chan, &only));
     let (prepared, own_fds) = ready_or_fail(chan, prepared, "init");
     let late = late_filter(plan.seccomp.as_ref(), plan.process);
-    // Waiting for `start` may take long: hold none of hull's code meanwhile (with 1,000
-    // created containers, their RSS). Not under a loaded filter, which may refuse
-    // madvise with a kill.
-    if plan.seccomp.is_none() || late.is_some() {
-        sys::drop_code_pages();
-    }
-    let started =
-        exec::wait_for_start(&plan.fifo, &own_fds).and_then(|()| match &plan.hook_state {
-            Some(state) => Ok(hooks::run_all_with_env(
-                "startContainer",
-                &plan.config.hooks.start_container,
-                state,
-                Some(&prepared.1),
-            )?),
-            None => Ok(()),
-        });
+    let waited = match &plan.fifo {
+        Some(fifo) => {
+            // Waiting for `start` may take long: hold none of hull's code meanwhile
+            // (with 1,000 created containers, their RSS). Not under a loaded filter,
+            // which may refuse madvise with a kill.
+            if plan.seccomp.is_none() || late.is_some() {
+                sys::drop_code_pages();
+            }
+            exec::wait_for_start(fifo, &own_fds)
+        }
+        None => Ok(()),
+    };
+    let started = waited.and_then(|()| match &plan.hook_state {
+        Some(state) => Ok(hooks::run_all_with_env(
+            "startContainer",
+            &plan.config.hooks.start_container,
+            state,
+            Some(&prepared.1),
+        )?),
+        None => Ok(()),
+    });
     if let Err(e) = started {
         exec::report(&e);
         sys::exit_now(1)

@@ -175,7 +175,7 @@ pub fn become_subreaper() -> std::io::Result<()> {
 /// write only its own id maps, and uses cgroups only where they are delegated to it.
 pub(crate) fn unprivileged() -> bool {
     !nix::unistd::geteuid().is_root()
-        || std::fs::read_to_string("/proc/self/uid_map")
+        || crate::procfs::read_generated("/proc/self/uid_map".as_ref())
             .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
             .unwrap_or(true)
 }

@@ -95,16 +95,18 @@ fn open_namespaces(config: &Config) -> Result<Vec<(NamespaceKind, OwnedFd)>> {
 }
 
 /// Starts the container's init and returns its pid and start time once it is ready,
-/// waiting on `fifo` for `start`.
+/// then waiting on `fifo` for `start` (without one, init goes on at once).
 pub(crate) fn spawn_init(
     config: &Config,
     process: &Process,
     cgroup: &Cgroup,
     cgroup_mounts: CgroupMountPlan,
-    fifo: &Path,
+    fifo: Option<&Path>,
     requests: &Requests<'_>,
 ) -> Result<Spawned> {
-    let fifo = crate::sys::open_path(fifo, 0).map_err(|e| Error::io("open", fifo, e))?;
+    let fifo = fifo
+        .map(|fifo| crate::sys::open_path(fifo, 0).map_err(|e| Error::io("open", fifo, e)))
+        .transpose()?;
     let join = open_namespaces(config)?;
     let new: u64 = config
         .namespaces
