@@ -10,11 +10,14 @@
 //! makes optional is an `Option`; a required number or string that hull has always read
 //! as its zero when absent keeps that default.
 //!
-//! Enum values are spelled as the spec spells them (the C constants' names), so the
-//! variants carry those names and serde reads them as they are.
+//! The values the spec spells as C constants (`SCHED_FIFO`, `SCMP_ACT_ERRNO`, …) are the
+//! enum variants' names themselves, which serde reads as they are: each is spelled once,
+//! as in the spec. The enums whose values the conversion names (rlimit types, seccomp's,
+//! scheduler flags) derive `Serialize` too, for it to spell them as serde reads them.
 
 // The fields are the spec's, named after its JSON fields; the spec documents them.
 #![allow(missing_docs)]
+// The variants named as the spec's constants.
 #![allow(non_camel_case_types)]
 
 use std::collections::BTreeMap;
