@@ -8,8 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime as oci;
-
 use crate::config::hooks::{Hook, Hooks};
 use crate::config::idmap::MountIdmap;
 use crate::config::resources::{self, BlockIo, Resources, Throttle, WeightDevice};
@@ -23,6 +21,8 @@ use crate::config::{
 };
 use crate::error::ConfigError;
 use crate::process::Process;
+
+pub mod oci;
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -70,55 +70,31 @@ fn parse<T: serde::de::DeserializeOwned>(json: &[u8], at: &str) -> Result<T> {
         (_, "") => path,
         _ => format!("{at}.{path}"),
     };
-    let parsed = if json.windows(DL_OVERRUN.len()).any(|w| w == DL_OVERRUN) {
-        let mut value: serde_json::Value =
-            serde_json::from_slice(json).map_err(|e| bad(at, e.to_string()))?;
-        spell_dl_overrun_as_oci_spec(&mut value);
-        serde_path_to_error::deserialize(value)
-            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
-    } else {
-        let de = &mut serde_json::Deserializer::from_slice(json);
-        serde_path_to_error::deserialize(de)
-            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
-    };
-    parsed.map_err(|(path, e)| bad(field(path), e))
-}
-
-const DL_OVERRUN: &[u8] = b"SCHED_FLAG_DL_OVERRUN";
-
-/// oci-spec 0.10 reads the spec's `SCHED_FLAG_DL_OVERRUN` only as
-/// `SCHED_FLAG_D_L_OVERRUN`: respell it in `process.scheduler.flags` (of a config, or
-/// of a process object).
-fn spell_dl_overrun_as_oci_spec(value: &mut serde_json::Value) {
-    let process = match value.get_mut("process") {
-        Some(p) => p,
-        None => value,
-    };
-    let flags = process
-        .get_mut("scheduler")
-        .and_then(|s| s.get_mut("flags"))
-        .and_then(|f| f.as_array_mut());
-    for flag in flags.into_iter().flatten() {
-        if flag == "SCHED_FLAG_DL_OVERRUN" {
-            *flag = "SCHED_FLAG_D_L_OVERRUN".into();
-        }
-    }
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| bad(field(e.path().to_string()), e.into_inner().to_string()))
 }
 
 /// Converts a parsed OCI spec.
 pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
-    check_version(spec.version())?;
-    let default_linux = oci::Linux::default();
-    let linux = spec.linux().as_ref().unwrap_or(&default_linux);
+    check_version(&spec.oci_version)?;
+    let implied: oci::Linux;
+    let linux = match &spec.linux {
+        Some(linux) => linux,
+        None => {
+            implied = implied_linux();
+            &implied
+        }
+    };
     let root = spec
-        .root()
+        .root
         .as_ref()
         .ok_or_else(|| bad("root", "is required"))?;
     let bundle = bundle
         .canonicalize()
         .unwrap_or_else(|_| bundle.to_path_buf());
-    let rootfs = rootfs_path(&bundle.join(root.path()))?;
-    if linux.intel_rdt().as_ref().is_some_and(asks_anything) {
+    let rootfs = rootfs_path(&bundle.join(&root.path))?;
+    if linux.intel_rdt.as_ref().is_some_and(asks_anything) {
         // Applying it needs the resctrl filesystem (Intel RDT / AMD QoS hardware); hull
         // does not drive resctrl yet, and a limit asked for must not silently vanish.
         return Err(bad(
@@ -130,60 +106,83 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             },
         ));
     }
-    let sysctl: BTreeMap<String, String> = linux
-        .sysctl()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
     let config = Config {
         rootfs,
-        readonly_rootfs: root.readonly().unwrap_or(false),
+        readonly_rootfs: root.readonly.unwrap_or(false),
         no_pivot_root: false,
         root_propagation: root_propagation(linux)?,
         mounts: mounts(spec, &bundle)?,
         devices: devices(linux)?,
-        hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
-        domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
+        hostname: spec.hostname.clone().filter(|h| !h.is_empty()),
+        domainname: spec.domainname.clone().filter(|h| !h.is_empty()),
         namespaces: namespaces(linux),
-        uid_mappings: id_maps(linux.uid_mappings()),
-        gid_mappings: id_maps(linux.gid_mappings()),
+        uid_mappings: id_maps(&linux.uid_mappings),
+        gid_mappings: id_maps(&linux.gid_mappings),
         time_offsets: time_offsets(linux),
-        sysctl,
-        masked_paths: paths(linux.masked_paths()),
-        readonly_paths: paths(linux.readonly_paths()),
+        sysctl: linux.sysctl.clone().unwrap_or_default(),
+        masked_paths: paths(&linux.masked_paths),
+        readonly_paths: paths(&linux.readonly_paths),
         cgroup: cgroup(linux)?,
         bundle: bundle.clone(),
-        annotations: spec
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: spec.annotations.clone().unwrap_or_default(),
         hooks: hooks(spec),
         seccomp: seccomp(linux)?,
-        mount_label: linux.mount_label().clone().filter(|l| !l.is_empty()),
+        mount_label: linux.mount_label.clone().filter(|l| !l.is_empty()),
         personality: personality(linux)?,
         memory_policy: memory_policy(linux)?,
         net_devices: net_devices(linux),
     };
     let process = process(
-        spec.process()
+        spec.process
             .as_ref()
             .ok_or_else(|| bad("process", "is required"))?,
     )?;
     Ok((config, process))
 }
 
+/// What a config without `linux` is read as, as hull always has: the container still
+/// gets namespaces of its own (but a user and a time namespace), and the masked and
+/// read-only paths `runc spec` writes, rather than the host's view of everything.
+fn implied_linux() -> oci::Linux {
+    use oci::NamespaceType::*;
+    let namespaces = [Pid, Network, Ipc, Uts, Mount, Cgroup]
+        .map(|kind| oci::LinuxNamespace { kind, path: None });
+    let masked = [
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/sys/firmware",
+        "/proc/scsi",
+    ];
+    let readonly = [
+        "/proc/bus",
+        "/proc/fs",
+        "/proc/irq",
+        "/proc/sys",
+        "/proc/sysrq-trigger",
+    ];
+    oci::Linux {
+        namespaces: Some(namespaces.into()),
+        masked_paths: Some(masked.map(String::from).into()),
+        readonly_paths: Some(readonly.map(String::from).into()),
+        ..oci::Linux::default()
+    }
+}
+
 /// Whether an `intelRdt` object asks for anything (`{}` asks for nothing).
 fn asks_anything(rdt: &oci::LinuxIntelRdt) -> bool {
-    rdt.clos_id().is_some()
-        || rdt.l3_cache_schema().is_some()
-        || rdt.mem_bw_schema().is_some()
-        || rdt.schemata().is_some()
-        || rdt.enable_cmt().is_some()
-        || rdt.enable_mbm().is_some()
-        || rdt.enable_monitoring().is_some()
+    rdt.clos_id.is_some()
+        || rdt.l3_cache_schema.is_some()
+        || rdt.mem_bw_schema.is_some()
+        || rdt.schemata.is_some()
+        || rdt.enable_cmt.is_some()
+        || rdt.enable_mbm.is_some()
+        || rdt.enable_monitoring.is_some()
 }
 
 /// `ociVersion`, when given, must be a semantic version of the spec's major version 1
@@ -216,40 +215,40 @@ fn check_version(version: &str) -> Result<()> {
 }
 
 fn personality(linux: &oci::Linux) -> Result<Option<Personality>> {
-    let Some(p) = linux.personality() else {
+    let Some(p) = &linux.personality else {
         return Ok(None);
     };
-    let domain = match p.domain() {
-        oci::LinuxPersonalityDomain::PerLinux => scheduling::PER_LINUX,
-        oci::LinuxPersonalityDomain::PerLinux32 => scheduling::PER_LINUX32,
+    let domain = match p.domain {
+        oci::PersonalityDomain::LINUX => scheduling::PER_LINUX,
+        oci::PersonalityDomain::LINUX32 => scheduling::PER_LINUX32,
     };
-    Personality::new(domain, p.flags().as_deref().unwrap_or_default())
+    Personality::new(domain, p.flags.as_deref().unwrap_or_default())
         .map(Some)
         .map_err(|e| bad("linux.personality.flags", e))
 }
 
 fn memory_policy(linux: &oci::Linux) -> Result<Option<MemoryPolicy>> {
-    let Some(p) = linux.memory_policy() else {
+    let Some(p) = &linux.memory_policy else {
         return Ok(None);
     };
-    use oci::MemoryPolicyModeType as M;
-    let mode = match p.mode() {
-        M::MpolDefault => scheduling::MPOL_DEFAULT,
-        M::MpolBind => scheduling::MPOL_BIND,
-        M::MpolInterleave => scheduling::MPOL_INTERLEAVE,
-        M::MpolWeightedInterleave => scheduling::MPOL_WEIGHTED_INTERLEAVE,
-        M::MpolPreferred => scheduling::MPOL_PREFERRED,
-        M::MpolPreferredMany => scheduling::MPOL_PREFERRED_MANY,
-        M::MpolLocal => scheduling::MPOL_LOCAL,
+    use oci::MemoryPolicyMode as M;
+    let mode = match p.mode {
+        M::MPOL_DEFAULT => scheduling::MPOL_DEFAULT,
+        M::MPOL_BIND => scheduling::MPOL_BIND,
+        M::MPOL_INTERLEAVE => scheduling::MPOL_INTERLEAVE,
+        M::MPOL_WEIGHTED_INTERLEAVE => scheduling::MPOL_WEIGHTED_INTERLEAVE,
+        M::MPOL_PREFERRED => scheduling::MPOL_PREFERRED,
+        M::MPOL_PREFERRED_MANY => scheduling::MPOL_PREFERRED_MANY,
+        M::MPOL_LOCAL => scheduling::MPOL_LOCAL,
     };
-    let flags = p.flags().iter().flatten().fold(0, |acc, f| {
+    let flags = p.flags.iter().flatten().fold(0, |acc, f| {
         acc | match f {
-            oci::MemoryPolicyFlagType::MpolFNumaBalancing => scheduling::MPOL_F_NUMA_BALANCING,
-            oci::MemoryPolicyFlagType::MpolFRelativeNodes => scheduling::MPOL_F_RELATIVE_NODES,
-            oci::MemoryPolicyFlagType::MpolFStaticNodes => scheduling::MPOL_F_STATIC_NODES,
+            oci::MemoryPolicyFlag::MPOL_F_NUMA_BALANCING => scheduling::MPOL_F_NUMA_BALANCING,
+            oci::MemoryPolicyFlag::MPOL_F_RELATIVE_NODES => scheduling::MPOL_F_RELATIVE_NODES,
+            oci::MemoryPolicyFlag::MPOL_F_STATIC_NODES => scheduling::MPOL_F_STATIC_NODES,
         }
     });
-    let nodes = match p.nodes().as_deref() {
+    let nodes = match p.nodes.as_deref() {
         None | Some("") => BitSet::default(),
         Some(list) => BitSet::parse_list(list).map_err(|e| bad("linux.memoryPolicy.nodes", e))?,
     };
@@ -260,18 +259,18 @@ fn memory_policy(linux: &oci::Linux) -> Result<Option<MemoryPolicy>> {
 }
 
 fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
-    let Some(s) = p.scheduler() else {
+    let Some(s) = &p.scheduler else {
         return Ok(None);
     };
-    use oci::LinuxSchedulerPolicy as P;
-    let policy = match s.policy() {
-        P::SchedOther => scheduling::SCHED_OTHER,
-        P::SchedFifo => scheduling::SCHED_FIFO,
-        P::SchedRr => scheduling::SCHED_RR,
-        P::SchedBatch => scheduling::SCHED_BATCH,
-        P::SchedIdle => scheduling::SCHED_IDLE,
-        P::SchedDeadline => scheduling::SCHED_DEADLINE,
-        P::SchedIso => {
+    use oci::SchedulerPolicy as P;
+    let policy = match s.policy {
+        P::SCHED_OTHER => scheduling::SCHED_OTHER,
+        P::SCHED_FIFO => scheduling::SCHED_FIFO,
+        P::SCHED_RR => scheduling::SCHED_RR,
+        P::SCHED_BATCH => scheduling::SCHED_BATCH,
+        P::SCHED_IDLE => scheduling::SCHED_IDLE,
+        P::SCHED_DEADLINE => scheduling::SCHED_DEADLINE,
+        P::SCHED_ISO => {
             return Err(bad(
                 "process.scheduler.policy",
                 "SCHED_ISO is not a scheduling policy of Linux",
@@ -279,15 +278,15 @@ fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
         }
     };
     let mut flags = 0;
-    for flag in s.flags().iter().flatten() {
-        use oci::LinuxSchedulerFlag as F;
+    for flag in s.flags.iter().flatten() {
+        use oci::SchedulerFlag as F;
         flags |= match flag {
-            F::SchedResetOnFork => scheduling::SCHED_FLAG_RESET_ON_FORK,
-            F::SchedFlagReclaim => scheduling::SCHED_FLAG_RECLAIM,
-            F::SchedFlagDLOverrun => scheduling::SCHED_FLAG_DL_OVERRUN,
-            F::SchedFlagKeepPolicy => scheduling::SCHED_FLAG_KEEP_POLICY,
-            F::SchedFlagKeepParams => scheduling::SCHED_FLAG_KEEP_PARAMS,
-            F::SchedFlagUtilClampMin | F::SchedFlagUtilClampMax => {
+            F::SCHED_FLAG_RESET_ON_FORK => scheduling::SCHED_FLAG_RESET_ON_FORK,
+            F::SCHED_FLAG_RECLAIM => scheduling::SCHED_FLAG_RECLAIM,
+            F::SCHED_FLAG_DL_OVERRUN => scheduling::SCHED_FLAG_DL_OVERRUN,
+            F::SCHED_FLAG_KEEP_POLICY => scheduling::SCHED_FLAG_KEEP_POLICY,
+            F::SCHED_FLAG_KEEP_PARAMS => scheduling::SCHED_FLAG_KEEP_PARAMS,
+            F::SCHED_FLAG_UTIL_CLAMP_MIN | F::SCHED_FLAG_UTIL_CLAMP_MAX => {
                 return Err(bad(
                     "process.scheduler.flags",
                     format!(
@@ -298,53 +297,66 @@ fn scheduler(p: &oci::Process) -> Result<Option<Scheduler>> {
             }
         };
     }
-    let priority = u32::try_from(s.priority().unwrap_or(0))
+    let priority = u32::try_from(s.priority.unwrap_or(0))
         .map_err(|_| bad("process.scheduler.priority", "must not be negative"))?;
     Ok(Some(Scheduler {
         policy,
         flags,
-        nice: s.nice().unwrap_or(0),
+        nice: s.nice.unwrap_or(0),
         priority,
-        runtime: s.runtime().unwrap_or(0),
-        deadline: s.deadline().unwrap_or(0),
-        period: s.period().unwrap_or(0),
+        runtime: s.runtime.unwrap_or(0),
+        deadline: s.deadline.unwrap_or(0),
+        period: s.period.unwrap_or(0),
     }))
 }
 
 fn io_priority(p: &oci::Process) -> Result<Option<IoPriority>> {
-    let Some(io) = p.io_priority() else {
+    let Some(io) = &p.io_priority else {
         return Ok(None);
     };
-    let class = match io.class() {
-        oci::IOPriorityClass::IoprioClassRt => scheduling::IOPRIO_CLASS_RT,
-        oci::IOPriorityClass::IoprioClassBe => scheduling::IOPRIO_CLASS_BE,
-        oci::IOPriorityClass::IoprioClassIdle => scheduling::IOPRIO_CLASS_IDLE,
+    let class = match io.class {
+        oci::IoPriorityClass::IOPRIO_CLASS_RT => scheduling::IOPRIO_CLASS_RT,
+        oci::IoPriorityClass::IOPRIO_CLASS_BE => scheduling::IOPRIO_CLASS_BE,
+        oci::IoPriorityClass::IOPRIO_CLASS_IDLE => scheduling::IOPRIO_CLASS_IDLE,
     };
-    let level = u16::try_from(io.priority()).map_err(|_| {
+    let level = u16::try_from(io.priority).map_err(|_| {
         bad(
             "process.ioPriority.priority",
-            format!("{} is no I/O priority level (0..7)", io.priority()),
+            format!("{} is no I/O priority level (0..7)", io.priority),
         )
     })?;
     Ok(Some(IoPriority { class, level }))
 }
 
 fn exec_cpu_affinity(p: &oci::Process) -> Result<Option<CpuAffinity>> {
-    let Some(a) = p.exec_cpu_affinity() else {
+    let Some(a) = &p.exec_cpu_affinity else {
         return Ok(None);
     };
     let list = |field: &str, v: &Option<String>| -> Result<Option<BitSet>> {
-        match v.as_deref() {
-            None | Some("") => Ok(None),
-            Some(l) => BitSet::parse_list(l)
-                .map(Some)
-                .map_err(|e| bad(format!("process.execCPUAffinity.{field}"), e)),
+        let Some(l) = v else {
+            return Ok(None);
+        };
+        let field = format!("process.execCPUAffinity.{field}");
+        if !is_cpu_list(l) {
+            return Err(bad(field, format!("{l:?} is not a list such as 0-3,7")));
         }
+        BitSet::parse_list(l).map(Some).map_err(|e| bad(field, e))
     };
     Ok(Some(CpuAffinity {
-        initial: list("initial", a.initial())?,
-        last: list("final", a.cpu_affinity_final())?,
+        initial: list("initial", &a.initial)?,
+        last: list("final", &a.last)?,
     }))
+}
+
+/// Whether `list` has the spec's form of a CPU list, numbers and ranges of them
+/// (`0-3,7`): none of the blanks, signs or empty parts the kernel's list syntax
+/// ([`BitSet::parse_list`]) lets through, and not empty, as hull always read it.
+fn is_cpu_list(list: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    list.split(',').all(|part| match part.split_once('-') {
+        Some((first, last)) => number(first) && number(last),
+        None => number(part),
+    })
 }
 
 /// The rootfs as an absolute path without `.` or `..`, which must be a directory and
@@ -385,18 +397,18 @@ fn rootfs_path(path: &Path) -> Result<PathBuf> {
 
 fn namespaces(linux: &oci::Linux) -> Vec<Namespace> {
     let mut out: Vec<Namespace> = Vec::new();
-    for ns in linux.namespaces().iter().flatten() {
-        let kind = match ns.typ() {
-            oci::LinuxNamespaceType::Mount => NamespaceKind::Mount,
-            oci::LinuxNamespaceType::Cgroup => NamespaceKind::Cgroup,
-            oci::LinuxNamespaceType::Uts => NamespaceKind::Uts,
-            oci::LinuxNamespaceType::Ipc => NamespaceKind::Ipc,
-            oci::LinuxNamespaceType::User => NamespaceKind::User,
-            oci::LinuxNamespaceType::Pid => NamespaceKind::Pid,
-            oci::LinuxNamespaceType::Network => NamespaceKind::Network,
-            oci::LinuxNamespaceType::Time => NamespaceKind::Time,
+    for ns in linux.namespaces.iter().flatten() {
+        let kind = match ns.kind {
+            oci::NamespaceType::Mount => NamespaceKind::Mount,
+            oci::NamespaceType::Cgroup => NamespaceKind::Cgroup,
+            oci::NamespaceType::Uts => NamespaceKind::Uts,
+            oci::NamespaceType::Ipc => NamespaceKind::Ipc,
+            oci::NamespaceType::User => NamespaceKind::User,
+            oci::NamespaceType::Pid => NamespaceKind::Pid,
+            oci::NamespaceType::Network => NamespaceKind::Network,
+            oci::NamespaceType::Time => NamespaceKind::Time,
         };
-        let path = ns.path().clone().filter(|p| !p.as_os_str().is_empty());
+        let path = ns.path.clone().filter(|p| !p.as_os_str().is_empty());
         out.push(Namespace { kind, path });
     }
     out
@@ -406,11 +418,11 @@ fn namespaces(linux: &oci::Linux) -> Vec<Namespace> {
 /// as in runc (Go's zero value): the device keeps its own.
 fn net_devices(linux: &oci::Linux) -> BTreeMap<String, String> {
     linux
-        .net_devices()
+        .net_devices
         .iter()
         .flatten()
         .map(|(host, dev)| {
-            let name = dev.name().clone().filter(|n| !n.is_empty());
+            let name = dev.name.clone().filter(|n| !n.is_empty());
             (host.clone(), name.unwrap_or_else(|| host.clone()))
         })
         .collect()
@@ -420,22 +432,22 @@ fn id_maps(maps: &Option<Vec<oci::LinuxIdMapping>>) -> Vec<IdMap> {
     maps.iter()
         .flatten()
         .map(|m| IdMap {
-            container_id: m.container_id(),
-            host_id: m.host_id(),
-            size: m.size(),
+            container_id: m.container_id,
+            host_id: m.host_id,
+            size: m.size,
         })
         .collect()
 }
 
 fn time_offsets(linux: &oci::Linux) -> BTreeMap<String, TimeOffset> {
     linux
-        .time_offsets()
+        .time_offsets
         .iter()
         .flatten()
         .map(|(clock, off)| {
             let offset = TimeOffset {
-                secs: off.secs().unwrap_or(0),
-                nanosecs: off.nanosecs().unwrap_or(0),
+                secs: off.secs.unwrap_or(0),
+                nanosecs: off.nanosecs.unwrap_or(0),
             };
             (clock.clone(), offset)
         })
@@ -444,7 +456,7 @@ fn time_offsets(linux: &oci::Linux) -> BTreeMap<String, TimeOffset> {
 
 fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {
     let Some(p) = linux
-        .rootfs_propagation()
+        .rootfs_propagation
         .as_deref()
         .filter(|p| !p.is_empty())
     else {
@@ -463,16 +475,16 @@ fn root_propagation(linux: &oci::Linux) -> Result<Option<u64>> {
 
 fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
     let mut out = Vec::new();
-    for (i, m) in spec.mounts().iter().flatten().enumerate() {
-        let raw: Vec<String> = m.options().clone().unwrap_or_default();
+    for (i, m) in spec.mounts.iter().flatten().enumerate() {
+        let raw: &[String] = m.options.as_deref().unwrap_or_default();
         let mut options =
-            mount_options::parse(&raw).map_err(|e| bad(format!("mounts[{i}].options"), e))?;
-        let fstype = m.typ().clone().unwrap_or_default();
+            mount_options::parse(raw).map_err(|e| bad(format!("mounts[{i}].options"), e))?;
+        let fstype = m.kind.clone().unwrap_or_default();
         if fstype == "bind" {
             options.flags |= libc::MS_BIND;
         }
         // A bind's source is a path, relative to the bundle; a filesystem's is a name.
-        let source = m.source().as_ref().map(|s| {
+        let source = m.source.as_ref().map(|s| {
             if options.is_bind() {
                 bundle.join(s)
             } else {
@@ -481,7 +493,7 @@ fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
         });
         out.push(Mount {
             source,
-            destination: m.destination().clone(),
+            destination: m.destination.clone(),
             fstype,
             idmap: mount_idmap(m, &options),
             options,
@@ -494,8 +506,8 @@ fn mounts(spec: &oci::Spec, bundle: &Path) -> Result<Vec<Mount>> {
 /// imply `idmap`, as in runc). Whether the mount may be idmapped at all, and with
 /// these mappings, is `config::validate`'s to say.
 fn mount_idmap(m: &oci::Mount, options: &mount_options::MountOptions) -> Option<MountIdmap> {
-    let uid_mappings = id_maps(m.uid_mappings());
-    let gid_mappings = id_maps(m.gid_mappings());
+    let uid_mappings = id_maps(&m.uid_mappings);
+    let gid_mappings = id_maps(&m.gid_mappings);
     if uid_mappings.is_empty() && gid_mappings.is_empty() && options.idmap.is_none() {
         return None;
     }
@@ -508,31 +520,31 @@ fn mount_idmap(m: &oci::Mount, options: &mount_options::MountOptions) -> Option<
 
 fn devices(linux: &oci::Linux) -> Result<Vec<Device>> {
     linux
-        .devices()
+        .devices
         .iter()
         .flatten()
         .enumerate()
         .map(|(i, d)| {
             let field = |f: &str| format!("linux.devices[{i}].{f}");
-            let kind = match d.typ() {
-                oci::LinuxDeviceType::C | oci::LinuxDeviceType::U => libc::S_IFCHR,
-                oci::LinuxDeviceType::B => libc::S_IFBLK,
-                oci::LinuxDeviceType::P => libc::S_IFIFO,
-                oci::LinuxDeviceType::A => {
+            let kind = match d.kind {
+                oci::DeviceType::Char | oci::DeviceType::Unbuffered => libc::S_IFCHR,
+                oci::DeviceType::Block => libc::S_IFBLK,
+                oci::DeviceType::Fifo => libc::S_IFIFO,
+                oci::DeviceType::All => {
                     return Err(bad(field("type"), "\"a\" is not a device type"))
                 }
             };
-            if d.major() < 0 || d.minor() < 0 {
+            if d.major < 0 || d.minor < 0 {
                 return Err(bad(field("major"), "major and minor must not be negative"));
             }
             Ok(Device {
-                path: d.path().clone(),
+                path: d.path.clone(),
                 kind,
-                major: d.major() as u64,
-                minor: d.minor() as u64,
-                mode: d.file_mode().unwrap_or(0o666) & 0o7777,
-                uid: d.uid().unwrap_or(0),
-                gid: d.gid().unwrap_or(0),
+                major: d.major as u64,
+                minor: d.minor as u64,
+                mode: d.file_mode.unwrap_or(0o666) & 0o7777,
+                uid: d.uid.unwrap_or(0),
+                gid: d.gid.unwrap_or(0),
             })
         })
         .collect()
@@ -544,11 +556,11 @@ fn paths(paths: &Option<Vec<String>>) -> Vec<PathBuf> {
 
 fn cgroup(linux: &oci::Linux) -> Result<CgroupConfig> {
     let path = linux
-        .cgroups_path()
+        .cgroups_path
         .clone()
         .filter(|p| !p.as_os_str().is_empty());
     let devices = device_rules(linux)?;
-    let resources = match linux.resources() {
+    let resources = match &linux.resources {
         Some(r) => resource_limits(r)?,
         None => Resources::default(),
     };
@@ -570,9 +582,9 @@ fn throttles(list: &Option<Vec<oci::LinuxThrottleDevice>>) -> Vec<Throttle> {
     list.iter()
         .flatten()
         .map(|t| Throttle {
-            major: t.major(),
-            minor: t.minor(),
-            rate: t.rate(),
+            major: t.major,
+            minor: t.minor,
+            rate: t.rate,
         })
         .collect()
 }
@@ -580,21 +592,21 @@ fn throttles(list: &Option<Vec<oci::LinuxThrottleDevice>>) -> Vec<Throttle> {
 /// `linux.resources` (but the device rules) as [`Resources`].
 fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
     let mut out = Resources::default();
-    if let Some(m) = r.memory() {
+    if let Some(m) = &r.memory {
         let f = "linux.resources.memory";
         out.memory = resources::Memory {
-            limit: unless_zero(m.limit()),
-            reservation: unless_zero(m.reservation()),
-            swap: unless_zero(m.swap()),
-            kernel_tcp: unless_zero(m.kernel_tcp()),
-            swappiness: m.swappiness(),
-            disable_oom_killer: m.disable_oom_killer(),
-            check_before_update: m.check_before_update(),
+            limit: unless_zero(m.limit),
+            reservation: unless_zero(m.reservation),
+            swap: unless_zero(m.swap),
+            kernel_tcp: unless_zero(m.kernel_tcp),
+            swappiness: m.swappiness,
+            disable_oom_killer: m.disable_oom_killer,
+            check_before_update: m.check_before_update,
         };
         // Kernel memory limits left the kernel (v1's kmem.limit_in_bytes, gone in 6.x;
         // never in v2): a limit asked for cannot be had. runc ignores the field; hull
         // does not pretend to apply it.
-        if m.kernel().is_some_and(|k| k != 0) {
+        if m.kernel.is_some_and(|k| k != 0) {
             return Err(bad(
                 format!("{f}.kernel"),
                 "kernel memory limits are no longer supported by Linux",
@@ -602,123 +614,119 @@ fn resource_limits(r: &oci::LinuxResources) -> Result<Resources> {
         }
         // Hierarchical accounting is all the kernel has (memory.use_hierarchy is fixed
         // at 1): false cannot be applied.
-        if m.use_hierarchy() == Some(false) {
+        if m.use_hierarchy == Some(false) {
             return Err(bad(
                 format!("{f}.useHierarchy"),
                 "memory accounting is always hierarchical on this kernel",
             ));
         }
     }
-    if let Some(c) = r.cpu() {
+    if let Some(c) = &r.cpu {
         out.cpu = resources::Cpu {
-            shares: unless_zero(c.shares()),
-            quota: unless_zero(c.quota()),
-            burst: c.burst(),
-            period: unless_zero(c.period()),
-            realtime_runtime: unless_zero(c.realtime_runtime()),
-            realtime_period: unless_zero(c.realtime_period()),
-            cpus: c.cpus().clone().filter(|s| !s.is_empty()),
-            mems: c.mems().clone().filter(|s| !s.is_empty()),
-            idle: c.idle(),
+            shares: unless_zero(c.shares),
+            quota: unless_zero(c.quota),
+            burst: c.burst,
+            period: unless_zero(c.period),
+            realtime_runtime: unless_zero(c.realtime_runtime),
+            realtime_period: unless_zero(c.realtime_period),
+            cpus: c.cpus.clone().filter(|s| !s.is_empty()),
+            mems: c.mems.clone().filter(|s| !s.is_empty()),
+            idle: c.idle,
         };
     }
-    if let Some(p) = r.pids() {
-        out.pids_limit = unless_zero(Some(p.limit()));
+    if let Some(p) = &r.pids {
+        out.pids_limit = unless_zero(Some(p.limit));
     }
-    if let Some(b) = r.block_io() {
+    if let Some(b) = &r.block_io {
         let weight_devices = b
-            .weight_device()
+            .weight_device
             .iter()
             .flatten()
             .map(|d| WeightDevice {
-                major: d.major(),
-                minor: d.minor(),
-                weight: unless_zero(d.weight()),
-                leaf_weight: unless_zero(d.leaf_weight()),
+                major: d.major,
+                minor: d.minor,
+                weight: unless_zero(d.weight),
+                leaf_weight: unless_zero(d.leaf_weight),
             })
             .collect();
         out.block_io = BlockIo {
-            weight: unless_zero(b.weight()),
-            leaf_weight: unless_zero(b.leaf_weight()),
+            weight: unless_zero(b.weight),
+            leaf_weight: unless_zero(b.leaf_weight),
             weight_devices,
-            throttle_read_bps: throttles(b.throttle_read_bps_device()),
-            throttle_write_bps: throttles(b.throttle_write_bps_device()),
-            throttle_read_iops: throttles(b.throttle_read_iops_device()),
-            throttle_write_iops: throttles(b.throttle_write_iops_device()),
+            throttle_read_bps: throttles(&b.throttle_read_bps_device),
+            throttle_write_bps: throttles(&b.throttle_write_bps_device),
+            throttle_read_iops: throttles(&b.throttle_read_iops_device),
+            throttle_write_iops: throttles(&b.throttle_write_iops_device),
         };
     }
-    for (i, h) in r.hugepage_limits().iter().flatten().enumerate() {
-        if h.limit() < 0 {
-            return Err(bad(
-                format!("linux.resources.hugepageLimits[{i}].limit"),
-                "must not be negative",
-            ));
-        }
-        out.hugepage_limits
-            .insert(h.page_size().clone(), h.limit() as u64);
+    for h in r.hugepage_limits.iter().flatten() {
+        out.hugepage_limits.insert(h.page_size.clone(), h.limit);
     }
-    if let Some(n) = r.network() {
-        out.network.class_id = n.class_id();
-        for p in n.priorities().iter().flatten() {
-            out.network
-                .priorities
-                .insert(p.name().clone(), p.priority());
+    if let Some(n) = &r.network {
+        out.network.class_id = n.class_id;
+        for p in n.priorities.iter().flatten() {
+            out.network.priorities.insert(p.name.clone(), p.priority);
         }
     }
-    for (dev, l) in r.rdma().iter().flatten() {
+    for (dev, l) in r.rdma.iter().flatten() {
         out.rdma.insert(
             dev.clone(),
             resources::Rdma {
-                hca_handles: l.hca_handles(),
-                hca_objects: l.hca_objects(),
+                hca_handles: l.hca_handles,
+                hca_objects: l.hca_objects,
             },
         );
     }
-    out.unified = r
-        .unified()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    out.unified = r.unified.clone().unwrap_or_default();
     Ok(out)
 }
 
 fn device_rules(linux: &oci::Linux) -> Result<Vec<DeviceRule>> {
-    let rules = linux.resources().as_ref().and_then(|r| r.devices().clone());
+    let rules = linux.resources.as_ref().and_then(|r| r.devices.as_ref());
     rules
-        .iter()
+        .into_iter()
         .flatten()
         .enumerate()
         .map(|(i, d)| {
             let field = |f: &str| format!("linux.resources.devices[{i}].{f}");
-            let kind = match d.typ().unwrap_or(oci::LinuxDeviceType::A) {
-                oci::LinuxDeviceType::A => 'a',
-                oci::LinuxDeviceType::B => 'b',
-                oci::LinuxDeviceType::C | oci::LinuxDeviceType::U => 'c',
-                oci::LinuxDeviceType::P => {
+            let kind = match d.kind.unwrap_or(oci::DeviceType::All) {
+                oci::DeviceType::All => 'a',
+                oci::DeviceType::Block => 'b',
+                oci::DeviceType::Char | oci::DeviceType::Unbuffered => 'c',
+                oci::DeviceType::Fifo => {
                     return Err(bad(field("type"), "\"p\" has no device cgroup rules"))
                 }
             };
             Ok(DeviceRule {
-                allow: d.allow(),
+                allow: d.allow,
                 kind,
-                major: d.major(),
-                minor: d.minor(),
-                access: d.access().clone().unwrap_or_else(|| "rwm".to_string()),
+                major: d.major,
+                minor: d.minor,
+                access: d.access.clone().unwrap_or_else(|| "rwm".to_string()),
             })
         })
         .collect()
 }
 
-fn capset(set: &Option<oci::Capabilities>) -> CapSet {
-    let names: Vec<String> = set.iter().flatten().map(|c| c.to_string()).collect();
-    // oci-spec only produces names hull's table holds too.
-    CapSet::from_names(names.iter().map(String::as_str)).unwrap_or_default()
+/// `process.capabilities.<set>`: names as the spec spells them (`CAP_CHOWN`), or in
+/// any case and without `CAP_`, as hull has always read them.
+fn capset(set: &Option<Vec<String>>, field: &str) -> Result<CapSet> {
+    let mut caps = CapSet::default();
+    for (i, name) in set.iter().flatten().enumerate() {
+        let upper = name.to_uppercase();
+        let cap = CapSet::from_names([upper.trim_start_matches("CAP_")]).map_err(|_| {
+            bad(
+                format!("process.capabilities.{field}[{i}]"),
+                format!("unknown capability {name:?}"),
+            )
+        })?;
+        caps.0 |= cap.0;
+    }
+    Ok(caps)
 }
 
-#[allow(deprecated)] // prestart: deprecated by OCI, still run as runc does
 fn hooks(spec: &oci::Spec) -> Hooks {
-    let Some(h) = spec.hooks() else {
+    let Some(h) = &spec.hooks else {
         return Hooks::default();
     };
     let list = |hooks: &Option<Vec<oci::Hook>>| -> Vec<Hook> {
@@ -726,27 +734,28 @@ fn hooks(spec: &oci::Spec) -> Hooks {
             .iter()
             .flatten()
             .map(|hook| Hook {
-                path: hook.path().clone(),
-                args: hook.args().clone().unwrap_or_default(),
-                env: hook.env().clone(),
+                path: hook.path.clone(),
+                args: hook.args.clone().unwrap_or_default(),
+                env: hook.env.clone(),
                 // A timeout of 0 or less stays 0, which validation refuses.
                 timeout: hook
-                    .timeout()
+                    .timeout
                     .map(|t| u32::try_from(t.max(0)).unwrap_or(u32::MAX)),
             })
             .collect()
     };
     Hooks {
-        prestart: list(h.prestart()),
-        create_runtime: list(h.create_runtime()),
-        create_container: list(h.create_container()),
-        start_container: list(h.start_container()),
-        poststart: list(h.poststart()),
-        poststop: list(h.poststop()),
+        prestart: list(&h.prestart),
+        create_runtime: list(&h.create_runtime),
+        create_container: list(&h.create_container),
+        start_container: list(&h.start_container),
+        poststart: list(&h.poststart),
+        poststop: list(&h.poststop),
     }
 }
 
-/// The name serde gives an OCI enum value (`SCMP_ACT_ERRNO`, `SCMP_ARCH_X86_64`, …).
+/// The spec's name of an enum value (`SCMP_ACT_ERRNO`, `SCMP_ARCH_X86_64`, …), which is
+/// serde's: the name is spelled once, in [`oci`].
 fn oci_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
@@ -768,29 +777,29 @@ fn seccomp_action(
 }
 
 fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
-    let Some(s) = linux.seccomp() else {
+    let Some(s) = &linux.seccomp else {
         return Ok(None);
     };
     let f = "linux.seccomp";
-    let default_errno = s.default_errno_ret().unwrap_or(libc::EPERM as u32);
+    let default_errno = s.default_errno_ret.unwrap_or(libc::EPERM as u32);
     let default_action = seccomp_action(
         &format!("{f}.defaultAction"),
-        &oci_name(&s.default_action()),
+        &oci_name(&s.default_action),
         None,
         default_errno,
     )?;
     let mut syscalls = Vec::new();
-    for (i, sc) in s.syscalls().iter().flatten().enumerate() {
+    for (i, sc) in s.syscalls.iter().flatten().enumerate() {
         let field = format!("{f}.syscalls[{i}]");
         let action = seccomp_action(
             &format!("{field}.action"),
-            &oci_name(&sc.action()),
-            sc.errno_ret(),
+            &oci_name(&sc.action),
+            sc.errno_ret,
             libc::EPERM as u32,
         )?;
         let mut args = Vec::new();
-        for (j, a) in sc.args().iter().flatten().enumerate() {
-            let name = oci_name(&a.op());
+        for (j, a) in sc.args.iter().flatten().enumerate() {
+            let name = oci_name(&a.op);
             let (_, op) = seccomp::OPERATORS
                 .into_iter()
                 .find(|(n, _)| *n == name)
@@ -802,38 +811,38 @@ fn seccomp(linux: &oci::Linux) -> Result<Option<Seccomp>> {
                 })?;
             args.push(ArgCompare {
                 // An index past u32 is past 5 all the same, which validation refuses.
-                index: u32::try_from(a.index()).unwrap_or(u32::MAX),
-                value: a.value(),
-                value_two: a.value_two().unwrap_or(0),
+                index: u32::try_from(a.index).unwrap_or(u32::MAX),
+                value: a.value,
+                value_two: a.value_two.unwrap_or(0),
                 op,
             });
         }
         syscalls.push(SyscallRule {
-            names: sc.names().clone(),
+            names: sc.names.clone(),
             action,
             args,
         });
     }
     Ok(Some(Seccomp {
         default_action,
-        architectures: s.architectures().iter().flatten().map(oci_name).collect(),
-        flags: s.flags().iter().flatten().map(oci_name).collect(),
+        architectures: s.architectures.iter().flatten().map(oci_name).collect(),
+        flags: s.flags.iter().flatten().map(oci_name).collect(),
         syscalls,
-        listener_path: s.listener_path().clone(),
-        listener_metadata: s.listener_metadata().clone().unwrap_or_default(),
+        listener_path: s.listener_path.clone(),
+        listener_metadata: s.listener_metadata.clone().unwrap_or_default(),
     }))
 }
 
 /// The OCI `process` object as a [`Process`].
 pub fn process(p: &oci::Process) -> Result<Process> {
-    let user = p.user();
+    let user = &p.user;
     let rlimits = p
-        .rlimits()
+        .rlimits
         .iter()
         .flatten()
         .enumerate()
         .map(|(i, r)| {
-            let name = oci_name(&r.typ());
+            let name = oci_name(&r.kind);
             let resource = RLIMIT_NAMES
                 .iter()
                 .position(|n| *n == name)
@@ -845,37 +854,43 @@ pub fn process(p: &oci::Process) -> Result<Process> {
                 })?;
             Ok(Rlimit {
                 resource: resource as u32,
-                soft: r.soft(),
-                hard: r.hard(),
+                soft: r.soft,
+                hard: r.hard,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let capabilities = p.capabilities().as_ref().map(|c| Capabilities {
-        bounding: capset(c.bounding()),
-        effective: capset(c.effective()),
-        inheritable: capset(c.inheritable()),
-        permitted: capset(c.permitted()),
-        ambient: capset(c.ambient()),
-    });
+    let capabilities = p
+        .capabilities
+        .as_ref()
+        .map(|c| {
+            Ok::<_, ConfigError>(Capabilities {
+                bounding: capset(&c.bounding, "bounding")?,
+                effective: capset(&c.effective, "effective")?,
+                inheritable: capset(&c.inheritable, "inheritable")?,
+                permitted: capset(&c.permitted, "permitted")?,
+                ambient: capset(&c.ambient, "ambient")?,
+            })
+        })
+        .transpose()?;
     Ok(Process {
-        args: p.args().clone().unwrap_or_default(),
-        env: p.env().clone().unwrap_or_default(),
-        cwd: p.cwd().clone(),
+        args: p.args.clone().unwrap_or_default(),
+        env: p.env.clone().unwrap_or_default(),
+        cwd: p.cwd.clone(),
         user: User {
-            uid: user.uid(),
-            gid: user.gid(),
-            additional_gids: user.additional_gids().clone().unwrap_or_default(),
-            umask: user.umask(),
+            uid: user.uid,
+            gid: user.gid,
+            additional_gids: user.additional_gids.clone().unwrap_or_default(),
+            umask: user.umask,
         },
         capabilities,
         rlimits,
-        no_new_privileges: p.no_new_privileges().unwrap_or(false),
-        oom_score_adj: p.oom_score_adj(),
-        apparmor_profile: p.apparmor_profile().clone().filter(|s| !s.is_empty()),
-        selinux_label: p.selinux_label().clone().filter(|s| !s.is_empty()),
-        terminal: p.terminal().unwrap_or(false),
+        no_new_privileges: p.no_new_privileges.unwrap_or(false),
+        oom_score_adj: p.oom_score_adj,
+        apparmor_profile: p.apparmor_profile.clone().filter(|s| !s.is_empty()),
+        selinux_label: p.selinux_label.clone().filter(|s| !s.is_empty()),
+        terminal: p.terminal.unwrap_or(false),
         console_size: p
-            .console_size()
+            .console_size
             .map(|b| {
                 let side = |v: u64, field: &str| {
                     u16::try_from(v).map_err(|_| {
@@ -885,7 +900,7 @@ pub fn process(p: &oci::Process) -> Result<Process> {
                         )
                     })
                 };
-                Ok::<_, ConfigError>((side(b.height(), "height")?, side(b.width(), "width")?))
+                Ok::<_, ConfigError>((side(b.height, "height")?, side(b.width, "width")?))
             })
             .transpose()?,
         scheduler: scheduler(p)?,
