@@ -7,7 +7,10 @@
 #
 #   -n  iterations of the per-command benchmark (default 100)
 #   -s  containers of the scale run (default 1000; 0 skips it)
-#   -r  the scale run also for runc (slow; by default only hull and crun)
+#   -r  the scale run also for runc (slow; by default only hull and crun) and EXTRA_RUNTIMES
+#
+# EXTRA_RUNTIMES="NAME=BINARY ..." adds further runtimes (an older hull build, say): timed
+# like the others, in the per-runtime tables and as further columns of the summary.
 #
 # The hull binary is $HULL if set, else what `scripts/fast-build.sh` builds (the shipped
 # static musl build); if that fails or is missing, `cargo build --release` and
@@ -43,7 +46,7 @@
 #                   whether it is static (no PT_INTERP program header, read from the ELF
 #                   headers) and position-independent (ELF type). Shared libraries a dynamic
 #                   runtime loads are not counted.
-#   scale (-s N)    per runtime, one after the other (hull, crun; runc with -r): N
+#   scale (-s N)    per runtime, one after the other (hull, crun; runc and EXTRA_RUNTIMES with -r): N
 #                   containers of the /bin/sleep 1000 bundle, each with its own id in the
 #                   runtime's state dir, created and started in turn, every `create` timed.
 #                   Reported: median create time of containers 1..20 against N-19..N and
@@ -102,6 +105,12 @@ if [[ -n $hull && $hull == */* ]]; then
     hull=$(realpath -- "$hull") || { echo "bench: HULL=$HULL does not exist" >&2; exit 1; }
 fi
 
+read -ra extra_runtimes <<<"${EXTRA_RUNTIMES:-}"
+for spec in "${extra_runtimes[@]}"; do
+    [[ $spec =~ ^[a-z0-9_-]+=.+$ && ! $spec =~ ^(hull|runc|crun)= ]] ||
+        { echo "bench: EXTRA_RUNTIMES wants NAME=BINARY words (not hull, runc, crun), got '$spec'" >&2; exit 2; }
+done
+
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export DEBIAN_FRONTEND=noninteractive
@@ -137,6 +146,7 @@ else
 fi
 
 # --- scratch space and clean-up --------------------------------------------------------
+runtime_args=("hull=$hull" "${extra_runtimes[@]}" runc=runc crun=crun)
 tmp=$(mktemp -d /tmp/hull-bench.XXXXXX)
 id_prefix="hullbench-$$-"
 hugetlb=/sys/fs/cgroup/hugetlb
@@ -144,12 +154,11 @@ hugetlb_mounted=
 hugetlb_dir_made=
 
 cleanup() {
-    local rt id
+    local spec rt bin id
     set +e
-    for rt in hull runc crun; do
+    for spec in "${runtime_args[@]}"; do
+        rt=${spec%%=*} bin=${spec#*=}
         [[ -d $tmp/state-$rt ]] || continue
-        local bin=$rt
-        [[ $rt == hull ]] && bin=$hull
         for id in $("$bin" --root "$tmp/state-$rt" list -q 2>/dev/null); do
             "$bin" --root "$tmp/state-$rt" delete --force "$id" >/dev/null 2>&1
         done
@@ -218,7 +227,7 @@ for applet in $("$rootfs/bin/busybox" --list); do
 done
 
 # --- driver ----------------------------------------------------------------------------
-python3 - "$iterations" "$scale" "$scale_runc" "$tmp" "$id_prefix" "hull=$hull" runc=runc crun=crun <<'PY'
+python3 - "$iterations" "$scale" "$scale_runc" "$tmp" "$id_prefix" "${runtime_args[@]}" <<'PY'
 import json, os, platform, shutil, struct, subprocess, sys, time
 
 iterations, scale_n, scale_runc = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
@@ -624,7 +633,7 @@ def scale_run(rt):
 
 if scale_n:
     for rt in runtimes:
-        if rt == "runc" and not scale_runc:
+        if rt not in ("hull", "crun") and not scale_runc:
             continue
         if rt in failed:
             scale[rt] = {"n": scale_n, "error": "skipped: failed above", "creates": []}
@@ -738,7 +747,7 @@ def med(metric, rt):
     return median(v) if v and rt not in failed else None
 
 
-cols = ["hull", "crun", "runc"]
+cols = ["hull", "crun", "runc"] + [rt for rt in runtimes if rt not in ("hull", "crun", "runc")]
 rows = []  # (metric, {rt: text}, ratio text, goal, met)
 
 
@@ -820,10 +829,10 @@ print(f"summary ({iterations} iterations" + (f", scale run {scale_n} containers"
       + f"; medians; create peak RSS launcher floor {floor} KiB"
       + (f"; the scale goals are stated for 1000 containers" if scale and scale_n != 1000 else "") + "):")
 print()
-print("| metric | hull | crun | runc | hull/crun | goal | met |")
-print("|---|---:|---:|---:|---:|---|---|")
+print("| metric | " + " | ".join(cols) + " | hull/crun | goal | met |")
+print("|---|" + "---:|" * len(cols) + "---:|---|---|")
 for metric, texts, r, goal, met in rows:
-    print(f"| {metric} | {texts['hull']} | {texts['crun']} | {texts['runc']} | {r} | {goal} | {met} |")
+    print(f"| {metric} | " + " | ".join(texts[rt] for rt in cols) + f" | {r} | {goal} | {met} |")
 for rt, reason in failed.items():
     print(f"\n{rt} FAILED: {reason}")
 if scale:
