@@ -44,8 +44,9 @@
 #                   /proc/<pid>/status, in KiB, median (on the `create` container above).
 #   binary          size of the runtime's executable (the path resolved, os.stat) and
 #                   whether it is static (no PT_INTERP program header, read from the ELF
-#                   headers) and position-independent (ELF type). Shared libraries a dynamic
-#                   runtime loads are not counted.
+#                   headers) and position-independent (ELF type), with its GNU build id (so
+#                   a result names the exact build). Shared libraries a dynamic runtime
+#                   loads are not counted.
 #   scale (-s N)    per runtime, one after the other (hull, crun; runc and EXTRA_RUNTIMES with -r): N
 #                   containers of the /bin/sleep 1000 bundle, each with its own id in the
 #                   runtime's state dir, created and started in turn, every `create` timed.
@@ -344,7 +345,8 @@ def meminfo():
 
 
 def elf_info(path):
-    """(static, pie) from the ELF header and program headers; None if not 64-bit LE ELF."""
+    """(static, pie, GNU build id or None) from the ELF header, program headers and notes;
+    None if not a 64-bit little-endian ELF file."""
     with open(path, "rb") as f:
         head = f.read(64)
         if head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
@@ -354,8 +356,22 @@ def elf_info(path):
         e_phentsize, e_phnum = struct.unpack_from("<HH", head, 54)
         f.seek(e_phoff)
         table = f.read(e_phentsize * e_phnum)
-    types = [struct.unpack_from("<I", table, i * e_phentsize)[0] for i in range(e_phnum)]
-    return 3 not in types, e_type == 3  # PT_INTERP; ET_DYN
+        headers = [struct.unpack_from("<I4xQ16xQ", table, i * e_phentsize) for i in range(e_phnum)]
+        build_id = None
+        for p_type, p_offset, p_filesz in headers:
+            if p_type != 4:  # PT_NOTE
+                continue
+            f.seek(p_offset)
+            notes, at = f.read(p_filesz), 0
+            while at + 12 <= len(notes):
+                namesz, descsz, n_type = struct.unpack_from("<III", notes, at)
+                name_at = at + 12
+                desc_at = name_at + (namesz + 3) // 4 * 4
+                if n_type == 3 and notes[name_at:name_at + namesz] == b"GNU\0":  # NT_GNU_BUILD_ID
+                    build_id = notes[desc_at:desc_at + descsz].hex()
+                at = desc_at + (descsz + 3) // 4 * 4
+    types = [h[0] for h in headers]
+    return 3 not in types, e_type == 3, build_id  # PT_INTERP; ET_DYN
 
 
 def median(xs):
@@ -497,7 +513,7 @@ for rt, binary in runtimes.items():
         continue
     path = os.path.realpath(found)
     info = elf_info(path)
-    binaries[rt] = (path, os.stat(path).st_size, *(info or (None, None)))
+    binaries[rt] = (path, os.stat(path).st_size, *(info or (None, None, None)))
     version = call(rt, "--version")
     first = version.stdout.strip().splitlines()[:1] if version.returncode == 0 else []
     print(f"  {rt:5} {binary}: {first[0] if first else '(no --version)'}")
@@ -699,10 +715,11 @@ for rt in runtimes:
 
 print()
 print("binaries:")
-for rt, (path, size, static, pie) in binaries.items():
+for rt, (path, size, static, pie, build_id) in binaries.items():
     kind = "not a 64-bit ELF" if static is None else (
         ("static" if static else "dynamic") + (", PIE" if pie else ", non-PIE"))
-    print(f"  {rt:5} {path}: {size} bytes ({size / 2**20:.2f} MiB), {kind}")
+    print(f"  {rt:5} {path}: {size} bytes ({size / 2**20:.2f} MiB), {kind}"
+          + (f", build id {build_id}" if build_id else ""))
 
 for rt, r in scale.items():
     print()
