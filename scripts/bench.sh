@@ -172,8 +172,13 @@ cleanup() {
     else
         rm -rf "$tmp"
     fi
-    if [[ -n $hugetlb_mounted ]]; then
-        umount "$hugetlb" && echo "bench: unmounted $hugetlb"
+    if [[ -n $hugetlb_mounted ]] && ! umount "$hugetlb"; then
+        # Busy: while it was mounted, something else on the machine (a test suite running
+        # beside the bench) took to it. Pulling it away now would strand their cgroups.
+        echo "bench: could not unmount $hugetlb, something else uses it now; unmount it" \
+            "(and rmdir what is left in it, then the directory) once that is done" >&2
+    elif [[ -n $hugetlb_mounted ]]; then
+        echo "bench: unmounted $hugetlb"
         # The kernel keeps an unmounted v1 hierarchy alive while a child cgroup is still
         # being freed, and then every process lists a hugetlb line no mount backs
         # (containerd's metrics fail on it): mount and unmount once more to end it.
