@@ -47,18 +47,21 @@
 #                   headers) and position-independent (ELF type), with its GNU build id (so
 #                   a result names the exact build). Shared libraries a dynamic runtime
 #                   loads are not counted.
-#   scale (-s N)    per runtime, one after the other (hull, crun; runc and EXTRA_RUNTIMES with -r): N
-#                   containers of the /bin/sleep 1000 bundle, each with its own id in the
-#                   runtime's state dir, created and started in turn, every `create` timed.
+#   scale (-s N)    per runtime, one after the other (hull and crun; with -r also runc and
+#                   EXTRA_RUNTIMES): N containers of the /bin/sleep 1000 bundle, each with
+#                   its own id in the runtime's state dir, created and started in turn,
+#                   every `create` timed.
 #                   Reported: median create time of containers 1..20 against N-19..N and
 #                   their ratio; `state <first id>` and `list`, each the median of 10 calls
 #                   with 1 container running and with N running, and their ratios; memory
 #                   per running container = growth of MemTotal-MemAvailable over the N
 #                   containers / N, and the same for Slab (/proc/meminfo; KiB, the kernel's
 #                   and the runtime's share together; other load on the machine shows up in
-#                   it); the runtime's processes left running beside the containers (any
-#                   process, not there before, whose /proc/<pid>/exe is the runtime's binary
-#                   or a memfd copy of it, and which belongs to this run); the total time of
+#                   it, so the same is also taken from the other side: what the N deletes
+#                   gave back, / N); the runtime's processes left running beside the
+#                   containers (any process, not there before, whose /proc/<pid>/exe is the
+#                   runtime's binary or a memfd copy of it, and which belongs to this run,
+#                   by its command line or cgroup; for hull the goal is none); the time of
 #                   `delete --force` of all N; then, after waiting for the kernel's
 #                   asynchronous network namespace teardown, that no container, state
 #                   directory or cgroup of them is left. A failed create or start ends that
@@ -78,8 +81,10 @@
 #
 # crun refuses a hybrid cgroup host until a v1 hugetlb hierarchy is mounted: on a v1 or
 # hybrid host without one, this script mounts it for the benchmark and unmounts it at the
-# end. Everything else (rootfs, bundles, every runtime's state) lives in one mktemp
-# directory that is removed on exit.
+# end. The mount is seen machine-wide: a hull test suite run meanwhile makes its cgroups in
+# it too, and they keep the hierarchy alive after the unmount; the clean-up names them.
+# Everything else (rootfs, bundles, every runtime's state) lives in one mktemp directory
+# that is removed on exit.
 set -euo pipefail
 
 iterations=100
@@ -116,7 +121,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 export DEBIAN_FRONTEND=noninteractive
 
-# --- packages ------------------------------------------------------------------------
+# --- packages -------------------------------------------------------------------------
 apt_updated=
 install_missing() {
     local pkg missing=()
@@ -132,7 +137,7 @@ install_missing() {
 install_missing busybox-static runc crun time
 command -v python3 >/dev/null || install_missing python3
 
-# --- hull ----------------------------------------------------------------------------
+# --- hull -----------------------------------------------------------------------------
 if [[ -n $hull ]]; then
     echo "bench: hull is \$HULL: $hull"
 else
@@ -224,7 +229,7 @@ if [[ $(stat -f -c %T /sys/fs/cgroup) == tmpfs ]] && ! has_v1_hugetlb; then
     fi
 fi
 
-# --- bundle ----------------------------------------------------------------------------
+# --- bundle ---------------------------------------------------------------------------
 rootfs=$tmp/rootfs
 mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$rootfs/bin/busybox"
@@ -232,7 +237,7 @@ for applet in $("$rootfs/bin/busybox" --list); do
     [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
 done
 
-# --- driver ----------------------------------------------------------------------------
+# --- driver ---------------------------------------------------------------------------
 python3 - "$iterations" "$scale" "$scale_runc" "$tmp" "$id_prefix" "${runtime_args[@]}" <<'PY'
 import json, os, platform, shutil, struct, subprocess, sys, time
 
@@ -508,7 +513,7 @@ def iteration(i, record):
     return True
 
 
-# --- versions, binaries, check containers ------------------------------------------------
+# --- versions, binaries, check containers ---------------------------------------------
 print(f"kernel {platform.release()}, {iterations} iterations, interleaved round-robin")
 binaries = {}  # runtime -> (path, size, static, pie)
 for rt, binary in runtimes.items():
@@ -535,7 +540,7 @@ for i in range(iterations):
         break
 
 
-# --- scale --------------------------------------------------------------------------------
+# --- scale ----------------------------------------------------------------------------
 LOW_MEMORY_KIB = 1 << 20
 scale = {}  # runtime -> results
 
@@ -673,7 +678,7 @@ for path in our_cgroups(prefix):
     print(f"bench: leaked cgroup {path}")
 
 
-# --- per-runtime output ---------------------------------------------------------------------
+# --- per-runtime output ---------------------------------------------------------------
 def ms_table(metric):
     vals = samples[metric]
     medians = {rt: median(v) for rt, v in vals.items() if v and rt not in failed}
@@ -763,7 +768,7 @@ for rt, r in scale.items():
               + (f" (+{len(r['leaks']) - 10} more)" if len(r["leaks"]) > 10 else ""))
 
 
-# --- summary --------------------------------------------------------------------------------
+# --- summary --------------------------------------------------------------------------
 def med(metric, rt):
     v = samples[metric].get(rt)
     return median(v) if v and rt not in failed else None
