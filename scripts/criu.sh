@@ -27,11 +27,7 @@ if [[ -x $wrapper ]] && usable "$wrapper"; then
 fi
 [[ $(id -u) -eq 0 ]] || { say "run me as root"; exit 2; }
 
-# The Debian mirror the host already uses.
-mirror=$(sed -n 's/^URIs: *\([^ ]*\/debian\/\?\)\( .*\)\?$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-[[ -n $mirror ]] || mirror=$(awk '$1 == "deb" && $NF != "" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' \
-    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)
-[[ -n $mirror ]] || { say "no Debian mirror in the apt sources"; exit 1; }
+mirror=$(bash "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh")
 
 say "fetching CRIU from Debian unstable"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hull-criu.XXXXXX")

@@ -44,10 +44,7 @@ seccomp=/var/cache/hull-musl-seccomp/$version
 if [[ ! -f $seccomp/lib/libseccomp.a ]]; then
     [[ $(id -u) -eq 0 ]] || die "libseccomp for musl is not built yet; run me as root once"
     say "building libseccomp $version for musl"
-    mirror=$(sed -n 's/^URIs: *\([^ ]*\/debian\/\?\)\( .*\)\?$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-    [[ -n $mirror ]] || mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)
-    [[ -n $mirror ]] || die "no Debian mirror in the apt sources"
+    mirror=$(bash scripts/debian-mirror.sh)
     suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
     work=$(mktemp -d "${TMPDIR:-/tmp}/hull-seccomp.XXXXXX")
     trap 'rm -rf "$work"' EXIT

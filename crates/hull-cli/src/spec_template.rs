@@ -97,25 +97,8 @@ pub fn default_spec(rootless: bool) -> Value {
                 { "type": "uts" },
                 { "type": "mount" }
             ],
-            "maskedPaths": [
-                "/proc/acpi",
-                "/proc/asound",
-                "/proc/kcore",
-                "/proc/keys",
-                "/proc/latency_stats",
-                "/proc/timer_list",
-                "/proc/timer_stats",
-                "/proc/sched_debug",
-                "/sys/firmware",
-                "/proc/scsi"
-            ],
-            "readonlyPaths": [
-                "/proc/bus",
-                "/proc/fs",
-                "/proc/irq",
-                "/proc/sys",
-                "/proc/sysrq-trigger"
-            ]
+            "maskedPaths": hull::spec::DEFAULT_MASKED_PATHS,
+            "readonlyPaths": hull::spec::DEFAULT_READONLY_PATHS
         }
     });
     if rootless {

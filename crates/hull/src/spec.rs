@@ -140,6 +140,29 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
     Ok((config, process))
 }
 
+/// The paths `runc spec` masks (and a config without `linux` gets).
+pub const DEFAULT_MASKED_PATHS: [&str; 10] = [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/sys/firmware",
+    "/proc/scsi",
+];
+
+/// The paths `runc spec` makes read-only (and a config without `linux` gets).
+pub const DEFAULT_READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
 /// What a config without `linux` is read as, as hull always has: the container still
 /// gets namespaces of its own (but a user and a time namespace), and the masked and
 /// read-only paths `runc spec` writes, rather than the host's view of everything.
@@ -147,29 +170,10 @@ fn implied_linux() -> oci::Linux {
     use oci::NamespaceType::*;
     let namespaces = [Pid, Network, Ipc, Uts, Mount, Cgroup]
         .map(|kind| oci::LinuxNamespace { kind, path: None });
-    let masked = [
-        "/proc/acpi",
-        "/proc/asound",
-        "/proc/kcore",
-        "/proc/keys",
-        "/proc/latency_stats",
-        "/proc/timer_list",
-        "/proc/timer_stats",
-        "/proc/sched_debug",
-        "/sys/firmware",
-        "/proc/scsi",
-    ];
-    let readonly = [
-        "/proc/bus",
-        "/proc/fs",
-        "/proc/irq",
-        "/proc/sys",
-        "/proc/sysrq-trigger",
-    ];
     oci::Linux {
         namespaces: Some(namespaces.into()),
-        masked_paths: Some(masked.map(String::from).into()),
-        readonly_paths: Some(readonly.map(String::from).into()),
+        masked_paths: Some(DEFAULT_MASKED_PATHS.map(String::from).into()),
+        readonly_paths: Some(DEFAULT_READONLY_PATHS.map(String::from).into()),
         ..oci::Linux::default()
     }
 }
