@@ -158,6 +158,25 @@ fn a_failing_poststart_or_poststop_hook_is_a_warning() {
     case.finish();
 }
 
+/// The same under `run`, where init waits for no start: the program has usually exited
+/// by the time the hook fails. run warns, exits with the program's status and deletes
+/// the container. Seen failing: run said "container not running" and left it behind.
+#[test]
+fn a_failing_poststart_hook_under_run_is_a_warning() {
+    let case = Case::new("hook_run_post_fail");
+    let mut b = case.bundle("hookrunpostfail");
+    b.set("/hooks", json!({ "poststart": [{ "path": "/bin/false" }] }));
+    b.args(&["sh", "-c", "exit 3"]);
+    b.write();
+    let out = case.run(&["run", "--bundle", b.dir_str(), &b.id]);
+    assert_eq!(out.code, 3, "{out}");
+    if is_hull() {
+        assert!(out.stderr.contains("poststart"), "{out}");
+    }
+    assert!(case.state_entries().is_empty());
+    case.finish();
+}
+
 #[test]
 fn hooks_with_a_relative_path_are_refused() {
     assert_create_fails(

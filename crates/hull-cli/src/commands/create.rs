@@ -76,8 +76,11 @@ pub fn create(
     };
     let init = match started {
         Ok(init) => init,
-        // A failing poststart hook is a warning: the program runs.
-        Err(hull::Error::Hook(message)) if until == Until::Running => {
+        // A failing poststart hook is a warning: the program runs (or ran). Init is
+        // recorded by then; a hook that failed before (prestart, createRuntime) is not.
+        Err(hull::Error::Hook(message))
+            if until == Until::Running && container.init_pid().is_some() =>
+        {
             crate::log::warn(&message);
             container.init().map_err(|e| e.to_string())?
         }

@@ -29,6 +29,13 @@ pub fn open(pid: i32, start_time: u64) -> Option<OwnedFd> {
     is_alive(pid, start_time).then_some(fd)
 }
 
+/// As [`open`], but init may have exited and wait to be reaped (a zombie keeps its pid,
+/// so nothing can have taken it yet): a handle its parent can still wait on.
+pub fn open_unreaped(pid: i32, start_time: u64) -> Option<OwnedFd> {
+    let fd = sys::pidfd_open(pid).ok()?;
+    matches!(stat(pid), Some((_, t)) if t == start_time).then_some(fd)
+}
+
 /// Waits for init's byte on exec.fifo (opened non-blocking); false if init exits, or
 /// closes the fifo, without writing it.
 pub fn wait_fifo_byte(fifo: &std::fs::File, init: &OwnedFd) -> bool {

@@ -674,11 +674,12 @@ impl Container {
         Ok(init)
     }
 
-    /// A handle on the running init (a pidfd, checked against init's start time, so
-    /// never another process that took its pid); only init's parent can wait for it.
+    /// A handle on init, running or exited but not yet reaped (a pidfd, checked against
+    /// init's start time, so never another process that took its pid); only init's
+    /// parent can wait for it.
     pub fn init(&self) -> Result<ProcessHandle> {
         let pid = self.state.init_pid;
-        liveness::open(pid, self.state.init_start_time)
+        liveness::open_unreaped(pid, self.state.init_start_time)
             .map(|pidfd| ProcessHandle::new(pid, pidfd))
             .ok_or_else(|| self.not_running())
     }

@@ -23,7 +23,7 @@ pub fn report(text: impl std::fmt::Display) {
 /// Signal dispositions and mask go back to the defaults: the runtime ignores SIGPIPE
 /// and may block signals it forwards, and neither must reach the container.
 pub fn reset_signals() {
-    for sig in 1..libc::SIGRTMAX() {
+    for sig in 1..=libc::SIGRTMAX() {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
             let _ = sys::default_signal_action(sig);
         }

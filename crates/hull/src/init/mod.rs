@@ -57,6 +57,10 @@ pub(crate) struct InitPlan<'a> {
     /// `/proc/<pid>` files, which it owns only while we are dumpable: stay so until the
     /// maps are written (no process of the container exists yet), as runc does.
     pub dumpable_until_mapped: bool,
+    /// Whether init, waiting for start, may drop its pages of the executable's code: only
+    /// when it was forked from a single thread (with others, one may have held the
+    /// loader's lock that finding the code's segments takes).
+    pub may_drop_code: bool,
     pub cgroup_mounts: CgroupMountPlan,
     /// The idmapped binds the parent made, to move into place.
     pub idmapped: IdmappedMounts,
@@ -101,7 +105,7 @@ pub(crate) fn run(
             // Waiting for `start` may take long: hold none of hull's code meanwhile
             // (with 1,000 created containers, their RSS). Not under a loaded filter,
             // which may refuse madvise with a kill.
-            if plan.seccomp.is_none() || late.is_some() {
+            if plan.may_drop_code && (plan.seccomp.is_none() || late.is_some()) {
                 sys::drop_code_pages();
             }
             exec::wait_for_start(fifo, &own_fds)

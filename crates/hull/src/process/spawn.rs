@@ -145,6 +145,7 @@ pub(crate) fn spawn_init(
         fork_again: !fast && changes_pid,
         new_user_namespace: new & NamespaceKind::User.clone_flag() != 0,
         dumpable_until_mapped: new & NamespaceKind::User.clone_flag() != 0 && unprivileged,
+        may_drop_code: !threaded,
         in_user_namespace: config.namespace(NamespaceKind::User).is_some() || unprivileged,
         cgroup_mounts,
         idmapped,
