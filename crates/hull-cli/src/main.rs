@@ -1,5 +1,6 @@
 //! `hull`: a runc-compatible OCI runtime over the hull library. This file runs the
-//! command line `args` parsed and reports errors; each command lives in `commands/`.
+//! command that `args` parsed from the command line and reports errors; each command
+//! lives in `commands/`.
 
 mod args;
 mod commands;
