@@ -1,47 +1,19 @@
-//! `hull`: a runc-compatible OCI runtime over the hull library. This file parses the
-//! command line and reports errors; each command lives in `commands/`.
+//! `hull`: a runc-compatible OCI runtime over the hull library. This file runs the
+//! command that `args` parsed from the command line and reports errors; each command
+//! lives in `commands/`.
 
+mod args;
 mod commands;
 mod log;
 mod signals;
 mod spec_template;
 mod tty;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-#[derive(Parser)]
-#[command(
-    name = "hull",
-    version,
-    about = "A runc-compatible OCI container runtime"
-)]
-struct Cli {
-    /// Directory for the containers' state [default: /run/hull, or for an
-    /// unprivileged user $XDG_RUNTIME_DIR/hull, as runc]
-    #[arg(long, global = true)]
-    root: Option<PathBuf>,
-    /// Also write logs and errors to this file.
-    #[arg(long, global = true)]
-    log: Option<PathBuf>,
-    /// Format of --log: text or json.
-    #[arg(long = "log-format", global = true, default_value = "text", value_parser = ["text", "json"])]
-    log_format: String,
-    /// Log debug detail.
-    #[arg(long, global = true)]
-    debug: bool,
-    /// The systemd cgroup driver: a container's cgroup is a transient scope unit
-    /// (linux.cgroupsPath as slice:prefix:name).
-    #[arg(long = "systemd-cgroup", global = true)]
-    systemd_cgroup: bool,
-    /// The CRIU program for checkpoint and restore [default: criu on PATH].
-    #[arg(long, global = true)]
-    criu: Option<PathBuf>,
-    #[command(subcommand)]
-    command: commands::Command,
-}
+use commands::Command;
 
 /// runc's choice: root's state in /run, a user's in their runtime directory; also for
 /// root of a user namespace that is not the real root (rootless podman runs its runtime
@@ -62,85 +34,47 @@ fn default_root() -> PathBuf {
     }
 }
 
-/// The subcommand named on the command line, found without parsing it all: the sealed
-/// re-exec (for the commands that put our code in a container) comes before the parse,
-/// so the arguments are parsed once, in the sealed copy. Global options that take a
-/// value are skipped with it.
-fn subcommand(args: &[std::ffi::OsString]) -> Option<&str> {
-    let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
-    while let Some(arg) = rest.next() {
-        match arg {
-            "--root" | "--log" | "--log-format" | "--criu" => {
-                rest.next();
-            }
-            flag if flag.starts_with('-') => {}
-            name => return Some(name),
-        }
-    }
-    None
-}
-
 fn main() -> ExitCode {
-    // Go's flag package (runc's engines) also spells long flags with one dash.
-    let args: Vec<std::ffi::OsString> = std::env::args_os()
-        .map(|arg| match arg.to_str() {
-            Some("-no-subreaper") => "--no-subreaper".into(),
-            _ => arg,
-        })
-        .collect();
-    if matches!(subcommand(&args), Some("create" | "run" | "exec")) {
+    let cli = match args::parse(std::env::args_os().skip(1)) {
+        Ok(cli) => cli,
+        Err(args::Stop::Print(text)) => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(args::Stop::Error(message)) => {
+            log::error(&message);
+            return ExitCode::from(2);
+        }
+    };
+    // The commands that put our code in a container run it from a sealed copy: this
+    // process is replaced by it, and the copy parses the same arguments again.
+    if matches!(
+        cli.command,
+        Command::Create(_) | Command::Run(_) | Command::Exec(_)
+    ) {
         if let Err(e) = hull::sealed::ensure() {
             eprintln!("hull: re-exec from a sealed copy of the runtime: {e}");
             return ExitCode::from(1);
         }
     }
-    let cli = Cli::parse_from(args);
     // Before we open anything ourselves: descriptors handed to the container must be
     // the caller's, never one of ours that took a free number.
     let preserved = commands::check_preserved_fds(&cli.command).and(log::init(
         cli.log.as_deref(),
-        cli.log_format == "json",
+        cli.log_json,
         cli.debug,
     ));
     if let Err(message) = preserved {
         log::error(&message);
         return ExitCode::from(1);
     }
-    let mut command = cli.command;
-    if cli.systemd_cgroup {
-        command.use_systemd_cgroup();
-    }
     let root = cli.root.unwrap_or_else(default_root);
-    let result = commands::run(command, &root, cli.criu.as_deref());
+    let result = commands::run(cli.command, &root, cli.criu.as_deref());
     match result {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
             log::error(&message);
             ExitCode::from(1)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::subcommand;
-
-    #[test]
-    fn the_subcommand_is_found_past_global_options() {
-        let args =
-            |line: &str| -> Vec<std::ffi::OsString> { line.split(' ').map(Into::into).collect() };
-        assert_eq!(subcommand(&args("hull run x")), Some("run"));
-        assert_eq!(
-            subcommand(&args(
-                "hull --root /r --log l --log-format json --debug exec id sh"
-            )),
-            Some("exec")
-        );
-        assert_eq!(
-            subcommand(&args("hull --root=/r create --bundle b id")),
-            Some("create")
-        );
-        assert_eq!(subcommand(&args("hull --criu /c state run")), Some("state"));
-        assert_eq!(subcommand(&args("hull --version")), None);
     }
 }

@@ -7,37 +7,26 @@ use std::path::{Path, PathBuf};
 use super::{hook_warning, locked, CmdResult};
 
 /// The CRIU flags `checkpoint` and `restore` share.
-#[derive(clap::Args)]
 pub struct CriuArgs {
     /// Where the images are written (or read); ./checkpoint by default, as runc.
-    #[arg(long = "image-path")]
     pub image_path: Option<PathBuf>,
     /// Where CRIU's log and work files go (the container's state directory by default).
-    #[arg(long = "work-path")]
     pub work_path: Option<PathBuf>,
     /// Checkpoint and restore established TCP connections.
-    #[arg(long = "tcp-established")]
     pub tcp_established: bool,
     /// Allow unix sockets connected outside the container.
-    #[arg(long = "ext-unix-sk")]
     pub ext_unix_sk: bool,
     /// The container's process is a shell job.
-    #[arg(long = "shell-job")]
     pub shell_job: bool,
     /// Checkpoint and restore file locks.
-    #[arg(long = "file-locks")]
     pub file_locks: bool,
     /// Memory is left behind and fetched on demand (userfaultfd).
-    #[arg(long = "lazy-pages")]
     pub lazy_pages: bool,
     /// How CRIU treats the cgroups: soft, full, strict or ignore.
-    #[arg(long = "manage-cgroups-mode")]
     pub manage_cgroups_mode: Option<hull::CgroupsMode>,
     /// A namespace to leave empty: not checkpointed, made fresh on restore (network).
-    #[arg(long = "empty-ns")]
     pub empty_ns: Vec<String>,
     /// Deduplicate memory images as they are written.
-    #[arg(long = "auto-dedup")]
     pub auto_dedup: bool,
 }
 
@@ -75,25 +64,18 @@ impl CriuArgs {
     }
 }
 
-#[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
     pub criu: CriuArgs,
     /// Images of an earlier pre-dump, relative to --image-path.
-    #[arg(long = "parent-path")]
-    parent_path: Option<PathBuf>,
+    pub parent_path: Option<PathBuf>,
     /// Keep the container running after the checkpoint.
-    #[arg(long = "leave-running")]
-    leave_running: bool,
+    pub leave_running: bool,
     /// Dump memory only, and keep the container running.
-    #[arg(long = "pre-dump")]
-    pre_dump: bool,
+    pub pre_dump: bool,
     /// Send the memory to a CRIU page server at ADDRESS:PORT.
-    #[arg(long = "page-server")]
-    page_server: Option<String>,
+    pub page_server: Option<String>,
     /// A descriptor CRIU writes a zero byte to once lazy pages are served.
-    #[arg(long = "status-fd")]
-    status_fd: Option<i32>,
+    pub status_fd: Option<i32>,
     pub id: String,
 }
 

@@ -6,40 +6,27 @@ use std::path::{Path, PathBuf};
 
 use super::{factory, write_pid_file, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
     pub common: CreateArgs,
     /// The container's id.
     pub id: String,
 }
 
 /// The flags `create` and `run` share.
-#[derive(clap::Args)]
 pub struct CreateArgs {
     /// The bundle directory (holds config.json).
-    #[arg(short, long, default_value = ".")]
     pub bundle: PathBuf,
     /// Write init's pid to this file.
-    #[arg(long = "pid-file")]
     pub pid_file: Option<PathBuf>,
     /// Pass this many descriptors after stdio (3, 4, …) on to the container.
-    #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
     /// A unix socket to send a pidfd of the container's init to.
-    #[arg(long = "pidfd-socket")]
     pub pidfd_socket: Option<PathBuf>,
     /// A unix socket to send the terminal's master to (process.terminal).
-    #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
     /// Do not use pivot_root (for a rootfs on a ramdisk).
-    #[arg(long = "no-pivot")]
     pub no_pivot: bool,
-    /// Accepted for runc compatibility (hull creates no session keyring).
-    #[arg(long = "no-new-keyring")]
-    pub no_new_keyring: bool,
     /// The global `--systemd-cgroup`: the cgroup is a systemd scope.
-    #[arg(skip)]
     pub systemd_cgroup: bool,
 }
 

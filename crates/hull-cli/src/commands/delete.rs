@@ -7,11 +7,9 @@ use hull::Status;
 
 use super::{load, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// Kill the container first if it is running.
-    #[arg(short, long)]
-    force: bool,
+    pub force: bool,
     pub id: String,
 }
 

@@ -9,18 +9,15 @@ use serde_json::json;
 
 use super::{load, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// Print one stats event and exit.
-    #[arg(long)]
-    stats: bool,
+    pub stats: bool,
     /// How often to print stats: 5s, 500ms, 1m.
-    #[arg(long, default_value = "5s", value_parser = parse_interval)]
-    interval: Duration,
+    pub interval: Duration,
     pub id: String,
 }
 
-fn parse_interval(s: &str) -> Result<Duration, String> {
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let split = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(s.len());

@@ -11,63 +11,44 @@ use hull::{ExecOptions, Process};
 use super::{load, write_pid_file, CmdResult};
 use crate::signals;
 
-#[derive(clap::Args)]
 pub struct Args {
     /// A process.json (OCI `process` object) describing what to run.
-    #[arg(short, long)]
-    process: Option<PathBuf>,
+    pub process: Option<PathBuf>,
     /// Working directory inside the container.
-    #[arg(long)]
-    cwd: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
     /// Environment variables to add or override (KEY=value).
-    #[arg(short, long)]
-    env: Vec<String>,
+    pub env: Vec<String>,
     /// uid[:gid], numeric; without a gid the container's.
-    #[arg(short, long)]
-    user: Option<String>,
+    pub user: Option<String>,
     /// Further group ids, beside the container's.
-    #[arg(short = 'g', long = "additional-gids")]
-    additional_gids: Vec<u32>,
+    pub additional_gids: Vec<u32>,
     /// Capabilities to add.
-    #[arg(short, long)]
-    cap: Vec<String>,
+    pub cap: Vec<String>,
     /// Set no_new_privileges.
-    #[arg(long = "no-new-privs")]
-    no_new_privs: bool,
+    pub no_new_privs: bool,
     /// Allocate a terminal.
-    #[arg(short, long)]
-    tty: bool,
+    pub tty: bool,
     /// Where to send the terminal's master.
-    #[arg(long = "console-socket")]
-    console_socket: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
     /// Return once the process runs.
-    #[arg(short, long)]
-    detach: bool,
+    pub detach: bool,
     /// Write the process's pid to this file.
-    #[arg(long = "pid-file")]
-    pid_file: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
     /// Pass this many descriptors after stdio (3, 4, …) to the process.
-    #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
     /// A unix socket to send a pidfd of the new process to.
-    #[arg(long = "pidfd-socket")]
-    pidfd_socket: Option<PathBuf>,
+    pub pidfd_socket: Option<PathBuf>,
     /// Run even in a paused container.
-    #[arg(long = "ignore-paused")]
-    ignore_paused: bool,
+    pub ignore_paused: bool,
     /// Run in this existing sub-cgroup of the container.
-    #[arg(long)]
-    cgroup: Option<PathBuf>,
+    pub cgroup: Option<PathBuf>,
     /// AppArmor profile for the process (refused where the host does not run AppArmor).
-    #[arg(long)]
-    apparmor: Option<String>,
+    pub apparmor: Option<String>,
     /// SELinux label for the process (refused where the host does not run SELinux).
-    #[arg(long = "process-label")]
-    process_label: Option<String>,
+    pub process_label: Option<String>,
     pub id: String,
     /// The command and its arguments (without --process).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
+    pub command: Vec<String>,
 }
 
 /// The process from the command line, on top of the container's own.

@@ -11,7 +11,6 @@ use hull::config::{mount_options, NamespaceKind};
 
 use super::CmdResult;
 
-#[derive(clap::Args)]
 pub struct Args {}
 
 pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {

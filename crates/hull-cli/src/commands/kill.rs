@@ -5,15 +5,12 @@ use std::path::Path;
 
 use super::{load, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// Signal every process in the container, not just init.
-    #[arg(short, long)]
-    all: bool,
+    pub all: bool,
     pub id: String,
     /// Signal name (KILL, SIGKILL) or number.
-    #[arg(default_value = "SIGTERM", allow_hyphen_values = true)]
-    signal: String,
+    pub signal: String,
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {

@@ -5,14 +5,11 @@ use std::path::Path;
 use super::state::oci_state;
 use super::{factory, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// table or json.
-    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
-    format: String,
+    pub format: String,
     /// Print only the ids.
-    #[arg(short, long)]
-    quiet: bool,
+    pub quiet: bool,
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {

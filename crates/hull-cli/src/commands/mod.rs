@@ -1,30 +1,28 @@
 //! The runc commands, one module each. Every command returns the exit code to use, or
 //! the one-line error to report.
 
-mod checkpoint;
-mod create;
-mod delete;
-mod events;
-mod exec;
-mod features;
-mod kill;
-mod list;
-mod pause;
-mod ps;
-mod restore;
-mod run;
-mod spec;
-mod start;
-mod state;
-mod update;
+pub mod checkpoint;
+pub mod create;
+pub mod delete;
+pub mod events;
+pub mod exec;
+pub mod features;
+pub mod kill;
+pub mod list;
+pub mod pause;
+pub mod ps;
+pub mod restore;
+pub mod run;
+pub mod spec;
+pub mod start;
+pub mod state;
+pub mod update;
 
 use std::path::Path;
 
-use clap::Subcommand;
-
 pub type CmdResult = Result<u8, String>;
 
-#[derive(Subcommand)]
+/// A command with its arguments, as [`crate::args`] parsed them.
 pub enum Command {
     /// Write a default config.json into a bundle.
     Spec(spec::Args),
@@ -60,18 +58,6 @@ pub enum Command {
     Checkpoint(Box<checkpoint::Args>),
     /// Make a container from a bundle and restore its processes from a checkpoint.
     Restore(Box<restore::Args>),
-}
-
-impl Command {
-    /// Takes the global `--systemd-cgroup` to the commands that make a cgroup.
-    pub fn use_systemd_cgroup(&mut self) {
-        match self {
-            Command::Create(a) => a.common.systemd_cgroup = true,
-            Command::Run(a) => a.common.systemd_cgroup = true,
-            Command::Restore(a) => a.systemd_cgroup = true,
-            _ => {}
-        }
-    }
 }
 
 /// Runs `command` with state under `root`, CRIU at `criu` (or `criu` on PATH).

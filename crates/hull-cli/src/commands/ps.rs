@@ -6,15 +6,12 @@ use std::process::Command;
 
 use super::{load, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// table or json.
-    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
-    format: String,
+    pub format: String,
     pub id: String,
     /// Options for ps(1) (default -ef).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    ps_args: Vec<String>,
+    pub ps_args: Vec<String>,
 }
 
 pub fn run(args: Args, root: &Path) -> CmdResult {

@@ -7,36 +7,25 @@ use super::checkpoint::CriuArgs;
 use super::{factory, write_pid_file, CmdResult};
 use crate::signals;
 
-#[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
     pub criu: CriuArgs,
     /// The bundle directory (holds config.json).
-    #[arg(short, long, default_value = ".")]
-    bundle: PathBuf,
+    pub bundle: PathBuf,
     /// Return once the container runs, instead of waiting for it.
-    #[arg(short, long)]
-    detach: bool,
+    pub detach: bool,
     /// Write init's pid to this file.
-    #[arg(long = "pid-file")]
-    pid_file: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
     /// A unix socket to send the restored terminal's master to.
-    #[arg(long = "console-socket")]
-    console_socket: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
     /// Do not become a subreaper for the container's orphans.
-    #[arg(long = "no-subreaper")]
-    no_subreaper: bool,
+    pub no_subreaper: bool,
     /// Accepted for runc compatibility (CRIU makes the root).
-    #[arg(long = "no-pivot")]
-    no_pivot: bool,
+    pub no_pivot: bool,
     /// The LSM profile of the restored processes.
-    #[arg(long = "lsm-profile")]
-    lsm_profile: Option<String>,
+    pub lsm_profile: Option<String>,
     /// The SELinux context of the restored container's mounts.
-    #[arg(long = "lsm-mount-context")]
-    lsm_mount_context: Option<String>,
+    pub lsm_mount_context: Option<String>,
     /// The global `--systemd-cgroup`: the cgroup is a systemd scope.
-    #[arg(skip)]
     pub systemd_cgroup: bool,
     pub id: String,
 }

@@ -11,19 +11,14 @@ use super::create::{create, CreateArgs, Until};
 use super::CmdResult;
 use crate::{log, signals};
 
-#[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
     pub common: CreateArgs,
     /// Return once the container runs, instead of waiting for it.
-    #[arg(short, long)]
-    detach: bool,
+    pub detach: bool,
     /// Keep the container's state after it exits (foreground only).
-    #[arg(long)]
-    keep: bool,
+    pub keep: bool,
     /// Do not become a subreaper for the container's orphans.
-    #[arg(long = "no-subreaper")]
-    no_subreaper: bool,
+    pub no_subreaper: bool,
     pub id: String,
 }
 

@@ -5,14 +5,11 @@ use std::path::PathBuf;
 use super::CmdResult;
 use crate::spec_template::default_spec;
 
-#[derive(clap::Args)]
 pub struct Args {
     /// The bundle directory to write config.json into.
-    #[arg(short, long, default_value = ".")]
-    bundle: PathBuf,
+    pub bundle: PathBuf,
     /// A config for running without root: a user namespace mapping the caller.
-    #[arg(long)]
-    rootless: bool,
+    pub rootless: bool,
 }
 
 pub fn run(args: Args) -> CmdResult {

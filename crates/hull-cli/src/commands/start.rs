@@ -4,7 +4,6 @@ use std::path::Path;
 
 use super::{locked, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     pub id: String,
 }

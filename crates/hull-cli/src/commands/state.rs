@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use super::{load, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     pub id: String,
 }

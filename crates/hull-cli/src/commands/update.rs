@@ -9,39 +9,24 @@ use serde_json::{json, Map, Value};
 
 use super::{locked, CmdResult};
 
-#[derive(clap::Args)]
 pub struct Args {
     /// An OCI linux.resources JSON file, or - for stdin.
-    #[arg(short, long)]
-    resources: Option<String>,
-    #[arg(long = "blkio-weight")]
-    blkio_weight: Option<u16>,
-    #[arg(long = "cpu-period")]
-    cpu_period: Option<u64>,
-    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
-    cpu_quota: Option<i64>,
-    #[arg(long = "cpu-share")]
-    cpu_share: Option<u64>,
-    #[arg(long = "cpu-rt-period")]
-    cpu_rt_period: Option<u64>,
-    #[arg(long = "cpu-rt-runtime")]
-    cpu_rt_runtime: Option<i64>,
-    #[arg(long = "cpuset-cpus")]
-    cpuset_cpus: Option<String>,
-    #[arg(long = "cpuset-mems")]
-    cpuset_mems: Option<String>,
+    pub resources: Option<String>,
+    pub blkio_weight: Option<u16>,
+    pub cpu_period: Option<u64>,
+    pub cpu_quota: Option<i64>,
+    pub cpu_share: Option<u64>,
+    pub cpu_rt_period: Option<u64>,
+    pub cpu_rt_runtime: Option<i64>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
     /// Memory limit: bytes, or with a unit (k, m, g), -1 for none.
-    #[arg(long, allow_hyphen_values = true)]
-    memory: Option<String>,
-    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
-    memory_reservation: Option<String>,
+    pub memory: Option<String>,
+    pub memory_reservation: Option<String>,
     /// Memory plus swap limit.
-    #[arg(long = "memory-swap", allow_hyphen_values = true)]
-    memory_swap: Option<String>,
-    #[arg(long = "kernel-memory-tcp", allow_hyphen_values = true)]
-    kernel_memory_tcp: Option<String>,
-    #[arg(long = "pids-limit", allow_hyphen_values = true)]
-    pids_limit: Option<i64>,
+    pub memory_swap: Option<String>,
+    pub kernel_memory_tcp: Option<String>,
+    pub pids_limit: Option<i64>,
     pub id: String,
 }
 
