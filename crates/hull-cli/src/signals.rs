@@ -27,14 +27,15 @@ pub fn forward_until_exit(init: i32, set: &SigSet) -> ExitStatus {
         if let Some(status) = reap(init) {
             return status;
         }
-        match set.wait() {
-            Ok(Signal::SIGCHLD) => continue,
-            Ok(sig) => {
-                // SAFETY: kill(2); init may already be gone, which reap will notice.
-                unsafe { libc::kill(init, sig as i32) };
-            }
-            Err(_) => continue,
+        // sigwait, not nix's SigSet::wait: that panics on a real-time signal, which nix's
+        // Signal cannot hold, and the container is to get those too.
+        let mut sig: libc::c_int = 0;
+        // SAFETY: a valid signal set and a place for the number, alive for the call.
+        if unsafe { libc::sigwait(set.as_ref(), &mut sig) } != 0 || sig == libc::SIGCHLD {
+            continue;
         }
+        // SAFETY: kill(2); init may already be gone, which reap will notice.
+        unsafe { libc::kill(init, sig) };
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signal::SigSet;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{self, SetArg};
 
@@ -143,14 +143,14 @@ pub fn relay_until_exit(master: OwnedFd, pid: i32, set: &SigSet) -> ExitStatus {
         }
         if sig_ready {
             if let Ok(Some(info)) = sigfd.read_signal() {
-                match Signal::try_from(info.ssi_signo as i32) {
-                    Ok(Signal::SIGCHLD) => {}
-                    Ok(Signal::SIGWINCH) => copy_window_size(&master_file),
-                    Ok(sig) => {
+                // By number: real-time signals are forwarded too.
+                match info.ssi_signo as libc::c_int {
+                    libc::SIGCHLD => {}
+                    libc::SIGWINCH => copy_window_size(&master_file),
+                    sig => {
                         // SAFETY: kill(2) of the container's process.
-                        unsafe { libc::kill(pid, sig as i32) };
+                        unsafe { libc::kill(pid, sig) };
                     }
-                    Err(_) => {}
                 }
             }
         }

@@ -59,6 +59,27 @@ fn run_exit_code_of_externally_killed_container_is_137() {
     case.finish();
 }
 
+/// A foreground run forwards real-time signals too: 37 is RTMIN+3 as `kill -l` counts.
+/// Until the container's trap is set, its init (pid 1 of its namespace) ignores the
+/// signal, so it is sent until the container ends. Seen failing: hull aborted on it
+/// (nix's signal type holds no real-time signal) and left the container behind.
+#[test]
+fn run_forwards_real_time_signals() {
+    let case = Case::new("run_rtsig");
+    let mut b = case.bundle("rtsig");
+    b.sh("trap 'exit 7' 37; while :; do sleep 0.1; done");
+    b.write();
+    let running = case.spawn(&["run", "--bundle", b.dir_str(), &b.id]);
+    case.wait_status(&b.id, "running");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !running.exited() && std::time::Instant::now() < deadline {
+        running.signal(37);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    running.wait().code(7);
+    case.finish();
+}
+
 /// Within a pid namespace, `kill -9 1` from the container's own init is ignored by the kernel.
 #[test]
 fn run_init_cannot_sigkill_itself_in_pid_namespace() {

@@ -191,6 +191,24 @@ pub struct Running {
 }
 
 impl Running {
+    /// Whether the runtime has exited, without reaping it (for `wait`).
+    pub fn exited(&self) -> bool {
+        let status = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
+        status.map_or(true, |s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'))
+        })
+    }
+
+    /// Sends signal number `signal` to the runtime itself.
+    pub fn signal(&self, signal: i32) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} of the runtime failed");
+    }
+
     /// Stops a runtime that streams until killed (runc's `events`) and collects its
     /// output.
     pub fn stop(mut self) -> Output {
