@@ -394,3 +394,44 @@ fn zero_resources_are_left_unset() {
     case.run(&["delete", "--force", &b.id]).ok();
     case.finish();
 }
+
+/// A v1 cpuset parent that another runtime has just made and not yet filled (cpus and
+/// mems still empty) is filled from its own parent; the container's cpuset copies it and
+/// init joins. Seen failing when two containers under one new parent were created at
+/// once: "writing "0" to .../cpuset/.../tasks: No space left on device".
+#[test]
+fn an_empty_cpuset_parent_is_filled_before_the_container_joins() {
+    let case = Case::new("cpuset_parent");
+    let mut b = case.bundle("cpusetparent");
+    let parent = format!("hull-test-{}", b.id);
+    let racer = PathBuf::from("/sys/fs/cgroup/cpuset").join(&parent);
+    fs::create_dir(&racer).unwrap();
+    assert_eq!(read(racer.join("cpuset.cpus")), "", "a new cpuset is empty");
+    b.set("/linux/cgroupsPath", json!(format!("/{parent}/{}", b.id)));
+    b.args(&["cat", "/proc/self/status"]);
+    let out = case.run_container(&b);
+    let filled = (
+        read(racer.join("cpuset.cpus")),
+        read(racer.join("cpuset.mems")),
+    );
+    for hierarchy in fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = fs::remove_dir(hierarchy.path().join(&parent));
+    }
+    out.ok();
+    let root = (
+        read("/sys/fs/cgroup/cpuset/cpuset.cpus".into()),
+        read("/sys/fs/cgroup/cpuset/cpuset.mems".into()),
+    );
+    assert_eq!(filled, root);
+    let allowed = out
+        .out()
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(str::trim);
+    assert_eq!(
+        allowed,
+        Some(root.0.as_str()),
+        "the container runs on the parent's cpus"
+    );
+    case.finish();
+}

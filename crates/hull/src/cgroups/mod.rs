@@ -874,40 +874,67 @@ fn remove_tree(path: &Path) -> Result<()> {
     }
 }
 
-/// Makes `path` and its missing parents; what exists already is fine.
-/// Whether hierarchy `key` is the v1 cpuset one (see [`make_dir`]).
+/// Whether hierarchy `key` is the v1 cpuset one (see [`inherit_cpuset`]).
 fn holds_cpuset(key: &str) -> bool {
     key.split(',').any(|c| c == "cpuset")
 }
 
+/// Makes `path` and its missing parents; what exists already is fine. A v1 cpuset
+/// cgroup that exists with no cpus or memory nodes is one another runtime (or another
+/// hull) has just made and not yet filled: it is filled here too, from its parent, or a
+/// child made in it now would copy the emptiness and refuse every process (ENOSPC).
 fn ensure_dir(path: &Path, cpuset: bool) -> Result<()> {
-    if path.exists() {
+    let ready = if cpuset {
+        cpuset_filled(path)
+    } else {
+        path.exists()
+    };
+    if ready {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
         ensure_dir(parent, cpuset)?;
     }
-    match make_dir(path, cpuset) {
-        Err(CgroupError::Create { source, .. })
-            if source.kind() == io::ErrorKind::AlreadyExists =>
-        {
-            Ok(())
+    match fs::create_dir(path) {
+        Err(source) if source.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(CgroupError::Create {
+                path: path.into(),
+                source,
+            })
         }
-        other => other,
+        _ => {}
     }
+    if cpuset {
+        inherit_cpuset(path)?;
+    }
+    Ok(())
 }
 
-/// Makes one cgroup directory. cgroup v1 cpuset: a new cgroup starts with no cpus and
-/// no memory nodes, and no process can join it; it gets its parent's.
+/// Makes one cgroup directory, which must not exist yet.
 fn make_dir(path: &Path, cpuset: bool) -> Result<()> {
     fs::create_dir(path).map_err(|source| CgroupError::Create {
         path: path.into(),
         source,
     })?;
-    if !cpuset {
-        return Ok(());
+    if cpuset {
+        inherit_cpuset(path)?;
     }
-    for file in ["cpuset.cpus", "cpuset.mems"] {
+    Ok(())
+}
+
+const CPUSET_FILES: [&str; 2] = ["cpuset.cpus", "cpuset.mems"];
+
+/// Whether v1 cpuset cgroup `path` exists with cpus and memory nodes to run on.
+fn cpuset_filled(path: &Path) -> bool {
+    CPUSET_FILES
+        .iter()
+        .all(|f| read_file(&path.join(f)).is_ok_and(|v| !v.trim().is_empty()))
+}
+
+/// cgroup v1 cpuset: a new cgroup starts with no cpus and no memory nodes, and no
+/// process can join it; it gets its parent's.
+fn inherit_cpuset(path: &Path) -> Result<()> {
+    for file in CPUSET_FILES {
         let own = path.join(file);
         if read_file(&own)?.trim().is_empty() {
             let parent = path.parent().map(|p| p.join(file)).unwrap_or_default();
@@ -1156,6 +1183,27 @@ mod tests {
         let err = cg.create().unwrap_err();
         assert!(matches!(err, CgroupError::InUse { .. }), "{err}");
         assert!(!cg.made.contains(&base.join("pids/raced")));
+    }
+
+    #[test]
+    fn an_existing_cpuset_cgroup_left_empty_is_filled_from_its_parent() {
+        let base = Scratch::new("cgroup-cpuset");
+        base.write("cpuset/cpuset.cpus", "0-1\n");
+        base.write("cpuset/cpuset.mems", "0\n");
+        // Made by a racer that has not yet written its cpus and mems.
+        base.write("cpuset/racer/cpuset.cpus", "\n");
+        base.write("cpuset/racer/cpuset.mems", "\n");
+        assert!(!cpuset_filled(&base.join("cpuset/racer")));
+        ensure_dir(&base.join("cpuset/racer"), true).unwrap();
+        assert_eq!(
+            read_file(&base.join("cpuset/racer/cpuset.cpus")).unwrap(),
+            "0-1"
+        );
+        assert_eq!(
+            read_file(&base.join("cpuset/racer/cpuset.mems")).unwrap(),
+            "0"
+        );
+        assert!(cpuset_filled(&base.join("cpuset")));
     }
 
     #[test]
