@@ -22,6 +22,7 @@ use crate::config::{
 use crate::error::ConfigError;
 use crate::process::Process;
 
+mod json_path;
 pub mod oci;
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -64,15 +65,17 @@ pub fn process_from_json(json: &[u8]) -> Result<Process> {
 
 /// Deserializes `json`, an object at `at` in a config.json; an error names the field.
 fn parse<T: serde::de::DeserializeOwned>(json: &[u8], at: &str) -> Result<T> {
-    let field = |path: String| match (path.as_str(), at) {
-        // serde_path_to_error says "." or "?" when the document itself is broken.
-        ("." | "?", _) => at.to_string(),
-        (_, "") => path,
-        _ => format!("{at}.{path}"),
-    };
-    let de = &mut serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize(de)
-        .map_err(|e| bad(field(e.path().to_string()), e.into_inner().to_string()))
+    serde_json::from_slice(json).map_err(|e| {
+        let message = e.to_string();
+        // None: a document that is not JSON at all, the object as a whole.
+        let path = json_path::of_error(json, &e).unwrap_or_default();
+        let field = match (path.as_str(), at) {
+            ("", _) => at.to_string(),
+            (_, "") => path,
+            _ => format!("{at}.{path}"),
+        };
+        bad(field, message)
+    })
 }
 
 /// Converts a parsed OCI spec.
