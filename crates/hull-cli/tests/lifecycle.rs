@@ -428,6 +428,32 @@ fn list_table_quiet_and_json() {
     case.finish();
 }
 
+/// A reader that went away (`hull list | head -0`) ends `list` and `state` quietly: no
+/// panic message, exit 0. Seen failing: "failed printing to stdout: Broken pipe".
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    if !is_hull() {
+        return;
+    }
+    let case = Case::new("closed_pipe");
+    let mut b = case.bundle("closedpipe");
+    b.args(&["sleep", "60"]);
+    case.create(&b);
+    for args in [
+        &["list"][..],
+        &["state", &b.id],
+        &["list", "--format", "json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = case.run_with_stdout(args, writer.into());
+        out.ok();
+        assert_eq!(out.stderr, "", "{out}");
+    }
+    case.run(&["delete", "--force", &b.id]).ok();
+    case.finish();
+}
+
 /// With no containers, `list` prints only the header.
 #[test]
 fn list_empty() {

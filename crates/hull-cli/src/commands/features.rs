@@ -55,6 +55,5 @@ pub fn run(_: Args, criu: Option<&std::path::Path>) -> CmdResult {
         features["annotations"]["org.opencontainers.runc.checkpoint.enabled"] = "true".into();
     }
     let text = serde_json::to_string_pretty(&features).map_err(|e| e.to_string())?;
-    println!("{text}");
-    Ok(0)
+    super::print(&(text + "\n"))
 }

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::state::oci_state;
-use super::{factory, CmdResult};
+use super::state::{oci_state, Owners};
+use super::{factory, print, CmdResult};
 
 pub struct Args {
     /// table or json.
@@ -15,18 +15,21 @@ pub struct Args {
 pub fn run(args: Args, root: &Path) -> CmdResult {
     let factory = factory(root)?;
     let ids = factory.list().map_err(|e| e.to_string())?;
+    let mut owners = Owners::default();
     // A container deleted while we list is simply not shown.
     let states: Vec<_> = ids
         .iter()
         .filter_map(|id| factory.load(id).ok())
-        .map(|c| oci_state(&c))
+        .map(|c| oci_state(&c, &mut owners))
         .collect();
+    let mut out = String::new();
     if args.quiet {
         for s in &states {
-            println!("{}", s["id"].as_str().unwrap_or_default());
+            out += s["id"].as_str().unwrap_or_default();
+            out.push('\n');
         }
     } else if args.format == "json" {
-        println!("{}", serde_json::Value::Array(states));
+        out = serde_json::Value::Array(states).to_string() + "\n";
     } else {
         let rows: Vec<[String; 6]> = states
             .iter()
@@ -53,20 +56,15 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
             }
         }
         for row in std::iter::once(&header).chain(&rows) {
-            let line: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .enumerate()
-                .map(|(i, (cell, w))| {
-                    if i == 5 {
-                        cell.clone()
-                    } else {
-                        format!("{cell:<w$}   ")
-                    }
-                })
-                .collect();
-            println!("{}", line.concat());
+            for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+                if i == 5 {
+                    out += cell;
+                } else {
+                    out += &format!("{cell:<w$}   ");
+                }
+            }
+            out.push('\n');
         }
     }
-    Ok(0)
+    print(&out)
 }

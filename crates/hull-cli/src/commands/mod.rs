@@ -83,6 +83,17 @@ pub fn run(command: Command, root: &Path, criu: Option<&Path>) -> CmdResult {
     }
 }
 
+/// Writes a command's whole output to stdout in one go. A reader that has gone away (the
+/// end of `| head`) ends the command quietly: what it did not read it did not want.
+pub fn print(text: &str) -> CmdResult {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(format!("write to stdout: {e}")),
+    }
+}
+
 /// `--preserve-fds N` passes the caller's descriptors 3..3+N: each must be open.
 pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
     let preserve = match command {

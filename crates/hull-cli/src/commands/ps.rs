@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{load, CmdResult};
+use super::{load, print, CmdResult};
 
 pub struct Args {
     /// table or json.
@@ -18,11 +18,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
     let container = load(root, &args.id)?;
     let pids = container.processes().map_err(|e| e.to_string())?;
     if args.format == "json" {
-        println!(
-            "{}",
-            serde_json::to_string(&pids).map_err(|e| e.to_string())?
-        );
-        return Ok(0);
+        return print(&(serde_json::to_string(&pids).map_err(|e| e.to_string())? + "\n"));
     }
     let ps_args = if args.ps_args.is_empty() {
         vec!["-ef".to_string()]
@@ -47,15 +43,16 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         .split_whitespace()
         .position(|h| h == "PID")
         .ok_or("ps output has no PID column")?;
-    println!("{header}");
+    let mut out = format!("{header}\n");
     for line in lines {
         let pid = line
             .split_whitespace()
             .nth(column)
             .and_then(|p| p.parse::<i32>().ok());
         if pid.is_some_and(|p| pids.contains(&p)) {
-            println!("{line}");
+            out += line;
+            out.push('\n');
         }
     }
-    Ok(0)
+    print(&out)
 }

@@ -437,12 +437,11 @@ impl Cgroup {
     /// `cgroup.freeze`).
     pub fn is_frozen(&self) -> bool {
         match self.paths.get("freezer") {
-            Some(p) => {
-                fs::read_to_string(p.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
-            }
+            Some(p) => crate::procfs::read_short(&p.join("freezer.state"))
+                .is_ok_and(|s| s.trim() == "FROZEN"),
             None => self
                 .unified()
-                .and_then(|p| fs::read_to_string(p.join("cgroup.freeze")).ok())
+                .and_then(|p| crate::procfs::read_short(&p.join("cgroup.freeze")).ok())
                 .is_some_and(|s| s.trim() == "1"),
         }
     }

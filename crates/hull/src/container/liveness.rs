@@ -7,7 +7,7 @@ use crate::sys;
 
 /// `(state letter, start time)` from `/proc/<pid>/stat`.
 pub fn stat(pid: i32) -> Option<(char, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let text = crate::procfs::read_short(format!("/proc/{pid}/stat").as_ref()).ok()?;
     // The command name (field 2) may hold spaces and parentheses: skip past the last ')'.
     let rest = &text[text.rfind(')')? + 2..];
     let mut fields = rest.split(' ');
