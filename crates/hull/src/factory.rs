@@ -93,8 +93,9 @@ impl Factory {
 
     /// Registers a new container (validates the id and the config, with
     /// [`Config::validate`], makes its state directory; starts nothing). The returned container holds its lock until dropped.
-    pub fn create(&self, id: &str, config: Config) -> Result<Container> {
+    pub fn create(&self, id: &str, mut config: Config) -> Result<Container> {
         validate_id(id)?;
+        crate::config::network::name_host_ends(&mut config.networks, id);
         config.validate()?;
         let dir = self.root.join(id);
         match fs::DirBuilder::new().mode(0o711).create(&dir) {

@@ -134,6 +134,8 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         personality: personality(linux)?,
         memory_policy: memory_policy(linux)?,
         net_devices: net_devices(linux),
+        networks: Vec::new(),
+        routes: Vec::new(),
     };
     let process = process(
         spec.process

@@ -9,6 +9,7 @@ pub mod capability;
 pub mod hooks;
 pub mod idmap;
 pub mod mount_options;
+pub mod network;
 pub mod resources;
 pub mod scheduling;
 pub mod seccomp;
@@ -126,6 +127,13 @@ pub struct Config {
     /// template, numbered by the first free number).
     #[serde(default)]
     pub net_devices: BTreeMap<String, String>,
+    /// The seed's networks: loopback and veth pairs on host bridges, set up in the
+    /// container's own network namespace before anything of the container runs.
+    #[serde(default)]
+    pub networks: Vec<network::Network>,
+    /// Routes added to the container's network namespace after its networks.
+    #[serde(default)]
+    pub routes: Vec<network::Route>,
 }
 
 impl Config {

@@ -65,7 +65,8 @@ pub(crate) fn check(config: &Config) -> Result<()> {
     host::namespace_paths(config)?;
     check_with(config, &runtime_namespace)?;
     host::bind_sources(config)?;
-    host::net_devices(config)
+    host::net_devices(config)?;
+    host::bridges(config)
 }
 
 /// Checks `config`, asking `is_runtimes(kind, path)` whether the namespace file at
@@ -146,6 +147,7 @@ fn scopes(
         needs("linux.netDevices".into(), NamespaceKind::Network)?;
         net_device_names(config)?;
     }
+    networks(config)?;
     match config.namespace(NamespaceKind::Mount) {
         None => host_filesystem(config)?,
         // Joining the runtime's own mount namespace would make every mount of the
@@ -213,6 +215,60 @@ fn idmapped_mount(config: &Config, i: usize, m: &Mount, idmap: &MountIdmap) -> R
         ("gidMappings", &idmap.gid_mappings),
     ] {
         idmap::check(maps).map_err(|(at, why)| ConfigError::new(field(name) + &at, why))?;
+    }
+    Ok(())
+}
+
+/// The seed's networks and routes: each by its own rules, in a network namespace of the
+/// container's own (one it joins is not hull's to set up), one loopback, and no two
+/// devices of one name in the container.
+fn networks(config: &Config) -> Result<()> {
+    use super::network::{check_route, check_veth, Network};
+    if config.networks.is_empty() && config.routes.is_empty() {
+        return Ok(());
+    }
+    let own = config
+        .namespace(NamespaceKind::Network)
+        .is_some_and(|ns| ns.path.is_none());
+    if !own {
+        let field = if config.networks.is_empty() {
+            "routes"
+        } else {
+            "networks"
+        };
+        return Err(ConfigError::new(
+            field,
+            "needs a network namespace of the container's own (not joined by path)",
+        ));
+    }
+    let mut names: Vec<&str> = config.net_devices.values().map(String::as_str).collect();
+    for (i, network) in config.networks.iter().enumerate() {
+        let name = match network {
+            Network::Loopback => "lo",
+            Network::Veth(veth) => {
+                check_veth(veth).map_err(|(field, why)| {
+                    ConfigError::new(format!("networks[{i}].{field}"), why)
+                })?;
+                &veth.name
+            }
+        };
+        if names.contains(&name) {
+            return Err(ConfigError::new(
+                format!("networks[{i}]"),
+                format!("a second device {name} in the container"),
+            ));
+        }
+        names.push(name);
+    }
+    for (i, route) in config.routes.iter().enumerate() {
+        check_route(route)
+            .map_err(|(field, why)| ConfigError::new(format!("routes[{i}].{field}"), why))?;
+        if let Some(name) = route.interface.as_deref().filter(|n| !names.contains(n)) {
+            return Err(ConfigError::new(
+                format!("routes[{i}].interface"),
+                format!("no network of the container is named {name}"),
+            ));
+        }
     }
     Ok(())
 }

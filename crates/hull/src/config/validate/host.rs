@@ -55,6 +55,41 @@ pub(super) fn net_devices(config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// Each veth's bridge exists in the runtime's network namespace, and its host end's
+/// name is free there.
+pub(super) fn bridges(config: &Config) -> Result<()> {
+    use crate::config::network::Network;
+    for (i, network) in config.networks.iter().enumerate() {
+        let Network::Veth(veth) = network else {
+            continue;
+        };
+        let lookup = |name: &str| {
+            crate::netdev::exists(name).map_err(|e| {
+                ConfigError::new(
+                    format!("networks[{i}]"),
+                    format!("look up device {name}: {e}"),
+                )
+            })
+        };
+        if !lookup(&veth.bridge)? {
+            return Err(ConfigError::new(
+                format!("networks[{i}].bridge"),
+                format!(
+                    "no bridge {} in the runtime's network namespace",
+                    veth.bridge
+                ),
+            ));
+        }
+        if lookup(&veth.host_name)? {
+            return Err(ConfigError::new(
+                format!("networks[{i}].hostName"),
+                format!("a device {} exists already", veth.host_name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
