@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::cgroups::CgroupError;
+pub use crate::netdev::networks::NetworkError;
 pub use crate::netdev::NetDevError;
 pub use crate::process::channel::ChannelError;
 
@@ -155,6 +156,9 @@ pub enum Error {
     #[error(transparent)]
     /// A network device could not be moved into the container.
     NetDevice(#[from] NetDevError),
+    #[error(transparent)]
+    /// A network or route of the config could not be set up in the container.
+    Network(#[from] NetworkError),
     /// A hook failed (the text names it and says how).
     #[error("{0}")]
     Hook(String),

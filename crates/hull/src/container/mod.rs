@@ -858,6 +858,8 @@ impl Container {
     /// ```
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
+        crate::netdev::networks::remove_host_ends(&self.state.config)
+            .map_err(|e| Error::sys("delete the host ends of the container's veth pairs", e))?;
         checkpoint::remove_restore_root(&self.dir);
         // A cgroup still holding a process that is not the container's stays where it is;
         // the container is gone all the same (as with runc), and that is reported.

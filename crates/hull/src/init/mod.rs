@@ -272,9 +272,10 @@ fn prepare(
     exec::reset_signals();
     chan.expect("Go", Message::Go)?;
     namespaces::enter(plan, chan, only)?;
-    // The parent moves the network devices in now: before any hook, and before
-    // anything of the container could see the namespace without them.
-    if !config.net_devices.is_empty() {
+    // The parent moves the network devices in and sets up the networks now: before
+    // any hook, and before anything of the container could see the namespace without
+    // them.
+    if !config.net_devices.is_empty() || !config.networks.is_empty() || !config.routes.is_empty() {
         chan.send(&Message::NetDevices)?;
         chan.expect("Go", Message::Go)?;
     }

@@ -1,4 +1,6 @@
-//! `linux.netDevices` (runtime-spec 1.3): network devices of the runtime's network
+//! The container's network devices, over hull's own rtnetlink client (`rtnl`): the
+//! seed's networks and routes ([`networks`]), and here `linux.netDevices`
+//! (runtime-spec 1.3): network devices of the runtime's network
 //! namespace moved into the container's, renamed as asked, with their permanent global
 //! addresses, and up. This module owns the names' rules (for the config's validation)
 //! and the move itself, which the parent makes while init waits with its network
@@ -11,6 +13,7 @@
 //! the kernel returns a physical device to the initial network namespace and destroys
 //! a virtual one (veth, dummy, macvlan, ...). runc 1.3 does the same.
 
+pub(crate) mod networks;
 mod rtnl;
 
 use std::collections::BTreeMap;

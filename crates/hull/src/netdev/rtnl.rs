@@ -1,6 +1,8 @@
 //! A minimal rtnetlink client (a `NETLINK_ROUTE` socket) for what moving network devices
-//! needs: a link by name, all links, a link's addresses, moving a link to another
-//! network namespace under a new name, setting it up or down, adding an address. The
+//! and the seed's networks need: a link by name, all links, a link's addresses, moving a
+//! link to another network namespace under a new name, setting it up or down, adding an
+//! address, making a veth pair, deleting a link, a bridge port's hairpin mode, adding a
+//! route. The
 //! messages are laid out here by hand after the kernel's uapi headers (`netlink.h`,
 //! `rtnetlink.h`, `if_link.h`, `if_addr.h`), so hull's create path needs no netlink
 //! crate. Only replies from the kernel (port 0) to our own request are read.
@@ -19,16 +21,41 @@ const NLMSG_DONE: u16 = 3;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_REPLACE: u16 = 0x100;
+const NLM_F_EXCL: u16 = 0x200;
 const NLM_F_DUMP: u16 = 0x300;
 const NLM_F_CREATE: u16 = 0x400;
 // linux/rtnetlink.h
 const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
 const RTM_GETLINK: u16 = 18;
+const RTM_SETLINK: u16 = 19;
 const RTM_NEWADDR: u16 = 20;
 const RTM_GETADDR: u16 = 22;
+const RTM_NEWROUTE: u16 = 24;
+const RT_TABLE_MAIN: u8 = 254;
+const RTPROT_BOOT: u8 = 3;
+const RT_SCOPE_LINK: u8 = 253;
+const RTN_UNICAST: u8 = 1;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PREFSRC: u16 = 7;
+// linux/netlink.h
+const NLA_F_NESTED: u16 = 0x8000;
 // linux/if_link.h
+const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_MASTER: u16 = 10;
+const IFLA_PROTINFO: u16 = 12;
+const IFLA_TXQLEN: u16 = 13;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
 const IFLA_NET_NS_FD: u16 = 28;
+const IFLA_BRPORT_MODE: u16 = 4;
+// linux/veth.h
+const VETH_INFO_PEER: u16 = 1;
 // linux/if_addr.h
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
@@ -37,6 +64,7 @@ const IFA_BROADCAST: u16 = 4;
 const IFA_FLAGS: u16 = 8;
 const IFA_RT_PRIORITY: u16 = 9;
 const IFA_PROTO: u16 = 11;
+const IFA_F_NODAD: u32 = 0x02;
 const IFA_F_PERMANENT: u32 = 0x80;
 /// The flags an address can be given when it is added (nodad, optimistic,
 /// homeaddress, managetempaddr, noprefixroute, mcautojoin); the others are the
@@ -69,6 +97,38 @@ pub struct Address {
 }
 
 impl Address {
+    /// `addr`/`prefix_len` as a new address of global scope: an IPv4 one with its
+    /// broadcast address, an IPv6 one without duplicate address detection (the config
+    /// gave it; waiting a second or two for DAD would only delay the container).
+    pub fn new(addr: std::net::IpAddr, prefix_len: u8) -> Address {
+        let mut a = Address {
+            family: 0,
+            prefix_len,
+            scope: 0,
+            flags: 0,
+            label: None,
+            attrs: Vec::new(),
+        };
+        match addr {
+            std::net::IpAddr::V4(v4) => {
+                let host_bits = u32::MAX.checked_shr(prefix_len.into()).unwrap_or(0);
+                let broadcast = (u32::from(v4) | host_bits).to_be_bytes();
+                a.family = libc::AF_INET as u8;
+                a.attrs = vec![
+                    (IFA_LOCAL, v4.octets().to_vec()),
+                    (IFA_ADDRESS, v4.octets().to_vec()),
+                    (IFA_BROADCAST, broadcast.to_vec()),
+                ];
+            }
+            std::net::IpAddr::V6(v6) => {
+                a.family = libc::AF_INET6 as u8;
+                a.flags = IFA_F_NODAD;
+                a.attrs = vec![(IFA_ADDRESS, v6.octets().to_vec())];
+            }
+        }
+        a
+    }
+
     /// A permanent address of global scope: what runtime-spec 1.3 carries along with a
     /// device (not the link-local ones, nor those with a lifetime, made by autoconf).
     pub fn is_permanent_global(&self) -> bool {
@@ -342,6 +402,129 @@ impl Socket {
     }
 }
 
+/// The container's end of a veth pair, made in another network namespace.
+pub struct Peer<'a> {
+    pub name: &'a str,
+    pub netns: BorrowedFd<'a>,
+    pub mac: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub tx_queue_len: Option<u32>,
+}
+
+/// A route of the main table.
+pub struct RouteSpec {
+    pub family: u8,
+    pub destination: Vec<u8>,
+    pub prefix_len: u8,
+    pub gateway: Option<Vec<u8>>,
+    pub source: Option<Vec<u8>>,
+    pub interface: Option<i32>,
+}
+
+impl Socket {
+    /// Makes a veth pair: `name` here (with `mtu`, a port of bridge `master`), its peer
+    /// in the peer's namespace under its own name. Refused if `name` exists here.
+    pub fn add_veth(
+        &mut self,
+        name: &str,
+        mtu: Option<u32>,
+        master: i32,
+        peer: &Peer<'_>,
+    ) -> io::Result<()> {
+        self.call(veth_request(name, mtu, master, peer)).map(drop)
+    }
+
+    /// Deletes device `index` (a veth takes its peer with it).
+    pub fn delete_link(&mut self, index: i32) -> io::Result<()> {
+        let req = Request::new(RTM_DELLINK, NLM_F_ACK).fixed(&ifinfomsg(index, 0, 0));
+        self.call(req).map(drop)
+    }
+
+    /// Sets hairpin mode of bridge port `index`: frames may leave by the port they came in.
+    pub fn set_hairpin(&mut self, index: i32, on: bool) -> io::Result<()> {
+        self.call(hairpin_request(index, on)).map(drop)
+    }
+
+    /// Adds `route` to the main table; refused if the same route is there.
+    pub fn add_route(&mut self, route: &RouteSpec) -> io::Result<()> {
+        self.call(route_request(route)).map(drop)
+    }
+}
+
+fn veth_request(name: &str, mtu: Option<u32>, master: i32, peer: &Peer<'_>) -> Request {
+    let mut peer_attrs = Request(ifinfomsg(0, 0, 0).to_vec())
+        .string(IFLA_IFNAME, peer.name)
+        .attr(
+            IFLA_NET_NS_FD,
+            &(peer.netns.as_raw_fd() as u32).to_ne_bytes(),
+        );
+    if let Some(mac) = peer.mac {
+        peer_attrs = peer_attrs.attr(IFLA_ADDRESS, &mac);
+    }
+    if let Some(mtu) = peer.mtu {
+        peer_attrs = peer_attrs.attr(IFLA_MTU, &mtu.to_ne_bytes());
+    }
+    if let Some(len) = peer.tx_queue_len {
+        peer_attrs = peer_attrs.attr(IFLA_TXQLEN, &len.to_ne_bytes());
+    }
+    let data = Request(Vec::new()).attr(VETH_INFO_PEER, &peer_attrs.0);
+    let info = Request(Vec::new())
+        .string(IFLA_INFO_KIND, "veth")
+        .attr(IFLA_INFO_DATA, &data.0);
+    let mut req = Request::new(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+        .fixed(&ifinfomsg(0, 0, 0))
+        .string(IFLA_IFNAME, name)
+        .attr(IFLA_MASTER, &(master as u32).to_ne_bytes());
+    if let Some(mtu) = mtu {
+        req = req.attr(IFLA_MTU, &mtu.to_ne_bytes());
+    }
+    req.attr(IFLA_LINKINFO, &info.0)
+}
+
+fn hairpin_request(index: i32, on: bool) -> Request {
+    let mut port = ifinfomsg(index, 0, 0);
+    port[0] = libc::AF_BRIDGE as u8;
+    // Nested: without the flag the bridge reads the attribute as an old STP state.
+    let mode = Request(Vec::new()).attr(IFLA_BRPORT_MODE, &[u8::from(on)]);
+    Request::new(RTM_SETLINK, NLM_F_ACK)
+        .fixed(&port)
+        .attr(IFLA_PROTINFO | NLA_F_NESTED, &mode.0)
+}
+
+fn route_request(route: &RouteSpec) -> Request {
+    // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags.
+    let scope = if route.gateway.is_some() {
+        0
+    } else {
+        RT_SCOPE_LINK
+    };
+    let mut rtmsg = [0u8; 12];
+    rtmsg[..8].copy_from_slice(&[
+        route.family,
+        route.prefix_len,
+        0,
+        0,
+        RT_TABLE_MAIN,
+        RTPROT_BOOT,
+        scope,
+        RTN_UNICAST,
+    ]);
+    let mut req = Request::new(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL).fixed(&rtmsg);
+    if route.prefix_len > 0 {
+        req = req.attr(RTA_DST, &route.destination);
+    }
+    if let Some(gateway) = &route.gateway {
+        req = req.attr(RTA_GATEWAY, gateway);
+    }
+    if let Some(source) = &route.source {
+        req = req.attr(RTA_PREFSRC, source);
+    }
+    if let Some(index) = route.interface {
+        req = req.attr(RTA_OIF, &index.to_ne_bytes());
+    }
+    req
+}
+
 fn move_request(index: i32, name: &str, netns_fd: u32) -> Request {
     Request::new(RTM_NEWLINK, NLM_F_ACK)
         .fixed(&ifinfomsg(index, 0, 0))
@@ -467,6 +650,105 @@ mod tests {
         let mut short = header(400, RTM_NEWLINK, 1);
         short.extend([0; 8]);
         assert!(replies(&short).is_err());
+    }
+
+    #[test]
+    fn a_veth_carries_its_peer_nested_with_the_peers_namespace() {
+        use std::os::fd::AsFd;
+        let netns = std::fs::File::open("/proc/self/ns/net").unwrap();
+        let peer = Peer {
+            name: "eth0",
+            netns: netns.as_fd(),
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            mtu: Some(1400),
+            tx_queue_len: None,
+        };
+        let msg = veth_request("vh0", Some(1400), 9, &peer).finish(1);
+        let flags = u16::from_ne_bytes(msg[6..8].try_into().unwrap());
+        assert_eq!(flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        let attrs = attributes(&msg[32..]);
+        assert_eq!(attrs[0], (IFLA_IFNAME, &b"vh0\0"[..]));
+        assert_eq!(attrs[1], (IFLA_MASTER, &9u32.to_ne_bytes()[..]));
+        assert_eq!(attrs[2], (IFLA_MTU, &1400u32.to_ne_bytes()[..]));
+        assert_eq!(attrs[3].0, IFLA_LINKINFO);
+        let info = attributes(attrs[3].1);
+        assert_eq!(info[0], (IFLA_INFO_KIND, &b"veth\0"[..]));
+        let data = attributes(info[1].1);
+        assert_eq!(data[0].0, VETH_INFO_PEER);
+        let peer_attrs = attributes(&data[0].1[16..]);
+        let fd = (netns.as_raw_fd() as u32).to_ne_bytes();
+        assert_eq!(peer_attrs[0], (IFLA_IFNAME, &b"eth0\0"[..]));
+        assert_eq!(peer_attrs[1], (IFLA_NET_NS_FD, &fd[..]));
+        assert_eq!(peer_attrs[2], (IFLA_ADDRESS, &[2, 0, 0, 0, 0, 1][..]));
+        assert_eq!(peer_attrs[3], (IFLA_MTU, &1400u32.to_ne_bytes()[..]));
+    }
+
+    #[test]
+    fn hairpin_is_a_nested_bridge_port_mode() {
+        let msg = hairpin_request(5, true).finish(1);
+        assert_eq!(msg[16], libc::AF_BRIDGE as u8);
+        // The nested flag is on the wire (the parser here masks it off).
+        assert_eq!(
+            u16::from_ne_bytes(msg[34..36].try_into().unwrap()),
+            IFLA_PROTINFO | NLA_F_NESTED
+        );
+        let protinfo = attributes(&msg[32..]);
+        assert_eq!(attributes(protinfo[0].1), [(IFLA_BRPORT_MODE, &[1u8][..])]);
+    }
+
+    #[test]
+    fn routes_are_unicast_in_the_main_table() {
+        let via = RouteSpec {
+            family: libc::AF_INET as u8,
+            destination: vec![10, 1, 0, 0],
+            prefix_len: 16,
+            gateway: Some(vec![10, 0, 0, 1]),
+            source: None,
+            interface: Some(3),
+        };
+        let msg = route_request(&via).finish(1);
+        assert_eq!(
+            &msg[16..24],
+            &[
+                libc::AF_INET as u8,
+                16,
+                0,
+                0,
+                RT_TABLE_MAIN,
+                RTPROT_BOOT,
+                0,
+                RTN_UNICAST
+            ]
+        );
+        let attrs = attributes(&msg[28..]);
+        assert_eq!(attrs[0], (RTA_DST, &[10, 1, 0, 0][..]));
+        assert_eq!(attrs[1], (RTA_GATEWAY, &[10, 0, 0, 1][..]));
+        assert_eq!(attrs[2], (RTA_OIF, &3i32.to_ne_bytes()[..]));
+        // A default route carries no destination; one without a gateway is on the link.
+        let default_on_link = RouteSpec {
+            prefix_len: 0,
+            gateway: None,
+            ..via
+        };
+        let msg = route_request(&default_on_link).finish(1);
+        assert_eq!(msg[22], RT_SCOPE_LINK);
+        assert!(attributes(&msg[28..]).iter().all(|(k, _)| *k != RTA_DST));
+    }
+
+    #[test]
+    fn addresses_from_the_config_carry_broadcast_or_nodad() {
+        let v4 = Address::new("10.0.0.2".parse().unwrap(), 24);
+        assert_eq!(v4.attrs[2], (IFA_BROADCAST, vec![10, 0, 0, 255]));
+        assert_eq!(
+            Address::new("10.0.0.2".parse().unwrap(), 32).attrs[2].1,
+            [10, 0, 0, 2]
+        );
+        assert_eq!(
+            Address::new("10.0.0.2".parse().unwrap(), 0).attrs[2].1,
+            [255; 4]
+        );
+        let v6 = Address::new("fd00::2".parse().unwrap(), 64);
+        assert_eq!((v6.family, v6.flags), (libc::AF_INET6 as u8, IFA_F_NODAD));
     }
 
     #[test]

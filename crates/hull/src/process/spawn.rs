@@ -207,8 +207,10 @@ pub(super) fn follow(
     requests: &Requests<'_>,
 ) -> Result<Spawned> {
     let init = requests.hooks;
-    // Devices moved into init's network namespace: back out if setup fails from here.
+    // Devices moved into init's network namespace, veth pairs made for it: back out if
+    // setup fails from here.
     let mut net_devices = None;
+    let mut networks = None;
     loop {
         let sent = match chan.recv_with_fd() {
             Ok((Message::Ready, _)) => break,
@@ -232,15 +234,19 @@ pub(super) fn follow(
                 drop(listener);
                 Ok(())
             }
-            Ok((Message::NetDevices, _)) if init.is_some() && net_devices.is_none() => {
+            Ok((Message::NetDevices, _)) if init.is_some() && networks.is_none() => {
                 let pidfd = match &child.pidfd {
                     Some(pidfd) => pidfd.try_clone(),
                     // Our own child, not reaped: its pid is its own until we wait.
                     None => sys::pidfd_open(child.pid),
                 }
                 .map_err(|e| Error::sys("pidfd_open", e))?;
-                let devices = &requests.config.net_devices;
-                net_devices = Some(crate::netdev::move_in(devices, pidfd.as_fd())?);
+                let config = requests.config;
+                // The devices first: a route may go out of one of them.
+                if !config.net_devices.is_empty() {
+                    net_devices = Some(crate::netdev::move_in(&config.net_devices, pidfd.as_fd())?);
+                }
+                networks = Some(crate::netdev::networks::set_up(config, pidfd.as_fd())?);
                 chan.send(&Message::Go)
             }
             Ok((Message::InitPid(pid), Some(pidfd))) if !child.reaped => {
@@ -278,6 +284,9 @@ pub(super) fn follow(
     std::mem::forget(child);
     if let Some(moved) = net_devices {
         moved.keep();
+    }
+    if let Some(made) = networks {
+        made.keep();
     }
     Ok(Spawned {
         pid,
