@@ -23,6 +23,7 @@ use crate::error::ConfigError;
 use crate::process::Process;
 
 mod json_path;
+mod network;
 pub mod oci;
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -109,6 +110,8 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
             },
         ));
     }
+    let annotations = spec.annotations.clone().unwrap_or_default();
+    let (networks, routes) = network::from_annotations(&annotations)?;
     let config = Config {
         rootfs,
         readonly_rootfs: root.readonly.unwrap_or(false),
@@ -127,15 +130,15 @@ pub fn convert(spec: &oci::Spec, bundle: &Path) -> Result<(Config, Process)> {
         readonly_paths: paths(&linux.readonly_paths),
         cgroup: cgroup(linux)?,
         bundle: bundle.clone(),
-        annotations: spec.annotations.clone().unwrap_or_default(),
+        annotations,
         hooks: hooks(spec),
         seccomp: seccomp(linux)?,
         mount_label: linux.mount_label.clone().filter(|l| !l.is_empty()),
         personality: personality(linux)?,
         memory_policy: memory_policy(linux)?,
         net_devices: net_devices(linux),
-        networks: Vec::new(),
-        routes: Vec::new(),
+        networks,
+        routes,
     };
     let process = process(
         spec.process

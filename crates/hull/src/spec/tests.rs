@@ -465,3 +465,95 @@ fn intel_rdt_monitoring_is_refused() {
     let linux = json!({"namespaces": [{"type": "mount"}], "intelRdt": {}});
     convert("nordt", json!({ "linux": linux })).unwrap();
 }
+
+/// `hull.network.*` annotations become `networks` and `routes`; the annotations stay
+/// in the config as they are.
+#[test]
+fn network_annotations_convert() {
+    let annotations = json!({
+        "org.example.owner": "web",
+        "hull.network.loopback": "true",
+        "hull.network.veth.bridge": "br0",
+        "hull.network.veth.address": "10.0.0.2/24",
+        "hull.network.veth.gateway": "10.0.0.1",
+        "hull.network.veth.mtu": "1400",
+        "hull.network.routes": "10.1.0.0/16 via 10.0.0.254 src 10.0.0.2; 10.2.0.0/16 dev eth0",
+    });
+    let linux = json!({"namespaces": [{"type": "mount"}, {"type": "network"}]});
+    let (config, _) = convert(
+        "netann",
+        json!({"annotations": annotations, "linux": linux}),
+    )
+    .unwrap();
+    use crate::config::network::{Network, Route, Veth};
+    let veth = Veth {
+        bridge: "br0".into(),
+        host_name: String::new(),
+        name: "eth0".into(),
+        address: Some("10.0.0.2/24".parse().unwrap()),
+        gateway: Some("10.0.0.1".parse().unwrap()),
+        mtu: Some(1400),
+        ..Veth::default()
+    };
+    assert_eq!(config.networks, [Network::Loopback, Network::Veth(veth)]);
+    assert_eq!(
+        config.routes,
+        [
+            Route {
+                destination: "10.1.0.0/16".parse().unwrap(),
+                source: Some("10.0.0.2".parse().unwrap()),
+                gateway: Some("10.0.0.254".parse().unwrap()),
+                interface: None,
+            },
+            Route {
+                destination: "10.2.0.0/16".parse().unwrap(),
+                source: None,
+                gateway: None,
+                interface: Some("eth0".into()),
+            },
+        ]
+    );
+    assert_eq!(config.annotations.len(), 7);
+    assert!(config.net_devices.is_empty());
+
+    // A typo is refused by the conversion, naming the annotation.
+    let typo = json!({"hull.network.veth.bridge": "br0", "hull.network.veth.mtuu": "1400"});
+    let e = convert("nettypo", json!({ "annotations": typo })).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "annotations.hull.network.veth.mtuu: unknown hull.network annotation"
+    );
+    let mtu = json!({"hull.network.veth.bridge": "br0", "hull.network.veth.mtu": "70000"});
+    let e = convert("netmtu", json!({ "annotations": mtu })).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "annotations.hull.network.veth.mtu: 70000 is outside 68..=65535"
+    );
+}
+
+/// Networks and routes need a network namespace of the container's own: the library's
+/// validation refuses them without one, or in one joined by path.
+#[test]
+fn network_annotations_need_a_network_namespace() {
+    let veth = json!({"hull.network.veth.bridge": "br0"});
+    let (config, _) = convert("netnons", json!({ "annotations": veth })).unwrap();
+    assert_eq!(config.networks.len(), 1);
+    let e = config.validate().unwrap_err();
+    assert_eq!(e.field, "networks");
+    assert!(e.message.contains("network namespace"), "{e}");
+
+    let loopback = json!({"hull.network.loopback": "true"});
+    let joined = json!({"namespaces": [{"type": "mount"},
+                                       {"type": "network", "path": "/proc/self/ns/net"}]});
+    let (config, _) = convert(
+        "netjoined",
+        json!({"annotations": loopback, "linux": joined}),
+    )
+    .unwrap();
+    assert_eq!(config.validate().unwrap_err().field, "networks");
+
+    let routes = json!({"hull.network.routes": "10.1.0.0/16 dev eth0"});
+    let (config, _) = convert("netroutes", json!({ "annotations": routes })).unwrap();
+    assert!(config.networks.is_empty());
+    assert_eq!(config.validate().unwrap_err().field, "routes");
+}
