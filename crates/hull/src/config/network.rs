@@ -2,7 +2,7 @@
 //! the container runs: its loopback up, veth pairs whose host end joins a bridge of the
 //! runtime's network namespace, and routes. The values here are typed (addresses,
 //! prefixes, MACs) so that a config that parsed holds no malformed address; [`check`]
-//! holds the rules between them. `crate::network` applies them.
+//! holds the rules between them. `crate::netdev::networks` applies them.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
