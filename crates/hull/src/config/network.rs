@@ -3,6 +3,26 @@
 //! runtime's network namespace, and routes. The values here are typed (addresses,
 //! prefixes, MACs) so that a config that parsed holds no malformed address; [`check`]
 //! holds the rules between them. `crate::netdev::networks` applies them.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use hull::config::network::{Network, Veth};
+//! let (mut config, process) = hull::spec::load("/path/to/bundle".as_ref())?;
+//! config.networks = vec![
+//!     Network::Loopback,
+//!     Network::Veth(Veth {
+//!         bridge: "br0".into(),
+//!         name: "eth0".into(),
+//!         address: Some("10.88.0.2/16".parse()?),
+//!         gateway: Some("10.88.0.1".parse()?),
+//!         ..Veth::default()
+//!     }),
+//! ];
+//! let mut container = hull::Factory::new("/run/my-hull")?.create("web", config)?;
+//! container.run(process)?.wait()?;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
