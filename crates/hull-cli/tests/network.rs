@@ -664,6 +664,35 @@ fn deleting_the_container_deletes_the_host_end() {
     case.finish();
 }
 
+/// The host end is deleted by the runtime, not left to the kernel: a second container
+/// joined the first one's network namespace (by path), so the namespace, and a veth
+/// pair in it, outlives the first container; deleting that container still deletes
+/// its host end (and the container end with it).
+#[test]
+fn the_host_end_goes_with_its_container_while_the_namespace_lives_on() {
+    if !is_hull() {
+        return;
+    }
+    let ns = lan(&[]);
+    let case = ns.case("network_shared");
+    let baseline = ns.links();
+    let mut owner = net_bundle(&case, "owner", &[("bridge", BR), ("hostName", "hvs6")]);
+    let owner_pid = case.running(&mut owner, &["sleep", "600"]);
+    let mut sidecar = case.bundle("sidecar");
+    sidecar.namespace_path("network", &format!("/proc/{owner_pid}/ns/net"));
+    let sidecar_pid = case.running(&mut sidecar, &["sleep", "600"]);
+    assert_on_bridge(&ns, "hvs6");
+
+    case.run(&["delete", "--force", &owner.id]).ok();
+    assert!(!ns.has("hvs6"), "the host end outlived its container");
+    let left = ip_in(sidecar_pid, &["-o", "link", "show"]);
+    assert!(!left.contains("eth0"), "the container end is left: {left}");
+    assert_eq!(ns.links(), baseline);
+
+    case.run(&["delete", "--force", &sidecar.id]).ok();
+    case.finish();
+}
+
 /// `hull.network.loopback` alone: `lo` up, 127.0.0.1 answering a ping and a TCP
 /// connection, and no other device in the container nor new one in the runtime's
 /// namespace. (hull brings `lo` up in every network namespace of the container's own,
