@@ -13,60 +13,14 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-static NETNS: AtomicUsize = AtomicUsize::new(0);
-
-/// A network namespace of the test's own, deleted when dropped (with what is in it).
-struct Netns {
-    name: String,
+/// What these tests add to the harness's [`Netns`]: veth pairs with addresses.
+trait NetdevNs {
+    fn veth(&self, dev: &str, peer: &str, net: u8);
+    fn assert_configured(&self, dev: &str, net: u8);
 }
 
-impl Netns {
-    fn new() -> Netns {
-        let n = NETNS.fetch_add(1, Ordering::SeqCst);
-        let name = format!("hull-nd{}-{n}", std::process::id());
-        let ok = Command::new("ip").args(["netns", "add", &name]).status();
-        assert!(ok.is_ok_and(|s| s.success()), "ip netns add {name} failed");
-        Netns { name }
-    }
-
-    fn path(&self) -> String {
-        format!("/run/netns/{}", self.name)
-    }
-
-    /// `nsenter --net=<path>`: what the runtime runs through to be in this namespace.
-    fn enter(&self) -> [String; 2] {
-        ["nsenter".to_string(), format!("--net={}", self.path())]
-    }
-
-    /// `ip -n <ns> <args>`, which must succeed; its stdout.
-    #[track_caller]
-    fn ip(&self, args: &[&str]) -> String {
-        let out = Command::new("ip")
-            .args(["-n", &self.name])
-            .args(args)
-            .output()
-            .expect("running ip");
-        assert!(
-            out.status.success(),
-            "ip -n {} {}: {}",
-            self.name,
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn has(&self, dev: &str) -> bool {
-        Command::new("ip")
-            .args(["-n", &self.name, "link", "show", "dev", dev])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
+impl NetdevNs for Netns {
     /// A veth pair `dev` <-> `peer`, both up: `dev` with 10.199.`net`.2/24 and
     /// fd00:199:`net`::2/64, `peer` with 10.199.`net`.1/24.
     fn veth(&self, dev: &str, peer: &str, net: u8) {
@@ -79,7 +33,7 @@ impl Netns {
         self.ip(&["link", "set", peer, "up"]);
     }
 
-    /// Asserts `dev` is here, up, with the addresses [`Netns::veth`] gave it.
+    /// Asserts `dev` is here, up, with the addresses [`NetdevNs::veth`] gave it.
     #[track_caller]
     fn assert_configured(&self, dev: &str, net: u8) {
         let link = self.ip(&["-o", "link", "show", "dev", dev]);
@@ -94,31 +48,6 @@ impl Netns {
     }
 }
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// A case whose runtime runs in `ns`.
-fn case_in(name: &str, ns: &Netns) -> Case {
-    let [program, arg] = ns.enter();
-    Case::new(name).through(&[&program, &arg])
-}
-
-/// Waits (bounded) until `ns` no longer has `dev`: a network namespace is torn down
-/// by the kernel after its last process has gone.
-#[track_caller]
-fn assert_gone_soon(ns: &Netns, dev: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ns.has(dev) {
-        assert!(Instant::now() < deadline, "{dev} is still in {}", ns.name);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The device goes in renamed, with its IPv4 and IPv6 addresses, up (the container
 /// pings its peer through it) while the runtime's namespace no longer has it. Deleting
 /// the container leaves it to the kernel: the container's namespace ends and a veth
@@ -128,9 +57,9 @@ fn a_device_moves_in_renamed_with_its_addresses_and_up() {
     if !is_hull() {
         return;
     }
-    let host = Netns::new();
+    let host = Netns::new("nd");
     host.veth("hv0", "hp0", 1);
-    let case = case_in("netdev_move", &host);
+    let case = host.case("netdev_move");
     let mut b = case.bundle("netdevmove");
     b.set("/linux/netDevices", json!({"hv0": {"name": "eth7"}}));
     b.caps("bounding", &["CAP_NET_RAW"]);
@@ -149,7 +78,7 @@ fn a_device_moves_in_renamed_with_its_addresses_and_up() {
     }
     case.delete(&b.id);
     assert!(!host.has("hv0"), "a deleted container's device came back");
-    assert_gone_soon(&host, "hp0");
+    host.wait_gone("hp0");
     case.finish();
 }
 
@@ -161,10 +90,10 @@ fn a_joined_namespace_gets_the_device_and_keeps_it() {
     if !is_hull() {
         return;
     }
-    let host = Netns::new();
-    let pod = Netns::new();
+    let host = Netns::new("nd");
+    let pod = Netns::new("nd");
     host.veth("hv1", "hp1", 2);
-    let case = case_in("netdev_joined", &host);
+    let case = host.case("netdev_joined");
     let mut b = case.bundle("netdevjoined");
     b.namespace_path("network", &pod.path());
     b.set("/linux/netDevices", json!({"hv1": {"name": "net%d"}}));
@@ -186,9 +115,9 @@ fn a_failed_create_puts_the_device_back() {
     if !is_hull() {
         return;
     }
-    let host = Netns::new();
+    let host = Netns::new("nd");
     host.veth("hv2", "hp2", 3);
-    let case = case_in("netdev_undo", &host);
+    let case = host.case("netdev_undo");
     let mut b = case.bundle("netdevundo");
     b.set("/linux/netDevices", json!({"hv2": {"name": "eth0"}}));
     b.set(
@@ -210,12 +139,12 @@ fn impossible_configs_are_refused_and_leave_the_device() {
     if !is_hull() {
         return;
     }
-    let host = Netns::new();
-    let pod = Netns::new();
+    let host = Netns::new("nd");
+    let pod = Netns::new("nd");
     host.veth("hv3", "hp3", 4);
     host.veth("hv4", "hp4", 5);
     pod.veth("taken0", "takenp0", 6);
-    let case = case_in("netdev_refused", &host);
+    let case = host.case("netdev_refused");
     let refused = |label: &str, devices: serde_json::Value, netns: Option<&str>, words: &[&str]| {
         let mut b = case.bundle(label);
         b.set("/linux/netDevices", devices);

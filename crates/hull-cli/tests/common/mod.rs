@@ -1316,6 +1316,96 @@ pub fn accept_fd(listener: &std::os::unix::net::UnixListener) -> (Vec<u8>, std::
     (buf, fd)
 }
 
+static NETNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A network namespace of the test's own (`ip netns add`), deleted when dropped, with
+/// every device in it. Tests that make devices, bridges or addresses make them here,
+/// never in the host's namespace, and run the runtime in it ([`Netns::case`]).
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// A new namespace `hull-<tag><pid>-<n>`.
+    pub fn new(tag: &str) -> Netns {
+        let n = NETNS.fetch_add(1, Ordering::SeqCst);
+        let name = format!("hull-{tag}{}-{n}", std::process::id());
+        let ok = Command::new("ip").args(["netns", "add", &name]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "ip netns add {name} failed");
+        Netns { name }
+    }
+
+    pub fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    /// `nsenter --net=<path>`: what the runtime runs through to be in this namespace.
+    pub fn enter(&self) -> [String; 2] {
+        ["nsenter".to_string(), format!("--net={}", self.path())]
+    }
+
+    /// A case whose runtime runs in this namespace.
+    pub fn case(&self, name: &str) -> Case {
+        let [program, arg] = self.enter();
+        Case::new(name).through(&[&program, &arg])
+    }
+
+    /// `ip -n <ns> <args>`, which must succeed; its stdout.
+    #[track_caller]
+    pub fn ip(&self, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(["-n", &self.name])
+            .args(args)
+            .output()
+            .expect("running ip");
+        assert!(
+            out.status.success(),
+            "ip -n {} {}: {}",
+            self.name,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether device `dev` is in this namespace.
+    pub fn has(&self, dev: &str) -> bool {
+        Command::new("ip")
+            .args(["-n", &self.name, "link", "show", "dev", dev])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// The names of the devices in this namespace (`lo` included).
+    #[track_caller]
+    pub fn links(&self) -> std::collections::BTreeSet<String> {
+        self.ip(&["-o", "link", "show"])
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap_or(n).to_string())
+            .collect()
+    }
+
+    /// Waits (bounded: 10 s) until `dev` is no longer here: a network namespace is torn
+    /// down by the kernel after its last process has gone, and its veth pairs with it.
+    #[track_caller]
+    pub fn wait_gone(&self, dev: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.has(dev) {
+            assert!(Instant::now() < deadline, "{dev} is still in {}", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
 /// Polls `ready` every 20 ms until it holds; panics naming `what` after 10 s.
 #[track_caller]
 pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
