@@ -664,6 +664,36 @@ fn deleting_the_container_deletes_the_host_end() {
     case.finish();
 }
 
+/// A device that took the host end's name after the container's pair went (its network
+/// namespace ended with its init) is somebody else's: deleting the container leaves it.
+#[test]
+fn a_device_that_took_the_host_ends_name_is_left_alone() {
+    if !is_hull() {
+        return;
+    }
+    let ns = lan(&[]);
+    let case = ns.case("network_name_reused");
+    let mut b = net_bundle(&case, "reused", &[("bridge", BR), ("hostName", "hvr6")]);
+    b.args(&["true"]);
+    case.create(&b);
+    assert_on_bridge(&ns, "hvr6");
+    case.start(&b.id);
+    case.wait_status(&b.id, "stopped");
+    // The namespace, and the pair with it, goes once init is reaped: asynchronously.
+    ns.wait_gone("hvr6");
+    ns.ip(&[
+        "link", "add", "hvr6", "type", "veth", "peer", "name", "hvr6p",
+    ]);
+    case.delete(&b.id);
+    let kept = ns.has("hvr6");
+    ns.ip(&["link", "del", "hvr6"]);
+    assert!(
+        kept,
+        "delete removed a device that only shares the name of its host end"
+    );
+    case.finish();
+}
+
 /// The host end is deleted by the runtime, not left to the kernel: a second container
 /// joined the first one's network namespace (by path), so the namespace, and a veth
 /// pair in it, outlives the first container; deleting that container still deletes

@@ -577,6 +577,7 @@ impl Container {
         let (pid, start_time) = (init.pid, init.start_time);
         self.state.init_pid = pid;
         self.state.init_start_time = start_time;
+        self.state.host_ends = init.host_ends;
         self.state.created = state::now_rfc3339();
         self.record_namespaces_and_stdio(pid);
         self.state.save(&self.dir)?;
@@ -858,7 +859,7 @@ impl Container {
     /// ```
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
-        crate::netdev::networks::remove_host_ends(&self.state.config)
+        crate::netdev::networks::remove_host_ends(&self.state.host_ends)
             .map_err(|e| Error::sys("delete the host ends of the container's veth pairs", e))?;
         checkpoint::remove_restore_root(&self.dir);
         // A cgroup still holding a process that is not the container's stays where it is;

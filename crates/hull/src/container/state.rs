@@ -46,6 +46,20 @@ pub struct State {
     /// A checkpoint stopped the container (it is `Checkpointed` until restored).
     #[serde(default)]
     pub checkpointed: bool,
+    /// The host ends of the container's veth pairs, deleted with the container.
+    #[serde(default)]
+    pub host_ends: Vec<HostEnd>,
+}
+
+/// The host end of one of the container's veth pairs: its name and index in the
+/// runtime's network namespace. Both must still match for `destroy` to delete it: a
+/// device that took the name after the container's pair went is somebody else's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostEnd {
+    /// The device's name.
+    pub name: String,
+    /// Its interface index (never reused until the namespace's counter wraps).
+    pub index: i32,
 }
 
 impl State {
@@ -63,6 +77,7 @@ impl State {
             external_descriptors: Vec::new(),
             cgroup_skipped: None,
             checkpointed: false,
+            host_ends: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use super::rtnl::{Address, Peer, RouteSpec, Socket};
 use crate::config::network::{Network, Route, Veth};
 use crate::config::Config;
+use crate::container::state::HostEnd;
 
 /// A failure to set up one network or route, naming it and the step.
 #[derive(Debug, thiserror::Error)]
@@ -27,21 +28,22 @@ pub struct NetworkError {
 /// create succeeded.
 pub(crate) struct Made {
     host: Socket,
-    host_ends: Vec<i32>,
+    host_ends: Vec<HostEnd>,
 }
 
 impl Made {
-    /// The container was created: its veth pairs stay with it.
-    pub fn keep(mut self) {
-        self.host_ends.clear();
+    /// The container was created: its veth pairs stay with it, their host ends to be
+    /// recorded in its state.
+    pub fn keep(mut self) -> Vec<HostEnd> {
+        std::mem::take(&mut self.host_ends)
     }
 }
 
 impl Drop for Made {
     fn drop(&mut self) {
         // Best effort: the error that brought us here has been reported.
-        for index in std::mem::take(&mut self.host_ends) {
-            let _ = self.host.delete_link(index);
+        for end in std::mem::take(&mut self.host_ends) {
+            let _ = self.host.delete_link(end.index);
         }
     }
 }
@@ -136,7 +138,10 @@ fn add_veth(
         .map_err(step("look up the host end"))?
         .ok_or_else(|| step("look up the host end")(io::Error::from_raw_os_error(libc::ENODEV)))?;
     // From here on a failure deletes the pair.
-    made.host_ends.push(host_end.index);
+    made.host_ends.push(HostEnd {
+        name: host_end.name,
+        index: host_end.index,
+    });
     if veth.hairpin {
         made.host
             .set_hairpin(host_end.index, true)
@@ -219,24 +224,18 @@ fn octets(addr: IpAddr) -> Vec<u8> {
     }
 }
 
-/// Deletes the host ends of `config`'s veth pairs that are still there (in the calling
+/// Deletes the host ends still there of a container's veth pairs (in the calling
 /// thread's network namespace): a container's network namespace can outlive its init
-/// (a process that joined it, a bind mount of it), and its veth pairs with it.
-pub(crate) fn remove_host_ends(config: &Config) -> io::Result<()> {
-    let veths: Vec<&Veth> = config
-        .networks
-        .iter()
-        .filter_map(|n| match n {
-            Network::Veth(v) => Some(v),
-            Network::Loopback => None,
-        })
-        .collect();
-    if veths.is_empty() {
+/// (a process that joined it, a bind mount of it), and its veth pairs with it. A device
+/// of the same name but another index is somebody else's, and stays.
+pub(crate) fn remove_host_ends(ends: &[HostEnd]) -> io::Result<()> {
+    if ends.is_empty() {
         return Ok(());
     }
     let mut host = Socket::open()?;
-    for veth in veths {
-        if let Some(link) = host.link(&veth.host_name)? {
+    for end in ends {
+        let ours = host.link(&end.name)?.filter(|l| l.index == end.index);
+        if let Some(link) = ours {
             match host.delete_link(link.index) {
                 Err(e) if e.raw_os_error() != Some(libc::ENODEV) => return Err(e),
                 _ => {}

@@ -285,13 +285,12 @@ pub(super) fn follow(
     if let Some(moved) = net_devices {
         moved.keep();
     }
-    if let Some(made) = networks {
-        made.keep();
-    }
+    let host_ends = networks.map(|made| made.keep()).unwrap_or_default();
     Ok(Spawned {
         pid,
         start_time,
         pidfd,
+        host_ends,
     })
 }
 
@@ -301,6 +300,8 @@ pub(crate) struct Spawned {
     pub pid: i32,
     pub start_time: u64,
     pub pidfd: OwnedFd,
+    /// Init only: the host ends of the veth pairs made for it.
+    pub host_ends: Vec<crate::container::state::HostEnd>,
 }
 
 /// The error for a channel that broke: if the new process is gone, say how it went.
