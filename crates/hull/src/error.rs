@@ -164,7 +164,8 @@ pub enum Error {
     Hook(String),
     /// The container is gone, but something could not go with it (a cgroup that still
     /// holds a process that is not the container's, which hull neither kills nor
-    /// empties); as runc, the container is deleted all the same.
+    /// empties; a veth's host end the kernel would not delete); as runc, the container
+    /// is deleted all the same.
     #[error("the container is gone, but this was left in place: {0}")]
     Left(String),
     /// `start` found init gone before it could run the program (killed, or a

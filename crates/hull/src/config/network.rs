@@ -50,7 +50,7 @@ pub struct Veth {
     /// The bridge of the runtime's network namespace the host end joins.
     pub bridge: String,
     /// The host end's name; it must not exist yet. Deleting the container deletes it.
-    /// Empty: [`default_host_name`] of the container's id, given by
+    /// Empty: a [`default_host_name`] of the container's id, given by
     /// [`crate::Factory::create`].
     #[serde(default)]
     pub host_name: String,
@@ -131,6 +131,18 @@ impl FromStr for IpNet {
     }
 }
 
+impl IpNet {
+    /// Whether the address has bits set past the prefix (`10.1.0.5/16`): not a network.
+    pub fn has_host_bits(&self) -> bool {
+        let (bits, width) = match self.addr {
+            IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+            IpAddr::V6(a) => (u128::from(a), 128),
+        };
+        let host = u32::from(width - self.prefix);
+        host > 0 && bits & (u128::MAX >> (128 - host)) != 0
+    }
+}
+
 impl fmt::Display for IpNet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
@@ -197,24 +209,33 @@ macro_rules! serde_as_text {
 serde_as_text!(IpNet);
 serde_as_text!(Mac);
 
-/// The host end's name for a veth of container `id` that names none: `hull` and 11 hex
-/// digits of a hash of the id (FNV-1a), within the kernel's 15 bytes; a clash with an
-/// existing device is refused when the container is created, never taken over.
-pub fn default_host_name(id: &str) -> String {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+/// FNV-1a, 64 bits: a cheap, stable hash for names derived from other names.
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    })
+}
+
+/// The host end's name for the `n`th veth (from 0) of container `id` that names none:
+/// `hull` and 11 hex digits of a hash of the id (and of `n` past the first), within the
+/// kernel's 15 bytes; a clash with an existing device is refused when the container is
+/// created, never taken over.
+pub fn default_host_name(id: &str, n: usize) -> String {
+    let hash = match n {
+        0 => fnv1a(id),
+        n => fnv1a(&format!("{id}\0{n}")),
+    };
     format!("hull{:011x}", hash >> 20)
 }
 
 /// Gives each veth of `networks` that names no host end its [`default_host_name`].
 pub fn name_host_ends(networks: &mut [Network], id: &str) {
-    for network in networks {
-        if let Network::Veth(veth) = network {
-            if veth.host_name.is_empty() {
-                veth.host_name = default_host_name(id);
-            }
-        }
+    let unnamed = networks.iter_mut().filter_map(|n| match n {
+        Network::Veth(veth) if veth.host_name.is_empty() => Some(veth),
+        _ => None,
+    });
+    for (n, veth) in unnamed.enumerate() {
+        veth.host_name = default_host_name(id, n);
     }
 }
 
@@ -273,6 +294,12 @@ pub fn check_veth(veth: &Veth) -> Result<(), (&'static str, String)> {
 /// Why `route` cannot be added, as (its field, the reason).
 pub fn check_route(route: &Route) -> Result<(), (&'static str, String)> {
     let v4 = route.destination.addr.is_ipv4();
+    if route.destination.has_host_bits() {
+        return Err((
+            "destination",
+            format!("{} has bits set past its prefix", route.destination),
+        ));
+    }
     for (field, addr) in [("gateway", route.gateway), ("source", route.source)] {
         if addr.is_some_and(|a| a.is_ipv4() != v4) {
             return Err((
@@ -370,24 +397,29 @@ mod tests {
 
     #[test]
     fn default_host_names_fit_and_differ() {
-        let a = default_host_name("web-1");
+        let a = default_host_name("web-1", 0);
         assert_eq!(a.len(), 15);
         assert!(a.starts_with("hull"));
-        assert_eq!(a, default_host_name("web-1"));
-        assert_ne!(a, default_host_name("web-2"));
+        assert_eq!(a, default_host_name("web-1", 0));
+        assert_ne!(a, default_host_name("web-2", 0));
+        assert_ne!(a, default_host_name("web-1", 1));
         assert_eq!(crate::netdev::invalid_name(&a, false), None);
-        let mut n = vec![Network::Veth(Veth {
-            host_name: String::new(),
-            ..veth()
-        })];
-        name_host_ends(&mut n, "web-1");
-        assert_eq!(
-            n[0],
+        let unnamed = || {
             Network::Veth(Veth {
-                host_name: a,
+                host_name: String::new(),
                 ..veth()
             })
-        );
+        };
+        let named = |host_name| {
+            Network::Veth(Veth {
+                host_name,
+                ..veth()
+            })
+        };
+        let mut n = vec![unnamed(), Network::Loopback, unnamed()];
+        name_host_ends(&mut n, "web-1");
+        assert_eq!(n[0], named(a));
+        assert_eq!(n[2], named(default_host_name("web-1", 1)));
     }
 
     #[test]

@@ -241,34 +241,66 @@ fn networks(config: &Config) -> Result<()> {
             "needs a network namespace of the container's own (not joined by path)",
         ));
     }
-    let mut names: Vec<&str> = config.net_devices.values().map(String::as_str).collect();
+    // lo is always there; a `%d` template's name is known only once it is moved in.
+    let mut names: Vec<&str> = vec!["lo"];
+    names.extend(config.net_devices.values().map(String::as_str));
+    let templated = names.iter().any(|n| n.contains("%d"));
+    let mut host_names: Vec<&str> = Vec::new();
+    // The default routes of each family (IPv4, IPv6): one each at most.
+    let mut defaults = [0usize; 2];
     for (i, network) in config.networks.iter().enumerate() {
-        let name = match network {
-            Network::Loopback => "lo",
-            Network::Veth(veth) => {
-                check_veth(veth).map_err(|(field, why)| {
-                    ConfigError::new(format!("networks[{i}].{field}"), why)
-                })?;
-                &veth.name
+        let veth = match network {
+            Network::Loopback if config.networks[..i].contains(network) => {
+                return Err(ConfigError::new(
+                    format!("networks[{i}]"),
+                    "a second loopback",
+                ))
             }
+            Network::Loopback => continue,
+            Network::Veth(veth) => veth,
         };
-        if names.contains(&name) {
+        let field = |f: &str| format!("networks[{i}].{f}");
+        check_veth(veth).map_err(|(f, why)| ConfigError::new(field(f), why))?;
+        if names.contains(&veth.name.as_str()) {
             return Err(ConfigError::new(
-                format!("networks[{i}]"),
-                format!("a second device {name} in the container"),
+                field("name"),
+                format!("a second device {} in the container", veth.name),
             ));
         }
-        names.push(name);
+        if host_names.contains(&veth.host_name.as_str()) {
+            return Err(ConfigError::new(
+                field("hostName"),
+                format!("a second host end {}", veth.host_name),
+            ));
+        }
+        names.push(&veth.name);
+        host_names.push(&veth.host_name);
+        defaults[0] += usize::from(veth.gateway.is_some());
+        defaults[1] += usize::from(veth.ipv6_gateway.is_some());
     }
     for (i, route) in config.routes.iter().enumerate() {
         check_route(route)
             .map_err(|(field, why)| ConfigError::new(format!("routes[{i}].{field}"), why))?;
-        if let Some(name) = route.interface.as_deref().filter(|n| !names.contains(n)) {
-            return Err(ConfigError::new(
-                format!("routes[{i}].interface"),
-                format!("no network of the container is named {name}"),
-            ));
+        if let Some(name) = route.interface.as_deref() {
+            if !templated && !names.contains(&name) {
+                return Err(ConfigError::new(
+                    format!("routes[{i}].interface"),
+                    format!("no network of the container is named {name}"),
+                ));
+            }
         }
+        if route.destination.prefix == 0 {
+            defaults[usize::from(route.destination.addr.is_ipv6())] += 1;
+        }
+    }
+    if let Some(family) = defaults.iter().position(|&n| n > 1) {
+        return Err(ConfigError::new(
+            "routes",
+            format!(
+                "more than one default {} route (a veth's gateway is one)",
+                ["IPv4", "IPv6"][family]
+            ),
+        ));
     }
     Ok(())
 }
@@ -450,6 +482,52 @@ mod tests {
         assert!(check(&c).is_ok());
         c.hostname = Some("b".into());
         assert_eq!(field(check(&c)), "linux.sysctl.kernel.hostname");
+    }
+
+    #[test]
+    fn networks_are_checked_together() {
+        use crate::config::network::{Network, Route, Veth};
+        use NamespaceKind::*;
+        let mut c = with(&[(Mount, None), (Network, None)]);
+        let veth = |host: &str, name: &str, gateway: Option<&str>| {
+            Network::Veth(Veth {
+                bridge: "br0".into(),
+                host_name: host.into(),
+                name: name.into(),
+                address: Some("10.0.0.2/24".parse().unwrap()),
+                gateway: gateway.map(|g| g.parse().unwrap()),
+                ..Veth::default()
+            })
+        };
+        c.networks = vec![Network::Loopback, veth("h0", "eth0", Some("10.0.0.1"))];
+        c.routes = vec![Route {
+            destination: "127.1.0.0/16".parse().unwrap(),
+            source: None,
+            gateway: None,
+            interface: Some("lo".into()),
+        }];
+        assert!(check(&c).is_ok(), "{:?}", check(&c));
+        c.networks.push(veth("h0", "eth1", None));
+        assert_eq!(field(check(&c)), "networks[2].hostName");
+        c.networks[2] = veth("h1", "eth0", None);
+        assert_eq!(field(check(&c)), "networks[2].name");
+        c.networks[2] = Network::Loopback;
+        assert_eq!(field(check(&c)), "networks[2]");
+        c.networks[2] = veth("h1", "eth1", None);
+        c.routes.push(Route {
+            destination: "0.0.0.0/0".parse().unwrap(),
+            source: None,
+            gateway: Some("10.0.0.254".parse().unwrap()),
+            interface: None,
+        });
+        assert_eq!(
+            field(check(&c)),
+            "routes",
+            "the veth's gateway is a default route"
+        );
+        c.routes[1].destination = "10.9.0.0/16".parse().unwrap();
+        c.routes[1].interface = Some("eth9".into());
+        assert_eq!(field(check(&c)), "routes[1].interface");
     }
 
     #[test]

@@ -157,6 +157,15 @@ impl Container {
             )
             .into());
         }
+        // Nor are the seed's networks: CRIU would need each veth's outside end named
+        // (and hull would set hairpin and record the host ends again).
+        if !self.state.config.networks.is_empty() || !self.state.config.routes.is_empty() {
+            return Err(crate::ConfigError::new(
+                "networks",
+                "restore cannot set up networks or routes in the restored container",
+            )
+            .into());
+        }
         self.check_criu(opts)?;
         let images = criu::open_dir(&opts.images_dir, "image directory", false)?;
         let work_dir = self.work_dir(opts);

@@ -859,8 +859,10 @@ impl Container {
     /// ```
     pub fn destroy(self) -> Result<()> {
         self.kill_all()?;
-        crate::netdev::networks::remove_host_ends(&self.state.host_ends)
-            .map_err(|e| Error::sys("delete the host ends of the container's veth pairs", e))?;
+        // Reported once everything else is gone: a device that cannot be deleted now
+        // must not keep the container from being deleted.
+        let host_ends = crate::netdev::networks::remove_host_ends(&self.state.host_ends)
+            .map_err(|e| format!("delete the host ends of the container's veth pairs: {e}"));
         checkpoint::remove_restore_root(&self.dir);
         // A cgroup still holding a process that is not the container's stays where it is;
         // the container is gone all the same (as with runc), and that is reported.
@@ -885,6 +887,11 @@ impl Container {
                 let state = self.state.oci(Status::Stopped.as_str(), 0).to_string();
                 hooks::run_every("poststop", &self.state.config.hooks.poststop, &state)
             }
+        };
+        let left = match (left, host_ends) {
+            (left, Ok(())) => left,
+            (None, Err(e)) => Some(e),
+            (Some(left), Err(e)) => Some(format!("{left}; {e}")),
         };
         match (left, hooks) {
             (None, hooks) => hooks.map_err(hook_error),

@@ -50,7 +50,12 @@ pub fn invalid_name(name: &str, template: bool) -> Option<&'static str> {
 
 /// Whether the runtime's network namespace (the calling thread's) has a device `name`.
 pub fn exists(name: &str) -> io::Result<bool> {
-    Ok(Socket::open()?.link(name)?.is_some())
+    Ok(link(name)?.is_some())
+}
+
+/// The device `name` of the runtime's network namespace (the calling thread's), if any.
+pub(crate) fn link(name: &str) -> io::Result<Option<rtnl::Link>> {
+    Socket::open()?.link(name)
 }
 
 /// A failure to move a device, naming it.

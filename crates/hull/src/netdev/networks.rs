@@ -10,7 +10,7 @@ use std::io;
 use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 
-use super::rtnl::{Address, Peer, RouteSpec, Socket};
+use super::rtnl::{Address, HostSide, Peer, RouteSpec, Socket};
 use crate::config::network::{Network, Route, Veth};
 use crate::config::Config;
 use crate::container::state::HostEnd;
@@ -108,6 +108,7 @@ fn add_veth(
         .host
         .link(&veth.bridge)
         .map_err(step("look up the bridge"))?
+        .filter(|l| l.kind.as_deref() == Some("bridge"))
         .ok_or_else(|| {
             (
                 format!(
@@ -117,6 +118,16 @@ fn add_veth(
                 io::Error::from_raw_os_error(libc::ENODEV),
             )
         })?;
+    // A bridge's MTU and MAC follow its ports unless set by hand: the host end takes
+    // at least the bridge's MTU, so that joining never lowers it for everybody, and a
+    // MAC starting fe:, above any the kernel makes, which the bridge never takes over.
+    let host = HostSide {
+        name: &veth.host_name,
+        mac: host_end_mac(&veth.host_name),
+        mtu: veth.mtu.unwrap_or(0).max(bridge.mtu),
+        tx_queue_len: veth.tx_queue_len,
+        master: bridge.index,
+    };
     let peer = Peer {
         name: &veth.name,
         netns,
@@ -124,14 +135,15 @@ fn add_veth(
         mtu: veth.mtu,
         tx_queue_len: veth.tx_queue_len,
     };
-    made.host
-        .add_veth(&veth.host_name, veth.mtu, bridge.index, &peer)
-        .map_err(|e| {
-            (
-                format!("make the veth pair {} on {}", veth.host_name, veth.bridge),
-                e,
-            )
-        })?;
+    made.host.add_veth(&host, &peer).map_err(|e| {
+        (
+            format!(
+                "make the veth pair {} (on {}) - {} (in the container)",
+                veth.host_name, veth.bridge, veth.name
+            ),
+            e,
+        )
+    })?;
     let host_end = made
         .host
         .link(&veth.host_name)
@@ -180,6 +192,13 @@ fn add_veth(
             .map_err(|e| (format!("add the default route via {gateway}"), e))?;
     }
     Ok(())
+}
+
+/// The host end's MAC: `fe` and five bytes of a hash of its name (FNV-1a), unicast and
+/// locally administered.
+fn host_end_mac(name: &str) -> [u8; 6] {
+    let b = crate::config::network::fnv1a(name).to_be_bytes();
+    [0xfe, b[0], b[1], b[2], b[3], b[4]]
 }
 
 fn add_route(container: &mut Socket, route: &Route) -> Step<()> {
@@ -243,4 +262,18 @@ pub(crate) fn remove_host_ends(ends: &[HostEnd]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_end_macs_are_unicast_local_and_above_the_kernels() {
+        let mac = host_end_mac("hull0123456789a");
+        assert_eq!(mac[0], 0xfe);
+        assert_eq!(mac[0] & 1, 0, "unicast");
+        assert_eq!(mac[0] & 2, 2, "locally administered");
+        assert_ne!(mac, host_end_mac("hull0123456789b"));
+    }
 }

@@ -73,12 +73,15 @@ const IFA_F_SETTABLE: u32 = 0x02 | 0x04 | 0x10 | 0x100 | 0x200 | 0x400;
 // linux/rtnetlink.h
 const RT_SCOPE_UNIVERSE: u8 = 0;
 
-/// A network device: its index and name in its network namespace, and whether it is up.
+/// A network device: its index and name in its network namespace, whether it is up,
+/// its MTU, and its kind (`bridge`, `veth`, ...; none for a physical device).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub index: i32,
     pub name: String,
     pub up: bool,
+    pub mtu: u32,
+    pub kind: Option<String>,
 }
 
 /// An address of a device, as the kernel reports it, with what it takes to add it again.
@@ -98,7 +101,7 @@ pub struct Address {
 
 impl Address {
     /// `addr`/`prefix_len` as a new address of global scope: an IPv4 one with its
-    /// broadcast address, an IPv6 one without duplicate address detection (the config
+    /// broadcast address (below /31), an IPv6 one without duplicate address detection (the config
     /// gave it; waiting a second or two for DAD would only delay the container).
     pub fn new(addr: std::net::IpAddr, prefix_len: u8) -> Address {
         let mut a = Address {
@@ -111,14 +114,18 @@ impl Address {
         };
         match addr {
             std::net::IpAddr::V4(v4) => {
-                let host_bits = u32::MAX.checked_shr(prefix_len.into()).unwrap_or(0);
-                let broadcast = (u32::from(v4) | host_bits).to_be_bytes();
                 a.family = libc::AF_INET as u8;
                 a.attrs = vec![
                     (IFA_LOCAL, v4.octets().to_vec()),
                     (IFA_ADDRESS, v4.octets().to_vec()),
-                    (IFA_BROADCAST, broadcast.to_vec()),
                 ];
+                // A /31 or /32 has no broadcast address (RFC 3021): its other address
+                // is the peer's.
+                if prefix_len < 31 {
+                    let host_bits = u32::MAX >> prefix_len;
+                    let broadcast = (u32::from(v4) | host_bits).to_be_bytes();
+                    a.attrs.push((IFA_BROADCAST, broadcast.to_vec()));
+                }
             }
             std::net::IpAddr::V6(v6) => {
                 a.family = libc::AF_INET6 as u8;
@@ -247,14 +254,26 @@ fn parse_link(payload: &[u8]) -> Option<Link> {
     let fixed = payload.get(..16)?;
     let index = i32::from_ne_bytes(fixed[4..8].try_into().ok()?);
     let flags = u32::from_ne_bytes(fixed[8..12].try_into().ok()?);
-    let name = attributes(&payload[16..])
-        .into_iter()
-        .find(|(kind, _)| *kind == IFLA_IFNAME)
-        .map(|(_, data)| c_string(data))?;
+    let (mut name, mut mtu, mut kind) = (None, 0, None);
+    for (attr, data) in attributes(&payload[16..]) {
+        match attr {
+            IFLA_IFNAME => name = Some(c_string(data)),
+            IFLA_MTU if data.len() >= 4 => mtu = u32::from_ne_bytes(data[..4].try_into().ok()?),
+            IFLA_LINKINFO => {
+                kind = attributes(data)
+                    .into_iter()
+                    .find(|(k, _)| *k == IFLA_INFO_KIND)
+                    .map(|(_, d)| c_string(d))
+            }
+            _ => {}
+        }
+    }
     Some(Link {
         index,
-        name,
+        name: name?,
         up: flags & libc::IFF_UP as u32 != 0,
+        mtu,
+        kind,
     })
 }
 
@@ -402,6 +421,15 @@ impl Socket {
     }
 }
 
+/// The runtime's end of a veth pair: a port of bridge `master`.
+pub struct HostSide<'a> {
+    pub name: &'a str,
+    pub mac: [u8; 6],
+    pub mtu: u32,
+    pub tx_queue_len: Option<u32>,
+    pub master: i32,
+}
+
 /// The container's end of a veth pair, made in another network namespace.
 pub struct Peer<'a> {
     pub name: &'a str,
@@ -424,14 +452,8 @@ pub struct RouteSpec {
 impl Socket {
     /// Makes a veth pair: `name` here (with `mtu`, a port of bridge `master`), its peer
     /// in the peer's namespace under its own name. Refused if `name` exists here.
-    pub fn add_veth(
-        &mut self,
-        name: &str,
-        mtu: Option<u32>,
-        master: i32,
-        peer: &Peer<'_>,
-    ) -> io::Result<()> {
-        self.call(veth_request(name, mtu, master, peer)).map(drop)
+    pub fn add_veth(&mut self, host: &HostSide<'_>, peer: &Peer<'_>) -> io::Result<()> {
+        self.call(veth_request(host, peer)).map(drop)
     }
 
     /// Deletes device `index` (a veth takes its peer with it).
@@ -451,7 +473,7 @@ impl Socket {
     }
 }
 
-fn veth_request(name: &str, mtu: Option<u32>, master: i32, peer: &Peer<'_>) -> Request {
+fn veth_request(host: &HostSide<'_>, peer: &Peer<'_>) -> Request {
     let mut peer_attrs = Request(ifinfomsg(0, 0, 0).to_vec())
         .string(IFLA_IFNAME, peer.name)
         .attr(
@@ -473,10 +495,12 @@ fn veth_request(name: &str, mtu: Option<u32>, master: i32, peer: &Peer<'_>) -> R
         .attr(IFLA_INFO_DATA, &data.0);
     let mut req = Request::new(RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
         .fixed(&ifinfomsg(0, 0, 0))
-        .string(IFLA_IFNAME, name)
-        .attr(IFLA_MASTER, &(master as u32).to_ne_bytes());
-    if let Some(mtu) = mtu {
-        req = req.attr(IFLA_MTU, &mtu.to_ne_bytes());
+        .string(IFLA_IFNAME, host.name)
+        .attr(IFLA_MASTER, &(host.master as u32).to_ne_bytes())
+        .attr(IFLA_ADDRESS, &host.mac)
+        .attr(IFLA_MTU, &host.mtu.to_ne_bytes());
+    if let Some(len) = host.tx_queue_len {
+        req = req.attr(IFLA_TXQLEN, &len.to_ne_bytes());
     }
     req.attr(IFLA_LINKINFO, &info.0)
 }
@@ -642,7 +666,9 @@ mod tests {
             Some(Link {
                 index: 3,
                 name: "dummy0".into(),
-                up: true
+                up: true,
+                mtu: 0,
+                kind: None,
             })
         );
         assert_eq!((got[1].kind, got[1].seq), (NLMSG_ERROR, 9));
@@ -663,15 +689,24 @@ mod tests {
             mtu: Some(1400),
             tx_queue_len: None,
         };
-        let msg = veth_request("vh0", Some(1400), 9, &peer).finish(1);
+        let host = HostSide {
+            name: "vh0",
+            mac: [0xfe, 1, 2, 3, 4, 5],
+            mtu: 1500,
+            tx_queue_len: Some(50),
+            master: 9,
+        };
+        let msg = veth_request(&host, &peer).finish(1);
         let flags = u16::from_ne_bytes(msg[6..8].try_into().unwrap());
         assert_eq!(flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
         let attrs = attributes(&msg[32..]);
         assert_eq!(attrs[0], (IFLA_IFNAME, &b"vh0\0"[..]));
         assert_eq!(attrs[1], (IFLA_MASTER, &9u32.to_ne_bytes()[..]));
-        assert_eq!(attrs[2], (IFLA_MTU, &1400u32.to_ne_bytes()[..]));
-        assert_eq!(attrs[3].0, IFLA_LINKINFO);
-        let info = attributes(attrs[3].1);
+        assert_eq!(attrs[2], (IFLA_ADDRESS, &[0xfe, 1, 2, 3, 4, 5][..]));
+        assert_eq!(attrs[3], (IFLA_MTU, &1500u32.to_ne_bytes()[..]));
+        assert_eq!(attrs[4], (IFLA_TXQLEN, &50u32.to_ne_bytes()[..]));
+        assert_eq!(attrs[5].0, IFLA_LINKINFO);
+        let info = attributes(attrs[5].1);
         assert_eq!(info[0], (IFLA_INFO_KIND, &b"veth\0"[..]));
         let data = attributes(info[1].1);
         assert_eq!(data[0].0, VETH_INFO_PEER);
@@ -740,13 +775,14 @@ mod tests {
         let v4 = Address::new("10.0.0.2".parse().unwrap(), 24);
         assert_eq!(v4.attrs[2], (IFA_BROADCAST, vec![10, 0, 0, 255]));
         assert_eq!(
-            Address::new("10.0.0.2".parse().unwrap(), 32).attrs[2].1,
-            [10, 0, 0, 2]
-        );
-        assert_eq!(
             Address::new("10.0.0.2".parse().unwrap(), 0).attrs[2].1,
             [255; 4]
         );
+        // A /31 or /32 has none: the other address of a /31 is the peer's.
+        for point_to_point in [31, 32] {
+            let a = Address::new("10.0.0.2".parse().unwrap(), point_to_point);
+            assert!(a.attrs.iter().all(|(k, _)| *k != IFA_BROADCAST));
+        }
         let v6 = Address::new("fd00::2".parse().unwrap(), 64);
         assert_eq!((v6.family, v6.flags), (libc::AF_INET6 as u8, IFA_F_NODAD));
     }
@@ -757,6 +793,7 @@ mod tests {
         let mut sock = Socket::open().unwrap();
         let lo = sock.link("lo").unwrap().expect("every namespace has lo");
         assert_eq!(lo.name, "lo");
+        assert!(lo.mtu >= 1500 && lo.kind.is_none(), "{lo:?}");
         assert!(sock.links().unwrap().iter().any(|l| l.index == lo.index));
         assert_eq!(sock.link("no-such-dev0").unwrap(), None);
     }

@@ -158,7 +158,7 @@ fn parse_veth(fields: &BTreeMap<&str, &str>) -> Result<Veth, ConfigError> {
     // any valid name stands in for it here. One given empty is checked as it is.
     let mut checked = veth.clone();
     if !fields.contains_key("hostName") {
-        checked.host_name = default_host_name("");
+        checked.host_name = default_host_name("", 0);
     }
     check_veth(&checked).map_err(|(f, why)| bad(field(&key(f)), why))?;
     Ok(veth)
@@ -226,7 +226,12 @@ fn parse_route(text: &str) -> Result<Route, String> {
         }
     }
     let destination = if dest == "default" {
-        let v6 = gateway.or(source).is_some_and(|a: IpAddr| a.is_ipv6());
+        let Some(known) = gateway.or(source) else {
+            return Err(
+                "default without via or src is IPv4 or IPv6: write 0.0.0.0/0 or ::/0".into(),
+            );
+        };
+        let v6 = known.is_ipv6();
         let any = if v6 {
             IpAddr::V6(Ipv6Addr::UNSPECIFIED)
         } else {
@@ -362,10 +367,10 @@ mod tests {
         };
         assert_eq!(networks, [Network::Veth(veth)]);
         assert!(routes.is_empty());
-        // The family of a default route: IPv4 unless its gateway (else source) is IPv6.
+        // The family of a default route: its gateway's, else its source's.
         let (_, routes) = parse(&[(
             "hull.network.routes",
-            "default dev eth0; default src fd00::2 dev eth0",
+            "default via 10.0.0.1; default src fd00::2 dev eth0",
         )])
         .unwrap();
         assert_eq!(routes[0].destination.to_string(), "0.0.0.0/0");
@@ -525,6 +530,7 @@ mod tests {
             "10.1.0.0/16 dev a-name-of-16-byt",
             "fd01::/64 via 10.0.0.1",
             "default via 10.0.0.1 src fd00::2",
+            "default dev eth0",
             "10.1.0.0/16 via 10.0.0.1 metric 5",
         ] {
             let e = parse(&[("hull.network.routes", bad)]).expect_err(bad);

@@ -64,23 +64,37 @@ pub(super) fn bridges(config: &Config) -> Result<()> {
             continue;
         };
         let lookup = |name: &str| {
-            crate::netdev::exists(name).map_err(|e| {
+            crate::netdev::link(name).map_err(|e| {
                 ConfigError::new(
                     format!("networks[{i}]"),
                     format!("look up device {name}: {e}"),
                 )
             })
         };
-        if !lookup(&veth.bridge)? {
-            return Err(ConfigError::new(
-                format!("networks[{i}].bridge"),
-                format!(
-                    "no bridge {} in the runtime's network namespace",
-                    veth.bridge
-                ),
-            ));
+        // Another kind of master (a bond, a VRF) would take the host end in otherwise.
+        match lookup(&veth.bridge)? {
+            Some(l) if l.kind.as_deref() == Some("bridge") => {}
+            Some(l) => {
+                return Err(ConfigError::new(
+                    format!("networks[{i}].bridge"),
+                    format!(
+                        "{} is not a bridge but a {} device",
+                        veth.bridge,
+                        l.kind.as_deref().unwrap_or("physical")
+                    ),
+                ))
+            }
+            None => {
+                return Err(ConfigError::new(
+                    format!("networks[{i}].bridge"),
+                    format!(
+                        "no bridge {} in the runtime's network namespace",
+                        veth.bridge
+                    ),
+                ))
+            }
         }
-        if lookup(&veth.host_name)? {
+        if lookup(&veth.host_name)?.is_some() {
             return Err(ConfigError::new(
                 format!("networks[{i}].hostName"),
                 format!("a device {} exists already", veth.host_name),
