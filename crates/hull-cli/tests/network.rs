@@ -421,11 +421,18 @@ fn mtu_mac_txqueuelen_and_hairpin_are_set() {
     let addrs = ip_in(pid, &["-o", "-4", "addr", "show", "dev", "lan3"]);
     assert!(addrs.contains("inet 10.77.6.2/24"), "{addrs}");
 
+    // The host end keeps the bridge's MTU (1500), so that the bridge, whose MTU follows
+    // its smallest port, stays as it was; and a MAC the bridge never takes over (fe:).
     assert_on_bridge(&ns, "hvl3");
     let host = host_end(&ns, "hvl3");
-    for want in [" mtu 1400 ", "hairpin on"] {
+    for want in [" mtu 1500 ", "hairpin on", "link/ether fe:", " qlen 321"] {
         assert!(host.contains(want), "the host end lacks {want:?}: {host}");
     }
+    let bridge = host_end(&ns, BR);
+    assert!(
+        bridge.contains(" mtu 1500 "),
+        "the bridge's MTU changed: {bridge}"
+    );
 
     // Without `hairpin` the port is left as the bridge makes it: hairpin off.
     let mut plain = net_bundle(&case, "plain", &[("bridge", BR), ("hostName", "hvp3")]);
@@ -435,6 +442,31 @@ fn mtu_mac_txqueuelen_and_hairpin_are_set() {
 
     case.run(&["delete", "--force", &b.id]).ok();
     case.run(&["delete", "--force", &plain.id]).ok();
+    case.finish();
+}
+
+/// A device that is not a bridge (here a veth; a bond or a VRF would enslave the host end
+/// as well) is refused as the bridge, naming the field, and nothing is made.
+#[test]
+fn a_bridge_that_is_not_a_bridge_is_refused() {
+    if !is_hull() {
+        return;
+    }
+    let ns = lan(&[]);
+    let case = ns.case("network_not_bridge");
+    ns.ip(&[
+        "link", "add", "notbr6", "type", "veth", "peer", "name", "notbr6p",
+    ]);
+    let before = ns.links();
+    let b = net_bundle(
+        &case,
+        "notbridge",
+        &[("bridge", "notbr6"), ("hostName", "hvn6")],
+    );
+    let out = case.run_container(&b);
+    assert_refused(&out, &veth_field("bridge"));
+    assert!(out.stderr.contains("not a bridge"), "{out}");
+    assert_eq!(ns.links(), before);
     case.finish();
 }
 
