@@ -7,7 +7,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::container::{Container, State};
+use crate::container::{Container, Overview, State};
 use crate::error::{Error, Result};
 
 /// Creates and finds containers under one state root.
@@ -135,6 +135,17 @@ impl Factory {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Every container as a listing shows it, sorted by id: read without their whole
+    /// configs, so this stays cheap with many containers. One deleted meanwhile is left
+    /// out; one whose state cannot be read is an error of its own, in its place.
+    pub fn overview(&self) -> Result<Vec<Result<Overview>>> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter_map(|id| Overview::load(&self.root.join(&id), &id).transpose())
+            .collect())
     }
 
     /// The ids of all containers, sorted.

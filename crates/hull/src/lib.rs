@@ -105,7 +105,7 @@ mod sys;
 mod test_util;
 
 pub use config::Config;
-pub use container::{Container, ExecOptions, State, Status};
+pub use container::{Container, ExecOptions, Overview, State, Status};
 pub use criu::{CgroupsMode, CriuOptions};
 pub use error::{ConfigError, Error, ErrorCode, Result};
 pub use factory::Factory;

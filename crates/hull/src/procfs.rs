@@ -28,24 +28,10 @@ pub fn read_generated(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
-/// Reads a short generated file (`/proc/<pid>/stat`, a cgroup's `freezer.state`)
-/// through a stack buffer: one `read` for the text and one for the end, where
-/// `read_to_string` would take five doubling reads, and a heap buffer of the reading
-/// size costs musl's allocator an `mmap` and a `munmap` each time.
+/// Reads a short generated file (`/proc/<pid>/stat`, a cgroup's `freezer.state`) in
+/// one `read` (see [`sys::with_small_file`]).
 pub fn read_short(path: &Path) -> io::Result<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = [0u8; 1024];
-    let mut text = Vec::new();
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => text.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    String::from_utf8(text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    sys::with_small_file(path, |text| String::from_utf8_lossy(text).into_owned())
 }
 
 fn check_procfs(fd: &impl AsFd, what: &Path) -> io::Result<()> {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::state::{oci_state, Owners};
+use super::state::Owners;
 use super::{factory, print, CmdResult};
 
 pub struct Args {
@@ -14,14 +14,19 @@ pub struct Args {
 
 pub fn run(args: Args, root: &Path) -> CmdResult {
     let factory = factory(root)?;
-    let ids = factory.list().map_err(|e| e.to_string())?;
     let mut owners = Owners::default();
-    // A container deleted while we list is simply not shown.
-    let states: Vec<_> = ids
-        .iter()
-        .filter_map(|id| factory.load(id).ok())
-        .map(|c| oci_state(&c, &mut owners))
-        .collect();
+    let mut states = Vec::new();
+    for overview in factory.overview().map_err(|e| e.to_string())? {
+        // As runc: a container that cannot be read is reported, the others listed.
+        match overview {
+            Ok(o) => {
+                let mut state = o.oci();
+                state["owner"] = owners.of(&factory.root().join(&o.id)).into();
+                states.push(state);
+            }
+            Err(e) => eprintln!("hull: list: {e}"),
+        }
+    }
     let mut out = String::new();
     if args.quiet {
         for s in &states {

@@ -20,7 +20,7 @@ pub struct Owners(HashMap<u32, String>);
 impl Owners {
     /// The owner of state directory `dir`, by name when the host knows it (as runc
     /// shows it).
-    fn of(&mut self, dir: &Path) -> String {
+    pub fn of(&mut self, dir: &Path) -> String {
         use std::os::unix::fs::MetadataExt;
         let Ok(uid) = std::fs::metadata(dir).map(|m| m.uid()) else {
             return String::new();

@@ -13,7 +13,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use state::State;
+pub use state::{Overview, State};
 
 use crate::cgroups::oom::OomEvents;
 use crate::cgroups::systemd::Scope;
@@ -133,6 +133,41 @@ pub struct Container {
     seal_check: bool,
 }
 
+/// The status of the container in `dir` whose saved state says `saved`. `creator`: the
+/// caller registered it; `locked`: the caller holds its lock.
+pub(crate) fn status_of(
+    dir: &Path,
+    saved: &state::Liveness<'_>,
+    creator: bool,
+    locked: bool,
+) -> Status {
+    if saved.init_pid == 0 {
+        // Being created, unless its creator died: then nobody holds the lock (or we
+        // do, having taken it for a command of our own).
+        let creator_alive = creator || (!locked && matches!(flock(dir, false), Ok(None)));
+        return if creator_alive {
+            Status::Creating
+        } else {
+            Status::Stopped
+        };
+    }
+    if !liveness::is_alive(saved.init_pid, saved.init_start_time) {
+        return match saved.checkpointed {
+            true => Status::Checkpointed,
+            false => Status::Stopped,
+        };
+    }
+    // Frozen first: a created container may be paused too (as in runc), and then
+    // cannot be started until it is resumed.
+    if saved.cgroup.is_frozen() {
+        return Status::Paused;
+    }
+    if dir.join(EXEC_FIFO).exists() {
+        return Status::Created;
+    }
+    Status::Running
+}
+
 /// A hook's failure as the library reports it (the CLI prints its text).
 fn hook_error(e: impl std::error::Error) -> Error {
     Error::Hook(e.to_string())
@@ -242,32 +277,12 @@ impl Container {
     /// The status, read from the kernel: init alive (same pid and start time), the
     /// exec.fifo still there (not started yet), the freezer.
     pub fn status(&self) -> Status {
-        if self.state.init_pid == 0 {
-            // Being created, unless its creator died: then nobody holds the lock (or we
-            // do, having taken it for a command of our own).
-            let creator_alive = self.creator
-                || (self.lock.is_none() && matches!(flock(&self.dir, false), Ok(None)));
-            return if creator_alive {
-                Status::Creating
-            } else {
-                Status::Stopped
-            };
-        }
-        if !liveness::is_alive(self.state.init_pid, self.state.init_start_time) {
-            return match self.state.checkpointed {
-                true => Status::Checkpointed,
-                false => Status::Stopped,
-            };
-        }
-        // Frozen first: a created container may be paused too (as in runc), and then
-        // cannot be started until it is resumed.
-        if self.state.cgroup.is_frozen() {
-            return Status::Paused;
-        }
-        if self.dir.join(EXEC_FIFO).exists() {
-            return Status::Created;
-        }
-        Status::Running
+        status_of(
+            &self.dir,
+            &self.state.liveness(),
+            self.creator,
+            self.lock.is_some(),
+        )
     }
 
     /// The pids in the container's cgroup.

@@ -2,7 +2,6 @@
 //! temporary file renamed over the old one) so a reader never sees half of it.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -84,26 +83,33 @@ impl State {
     /// The OCI state of the container (what hooks get on stdin and `state` prints,
     /// without the runtime's `owner`).
     pub fn oci(&self, status: &str, pid: i32) -> serde_json::Value {
-        let mut v = serde_json::json!({
-            "ociVersion": OCI_VERSION,
-            "id": self.id,
-            "pid": pid,
-            "status": status,
-            "bundle": self.config.bundle,
-            "rootfs": self.config.rootfs,
-            "created": self.created,
-        });
-        if !self.config.annotations.is_empty() {
-            v["annotations"] = serde_json::json!(self.config.annotations);
+        oci_state(
+            &self.id,
+            status,
+            pid,
+            &self.config.bundle,
+            &self.config.rootfs,
+            &self.created,
+            &self.config.annotations,
+        )
+    }
+
+    /// What tells the container's status.
+    pub(crate) fn liveness(&self) -> Liveness<'_> {
+        Liveness {
+            init_pid: self.init_pid,
+            init_start_time: self.init_start_time,
+            checkpointed: self.checkpointed,
+            cgroup: &self.cgroup,
         }
-        v
     }
 
     /// Reads the state from `dir`/[`STATE_FILE`].
     pub fn load(dir: &Path) -> Result<State> {
         let path = dir.join(STATE_FILE);
-        let text = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        serde_json::from_slice(&text).map_err(|e| Error::io("parse", &path, e.into()))
+        crate::sys::with_small_file(&path, |text| serde_json::from_slice(text))
+            .map_err(|e| Error::io("read", &path, e))?
+            .map_err(|e| Error::io("parse", &path, e.into()))
     }
 
     /// Writes the state to `dir`/[`STATE_FILE`], replacing the file atomically.
@@ -111,6 +117,138 @@ impl State {
         let path = dir.join(STATE_FILE);
         let data = serde_json::to_vec(self).map_err(|e| Error::io("serialize", &path, e.into()))?;
         crate::safe_file::replace(&path, &data, 0o600).map_err(|e| Error::io("write", &path, e))
+    }
+}
+
+/// The OCI state JSON.
+fn oci_state(
+    id: &str,
+    status: &str,
+    pid: i32,
+    bundle: &Path,
+    rootfs: &Path,
+    created: &str,
+    annotations: &BTreeMap<String, String>,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "ociVersion": OCI_VERSION,
+        "id": id,
+        "pid": pid,
+        "status": status,
+        "bundle": bundle,
+        "rootfs": rootfs,
+        "created": created,
+    });
+    if !annotations.is_empty() {
+        v["annotations"] = serde_json::json!(annotations);
+    }
+    v
+}
+
+/// What of a saved state tells the container's status (see `status_of`).
+pub(crate) struct Liveness<'a> {
+    pub init_pid: i32,
+    pub init_start_time: u64,
+    pub checkpointed: bool,
+    pub cgroup: &'a Cgroup,
+}
+
+/// A container as a listing shows it (see [`crate::Factory::overview`]): read from its
+/// saved state without the config beyond its bundle, root and annotations.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// The container's id.
+    pub id: String,
+    /// Its status, read from the kernel.
+    pub status: super::Status,
+    /// Init's pid, 0 while the container is being created and once it stopped.
+    pub pid: i32,
+    /// The bundle directory.
+    pub bundle: PathBuf,
+    /// The root filesystem.
+    pub rootfs: PathBuf,
+    /// RFC 3339 time of creation, UTC.
+    pub created: String,
+    /// The config's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Overview {
+    /// The container's OCI state, as [`State::oci`] gives it.
+    pub fn oci(&self) -> serde_json::Value {
+        oci_state(
+            &self.id,
+            self.status.as_str(),
+            self.pid,
+            &self.bundle,
+            &self.rootfs,
+            &self.created,
+            &self.annotations,
+        )
+    }
+
+    /// The overview of the container in `dir` (named `id`); `None` if it is gone.
+    pub(crate) fn load(dir: &Path, id: &str) -> Result<Option<Overview>> {
+        /// The fields of a saved [`State`] a listing needs; serde skips the rest.
+        #[derive(Deserialize)]
+        struct Saved {
+            init_pid: i32,
+            init_start_time: u64,
+            created: String,
+            cgroup: Cgroup,
+            #[serde(default)]
+            checkpointed: bool,
+            config: SavedConfig,
+        }
+        #[derive(Deserialize)]
+        struct SavedConfig {
+            bundle: PathBuf,
+            rootfs: PathBuf,
+            annotations: BTreeMap<String, String>,
+        }
+        let path = dir.join(STATE_FILE);
+        let saved = match crate::sys::with_small_file(&path, |text| serde_json::from_slice(text)) {
+            Ok(parsed) => Some(parsed.map_err(|e| Error::io("parse", &path, e.into()))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        let saved: Saved = match saved {
+            Some(saved) => saved,
+            // A create that has not saved yet (or died first): only its directory.
+            None if dir.is_dir() => Saved {
+                init_pid: 0,
+                init_start_time: 0,
+                created: String::new(),
+                cgroup: Cgroup::default(),
+                checkpointed: false,
+                config: SavedConfig {
+                    bundle: PathBuf::new(),
+                    rootfs: PathBuf::new(),
+                    annotations: BTreeMap::new(),
+                },
+            },
+            None => return Ok(None),
+        };
+        let liveness = Liveness {
+            init_pid: saved.init_pid,
+            init_start_time: saved.init_start_time,
+            checkpointed: saved.checkpointed,
+            cgroup: &saved.cgroup,
+        };
+        let status = super::status_of(dir, &liveness, false, false);
+        let pid = match status {
+            super::Status::Stopped | super::Status::Creating => 0,
+            _ => saved.init_pid,
+        };
+        Ok(Some(Overview {
+            id: id.to_string(),
+            status,
+            pid,
+            bundle: saved.config.bundle,
+            rootfs: saved.config.rootfs,
+            created: saved.created,
+            annotations: saved.config.annotations,
+        }))
     }
 }
 
@@ -149,6 +287,38 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::Scratch;
+
+    #[test]
+    fn an_overview_reads_what_a_listing_shows_and_the_status_from_the_kernel() {
+        let root = Scratch::new("overview");
+        let mut config = Config::default();
+        config.bundle = "/b".into();
+        config.rootfs = "/b/rootfs".into();
+        config.annotations.insert("k".into(), "v".into());
+        let mut state = State::new("c1", config);
+        state.created = "2026-12-02T00:00:00Z".into();
+        // A pid that is not init any more (its start time differs): stopped.
+        state.init_pid = std::process::id() as i32;
+        state.init_start_time = 1;
+        std::fs::create_dir(root.join("c1")).unwrap();
+        state.save(&root.join("c1")).unwrap();
+        let o = Overview::load(&root.join("c1"), "c1").unwrap().unwrap();
+        assert_eq!((o.status, o.pid), (super::super::Status::Stopped, 0));
+        assert_eq!(o.oci(), state.oci("stopped", 0));
+        // A create that saved nothing yet, whose creator is gone: stopped, empty.
+        std::fs::create_dir(root.join("c2")).unwrap();
+        let o = Overview::load(&root.join("c2"), "c2").unwrap().unwrap();
+        assert_eq!(
+            (o.status, o.bundle),
+            (super::super::Status::Stopped, PathBuf::new())
+        );
+        assert!(Overview::load(&root.join("gone"), "gone")
+            .unwrap()
+            .is_none());
+        root.write("c3/state.json", "{not json");
+        assert!(Overview::load(&root.join("c3"), "c3").is_err());
+    }
 
     #[test]
     fn civil_dates() {

@@ -46,14 +46,68 @@ pub fn openat(
 /// std's `custom_flags`, which masks `O_ACCMODE` off, and musl's `O_ACCMODE` includes
 /// `O_PATH`.
 pub fn open_path(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    open_cwd(path, flags | libc::O_PATH)
+}
+
+/// `path` opened for reading (close-on-exec).
+pub fn open_read(path: &std::path::Path) -> io::Result<std::fs::File> {
+    open_cwd(path, libc::O_RDONLY).map(std::fs::File::from)
+}
+
+/// `openat(AT_FDCWD, path, flags | O_CLOEXEC)`. Not `open`: musl's follows every
+/// close-on-exec open with an `fcntl(F_SETFD)` (for kernels before 2.6.23), a system
+/// call per file for nothing.
+fn open_cwd(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: open with a NUL-terminated path; returns a new descriptor or -1.
-    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_PATH | libc::O_CLOEXEC) };
+    // SAFETY: openat with a NUL-terminated path; returns a new descriptor or -1.
+    let fd = unsafe { libc::openat(libc::AT_FDCWD, path.as_ptr(), flags | libc::O_CLOEXEC) };
     check(fd as libc::c_long)?;
     // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `f` of the whole of a small file: a regular file, or one the kernel generates in one
+/// go (`/proc/<pid>/stat`, a cgroup's one-line files). It is read into a buffer on the
+/// stack (16 KiB; a bigger file goes on on the heap), and a `read` that comes back short
+/// ends it, which for those files means the end: no `fstat` for the size, no second
+/// `read` for the end, no heap buffer (`std::fs::read` makes all three, and musl's
+/// allocator maps and unmaps a buffer of a state file's size each time), no `fcntl`
+/// (see [`open_read`]).
+pub fn with_small_file<T>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
+    let mut file = open_read(path)?;
+    let mut stack = [0u8; 16 * 1024];
+    let len = fill(&mut file, &mut stack)?;
+    if len < stack.len() {
+        return Ok(f(&stack[..len]));
+    }
+    let mut heap = stack.to_vec();
+    loop {
+        let len = heap.len();
+        heap.resize(len * 2, 0);
+        let more = fill(&mut file, &mut heap[len..])?;
+        heap.truncate(len + more);
+        if len + more < len * 2 {
+            return Ok(f(&heap));
+        }
+    }
+}
+
+/// Reads into `buf` until it is full or a `read` comes back short; how much was read.
+fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) if len + n < buf.len() => return Ok(len + n),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 /// `openat2(2)` of an absolute path (or one from the current directory).
