@@ -292,10 +292,12 @@ mod tests {
     #[test]
     fn an_overview_reads_what_a_listing_shows_and_the_status_from_the_kernel() {
         let root = Scratch::new("overview");
-        let mut config = Config::default();
-        config.bundle = "/b".into();
-        config.rootfs = "/b/rootfs".into();
-        config.annotations.insert("k".into(), "v".into());
+        let config = Config {
+            bundle: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            annotations: [("k".to_string(), "v".to_string())].into(),
+            ..Config::default()
+        };
         let mut state = State::new("c1", config);
         state.created = "2026-12-02T00:00:00Z".into();
         // A pid that is not init any more (its start time differs): stopped.
