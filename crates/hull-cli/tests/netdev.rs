@@ -120,10 +120,7 @@ fn a_failed_create_puts_the_device_back() {
     let case = host.case("netdev_undo");
     let mut b = case.bundle("netdevundo");
     b.set("/linux/netDevices", json!({"hv2": {"name": "eth0"}}));
-    b.set(
-        "/hooks/createRuntime",
-        json!([{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]),
-    );
+    b.failing_create_runtime_hook();
     b.write();
     let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
     out.assert_failed_with(1, &["createRuntime"]);

@@ -835,10 +835,7 @@ fn a_failed_create_leaves_no_interface_behind() {
         if let Some(n) = host_name {
             veth(&mut b, &[("hostName", n)]);
         }
-        b.set(
-            "/hooks/createRuntime",
-            json!([{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]),
-        );
+        b.failing_create_runtime_hook();
         b.write();
         let out = case.run(&["create", "--bundle", b.dir_str(), &b.id]);
         out.assert_failed_with(1, &["createRuntime"]);

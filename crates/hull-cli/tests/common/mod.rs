@@ -1014,6 +1014,16 @@ impl Bundle {
         self
     }
 
+    /// A createRuntime hook that fails (exit 3): the create fails after the runtime
+    /// made what comes before hooks (cgroups, moved devices, veth pairs), which must
+    /// then all go.
+    pub fn failing_create_runtime_hook(&mut self) -> &mut Self {
+        self.set(
+            "/hooks/createRuntime",
+            json!([{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]),
+        )
+    }
+
     pub fn remove_namespace(&mut self, kind: &str) -> &mut Self {
         self.namespaces().retain(|n| n["type"] != kind);
         self
