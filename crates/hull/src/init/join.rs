@@ -26,6 +26,8 @@ pub(crate) struct JoinPlan<'a> {
     pub namespaces: u64,
     /// The container's seccomp filter, compiled by the parent.
     pub seccomp: Option<crate::seccomp::Filter>,
+    /// The parent writes the process's `oom_score_adj` first and then says `Go`.
+    pub await_go: bool,
 }
 
 /// The joining child's entry point; never returns.
@@ -67,7 +69,9 @@ fn prepare(
         only,
     )?;
     exec::reset_signals();
-    chan.expect("Go", Message::Go)?;
+    if plan.await_go {
+        chan.expect("Go", Message::Go)?;
+    }
     enter(plan, chan, only)?;
     if plan.process.terminal {
         // A new session, to own the new controlling terminal.

@@ -66,6 +66,10 @@ pub(crate) struct InitPlan<'a> {
     pub idmapped: IdmappedMounts,
     /// The container's state JSON for its own hooks, once the parent has sent it.
     pub hook_state: Option<String>,
+    /// The parent has something to do to the new process before it goes on (write its
+    /// id maps or its `oom_score_adj`, place it in a systemd scope) and then says `Go`;
+    /// otherwise it goes on at once (one round trip less).
+    pub await_go: bool,
 }
 
 impl InitPlan<'_> {
@@ -270,7 +274,9 @@ fn prepare(
     let config = plan.config;
     let process = plan.process;
     exec::reset_signals();
-    chan.expect("Go", Message::Go)?;
+    if plan.await_go {
+        chan.expect("Go", Message::Go)?;
+    }
     namespaces::enter(plan, chan, only)?;
     // The parent moves the network devices in and sets up the networks now: before
     // any hook, and before anything of the container could see the namespace without

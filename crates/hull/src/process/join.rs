@@ -38,6 +38,7 @@ pub(crate) fn spawn_exec(
             .as_ref()
             .map(crate::seccomp::compile)
             .transpose()?,
+        await_go: process.oom_score_adj.is_some(),
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
@@ -58,7 +59,9 @@ pub(crate) fn spawn_exec(
     let child = Child::forked(pid);
     let start_time = start_time_of(pid)?;
     super::spawn::set_oom_score_adj(process, pid)?;
-    parent_end.send(&Message::Go)?;
+    if process.oom_score_adj.is_some() {
+        parent_end.send(&Message::Go)?;
+    }
     let requests = Requests {
         config,
         hooks: None,

@@ -128,6 +128,8 @@ pub(crate) fn spawn_init(
     let fast = join.is_empty() && new & timens == 0 && !threaded;
     let clone_flags = if fast { new & !cgroupns } else { 0 };
     let changes_pid = config.namespace(NamespaceKind::Pid).is_some() || new & timens != 0;
+    let maps_ids = clone_flags & NamespaceKind::User.clone_flag() != 0;
+    let await_go = maps_ids || process.oom_score_adj.is_some() || requests.place.is_some();
     let unprivileged = super::unprivileged();
     // Before the fork: init inherits them.
     let idmapped = crate::rootfs::idmapped::prepare(config, unprivileged)?;
@@ -150,6 +152,7 @@ pub(crate) fn spawn_init(
         cgroup_mounts,
         idmapped,
         hook_state: None,
+        await_go,
     };
     let joiner = match requests.place {
         Some(_) => crate::cgroups::Joiner::none(),
@@ -173,14 +176,16 @@ pub(crate) fn spawn_init(
     // grandchild that waits for our word).
     let start_time = start_time_of(pid)?;
 
-    if clone_flags & NamespaceKind::User.clone_flag() != 0 {
+    if maps_ids {
         super::idmap::write(config, pid)?;
     }
     set_oom_score_adj(process, pid)?;
     if let Some(place) = requests.place {
         place(pid)?;
     }
-    parent_end.send(&Message::Go)?;
+    if await_go {
+        parent_end.send(&Message::Go)?;
+    }
     follow(&parent_end, child, start_time, requests)
 }
 
