@@ -11,7 +11,20 @@ use hull::ExitStatus;
 /// Blocks every signal we forward, so none is lost between here and the loop; init
 /// restores its own mask before it execs.
 pub fn block_all() -> SigSet {
-    let mut set = SigSet::all();
+    let mut raw = *SigSet::all().as_ref();
+    // musl's full set leaves out 32 to 34, which it keeps for its threads, and which
+    // sigaddset refuses; but 34 is RTMIN as glibc, `kill -l` and Docker number it, and
+    // unblocked it would end this process (a real-time signal's default) instead of
+    // reaching the container. This process never uses them itself (no threads cancel
+    // or sync while it forwards), and the kernel takes the mask as given.
+    let musl_own: u64 = (1 << 31) | (1 << 32) | (1 << 33);
+    // SAFETY: a sigset_t is at least 64 bits, signal n being bit n-1 of the first
+    // word on Linux; the pointer is to our own local copy, valid and aligned for u64;
+    // and the set made of it is a valid signal set.
+    let mut set = unsafe {
+        *(&mut raw as *mut libc::sigset_t as *mut u64) |= musl_own;
+        SigSet::from_sigset_t_unchecked(raw)
+    };
     set.remove(Signal::SIGSEGV);
     set.remove(Signal::SIGBUS);
     set.remove(Signal::SIGILL);
