@@ -21,7 +21,11 @@
 # unwind tables (panic=abort never unwinds). 1.90 -> 1.40 MB. build-std is an unstable
 # cargo feature: RUSTC_BOOTSTRAP=1 lets the stable toolchain use it, rather than tying
 # the build to a nightly compiler; the test suite runs this very binary, so a toolchain
-# that breaks it fails CI, never a user.
+# that breaks it fails CI before it ships. RUSTC_BOOTSTRAP also lets dependencies whose
+# build scripts probe for nightly features take them (thiserror, proc-macro2): again the
+# very binary tested. It builds in target/shipped, so that `cargo build` and `cargo
+# test` beside it (without RUSTC_BOOTSTRAP) do not rebuild those dependencies each time.
+# The binary keeps no unwind tables: a debugger cannot unwind a core of it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,7 +93,7 @@ fi
 # Non-PIE: the whole binary at its link address, no relocations to apply at start.
 RUSTC_BOOTSTRAP=1 LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$seccomp/lib \
     RUSTFLAGS="-C relocation-model=static -C target-feature=+crt-static -C force-unwind-tables=no" \
-    cargo build -q --release --target "$target" -p hull-cli \
+    cargo build -q --release --target "$target" -p hull-cli --target-dir "$repo/target/shipped" \
     -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size </dev/null >&2 \
     || die "cargo build failed"
-echo "$repo/target/$target/release/hull"
+echo "$repo/target/shipped/$target/release/hull"

@@ -15,16 +15,20 @@ pub fn block_all() -> SigSet {
     // musl's full set leaves out 32 to 34, which it keeps for its threads, and which
     // sigaddset refuses; but 34 is RTMIN as glibc, `kill -l` and Docker number it, and
     // unblocked it would end this process (a real-time signal's default) instead of
-    // reaching the container. This process never uses them itself (no threads cancel
-    // or sync while it forwards), and the kernel takes the mask as given.
-    let musl_own: u64 = (1 << 31) | (1 << 32) | (1 << 33);
-    // SAFETY: a sigset_t is at least 64 bits, signal n being bit n-1 of the first
-    // word on Linux; the pointer is to our own local copy, valid and aligned for u64;
-    // and the set made of it is a valid signal set.
-    let mut set = unsafe {
-        *(&mut raw as *mut libc::sigset_t as *mut u64) |= musl_own;
-        SigSet::from_sigset_t_unchecked(raw)
-    };
+    // reaching the container. Blocked, they could hang only a musl thread-wide call
+    // (set*id, setrlimit), which this process makes only in its children, after they
+    // reset the mask. The kernel takes the mask as given.
+    let words = std::mem::size_of::<libc::sigset_t>() / std::mem::size_of::<libc::c_ulong>();
+    let bits = libc::c_ulong::BITS as usize;
+    for sig in 32..=34usize {
+        let (word, bit) = ((sig - 1) / bits, (sig - 1) % bits);
+        assert!(word < words, "a sigset_t holds signal 34");
+        // SAFETY: `raw` is our own sigset_t, an array of c_ulong words on Linux, signal
+        // n being bit (n-1) counted from the first word; `word` is within it (checked).
+        unsafe { *(&mut raw as *mut libc::sigset_t as *mut libc::c_ulong).add(word) |= 1 << bit };
+    }
+    // SAFETY: a full signal set with three more members is a valid signal set.
+    let mut set = unsafe { SigSet::from_sigset_t_unchecked(raw) };
     set.remove(Signal::SIGSEGV);
     set.remove(Signal::SIGBUS);
     set.remove(Signal::SIGILL);

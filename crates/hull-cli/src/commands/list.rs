@@ -24,7 +24,10 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
                 state["owner"] = owners.of(&factory.root().join(&o.id)).into();
                 states.push(state);
             }
-            Err(e) => eprintln!("hull: list: {e}"),
+            Err(e) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "hull: list: {e}");
+            }
         }
     }
     let mut out = String::new();

@@ -879,29 +879,29 @@ fn holds_cpuset(key: &str) -> bool {
 }
 
 /// Makes `path` and its missing parents; what exists already is fine. A v1 cpuset
-/// cgroup that exists with no cpus or memory nodes is one another runtime (or another
-/// hull) has just made and not yet filled: it is filled here too, from its parent, or a
-/// child made in it now would copy the emptiness and refuse every process (ENOSPC).
+/// cgroup that exists with nothing to run on (no effective cpus or memory nodes) is one
+/// another runtime (or another hull) has just made and not yet filled: it is filled here
+/// too, from its parent, or a child made in it now would copy the emptiness and refuse
+/// every process (ENOSPC). The climb stops at the first directory that can run
+/// processes, or that is no cpuset cgroup at all (above the hierarchy's root).
 fn ensure_dir(path: &Path, cpuset: bool) -> Result<()> {
-    let ready = if cpuset {
-        cpuset_filled(path)
-    } else {
-        path.exists()
-    };
-    if ready {
+    let exists = path.exists();
+    if exists && (!cpuset || cpuset_ready(path)) {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
         ensure_dir(parent, cpuset)?;
     }
-    match fs::create_dir(path) {
-        Err(source) if source.kind() != io::ErrorKind::AlreadyExists => {
-            return Err(CgroupError::Create {
-                path: path.into(),
-                source,
-            })
+    if !exists {
+        match fs::create_dir(path) {
+            Err(source) if source.kind() != io::ErrorKind::AlreadyExists => {
+                return Err(CgroupError::Create {
+                    path: path.into(),
+                    source,
+                })
+            }
+            _ => {}
         }
-        _ => {}
     }
     if cpuset {
         inherit_cpuset(path)?;
@@ -921,23 +921,29 @@ fn make_dir(path: &Path, cpuset: bool) -> Result<()> {
     Ok(())
 }
 
-const CPUSET_FILES: [&str; 2] = ["cpuset.cpus", "cpuset.mems"];
+/// A cpuset's own setting and what it gets to run on: (cpus, effective cpus), (memory
+/// nodes, effective memory nodes).
+const CPUSET_FILES: [(&str, &str); 2] = [
+    ("cpuset.cpus", "cpuset.effective_cpus"),
+    ("cpuset.mems", "cpuset.effective_mems"),
+];
 
-/// Whether v1 cpuset cgroup `path` exists with cpus and memory nodes to run on.
-fn cpuset_filled(path: &Path) -> bool {
-    CPUSET_FILES
-        .iter()
-        .all(|f| read_file(&path.join(f)).is_ok_and(|v| !v.trim().is_empty()))
+/// Whether `path` needs nothing from [`inherit_cpuset`]: a cpuset cgroup with cpus and
+/// memory nodes to run on (in `cpuset_v2_mode` a new one has its parent's at once), or
+/// no cpuset cgroup at all.
+fn cpuset_ready(path: &Path) -> bool {
+    CPUSET_FILES.iter().all(|(_, effective)| {
+        read_file(&path.join(effective)).map_or(true, |v| !v.trim().is_empty())
+    })
 }
 
 /// cgroup v1 cpuset: a new cgroup starts with no cpus and no memory nodes, and no
-/// process can join it; it gets its parent's.
+/// process can join it; it gets what its parent runs on.
 fn inherit_cpuset(path: &Path) -> Result<()> {
-    for file in CPUSET_FILES {
-        let own = path.join(file);
-        if read_file(&own)?.trim().is_empty() {
-            let parent = path.parent().map(|p| p.join(file)).unwrap_or_default();
-            write_file(&own, read_file(&parent)?.trim())?;
+    for (own, effective) in CPUSET_FILES {
+        if read_file(&path.join(effective))?.trim().is_empty() {
+            let parent = path.parent().map(|p| p.join(effective)).unwrap_or_default();
+            write_file(&path.join(own), read_file(&parent)?.trim())?;
         }
     }
     Ok(())
@@ -1187,12 +1193,13 @@ mod tests {
     #[test]
     fn an_existing_cpuset_cgroup_left_empty_is_filled_from_its_parent() {
         let base = Scratch::new("cgroup-cpuset");
-        base.write("cpuset/cpuset.cpus", "0-1\n");
-        base.write("cpuset/cpuset.mems", "0\n");
+        base.write("cpuset/cpuset.effective_cpus", "0-1\n");
+        base.write("cpuset/cpuset.effective_mems", "0\n");
         // Made by a racer that has not yet written its cpus and mems.
-        base.write("cpuset/racer/cpuset.cpus", "\n");
-        base.write("cpuset/racer/cpuset.mems", "\n");
-        assert!(!cpuset_filled(&base.join("cpuset/racer")));
+        for file in ["cpus", "mems", "effective_cpus", "effective_mems"] {
+            base.write(format!("cpuset/racer/cpuset.{file}"), "\n");
+        }
+        assert!(!cpuset_ready(&base.join("cpuset/racer")));
         ensure_dir(&base.join("cpuset/racer"), true).unwrap();
         assert_eq!(
             read_file(&base.join("cpuset/racer/cpuset.cpus")).unwrap(),
@@ -1202,7 +1209,8 @@ mod tests {
             read_file(&base.join("cpuset/racer/cpuset.mems")).unwrap(),
             "0"
         );
-        assert!(cpuset_filled(&base.join("cpuset")));
+        // The climb stops at what is no cpuset cgroup (here the scratch directory).
+        assert!(cpuset_ready(base.path()));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(crate) fn spawn_exec(
         .iter()
         .map(|n| n.kind.clone_flag())
         .fold(0, |a, b| a | b);
+    // The only thing the parent does to the new process before it goes on.
+    let await_go = process.oom_score_adj.is_some();
     let plan = JoinPlan {
         config,
         process,
@@ -38,7 +40,7 @@ pub(crate) fn spawn_exec(
             .as_ref()
             .map(crate::seccomp::compile)
             .transpose()?,
-        await_go: process.oom_score_adj.is_some(),
+        await_go,
     };
     let joiner = cgroup.joiner()?;
     let (parent_end, child_end) = Channel::pair().map_err(|e| Error::sys("socketpair", e))?;
@@ -59,7 +61,7 @@ pub(crate) fn spawn_exec(
     let child = Child::forked(pid);
     let start_time = start_time_of(pid)?;
     super::spawn::set_oom_score_adj(process, pid)?;
-    if process.oom_score_adj.is_some() {
+    if await_go {
         parent_end.send(&Message::Go)?;
     }
     let requests = Requests {
