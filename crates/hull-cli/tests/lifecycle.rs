@@ -59,25 +59,33 @@ fn run_exit_code_of_externally_killed_container_is_137() {
     case.finish();
 }
 
-/// A foreground run forwards real-time signals too: 37 is RTMIN+3 as `kill -l` counts.
-/// Until the container's trap is set, its init (pid 1 of its namespace) ignores the
-/// signal, so it is sent until the container ends. Seen failing: hull aborted on it
-/// (nix's signal type holds no real-time signal) and left the container behind.
-#[test]
-fn run_forwards_real_time_signals() {
-    let case = Case::new("run_rtsig");
-    let mut b = case.bundle("rtsig");
-    b.sh("trap 'exit 7' 37; while :; do sleep 0.1; done");
+/// Sends `signal` to a foreground `run` whose container exits with `code` on it. Until
+/// the container's trap is set, its init (pid 1 of its namespace) ignores the signal, so
+/// it is sent until the container ends.
+fn assert_run_forwards(label: &str, signal: i32, code: i32) {
+    let case = Case::new(label);
+    let mut b = case.bundle(label);
+    b.sh(&format!(
+        "trap 'exit {code}' {signal}; while :; do sleep 0.1; done"
+    ));
     b.write();
     let running = case.spawn(&["run", "--bundle", b.dir_str(), &b.id]);
     case.wait_status(&b.id, "running");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !running.exited() && std::time::Instant::now() < deadline {
-        running.signal(37);
+        running.signal(signal);
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    running.wait().code(7);
+    running.wait().code(code);
     case.finish();
+}
+
+/// A foreground run forwards real-time signals too: 37 is RTMIN+3 as `kill -l` counts.
+/// Seen failing: hull aborted on it (nix's signal type holds no real-time signal) and
+/// left the container behind.
+#[test]
+fn run_forwards_real_time_signals() {
+    assert_run_forwards("rtsig", 37, 7);
 }
 
 /// Signal 34, glibc's RTMIN, which musl keeps for itself and leaves out of its full
@@ -85,19 +93,7 @@ fn run_forwards_real_time_signals() {
 /// and left the container behind.
 #[test]
 fn run_forwards_signal_34() {
-    let case = Case::new("run_sig34");
-    let mut b = case.bundle("sig34");
-    b.sh("trap 'exit 9' 34; while :; do sleep 0.1; done");
-    b.write();
-    let running = case.spawn(&["run", "--bundle", b.dir_str(), &b.id]);
-    case.wait_status(&b.id, "running");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !running.exited() && std::time::Instant::now() < deadline {
-        running.signal(34);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    running.wait().code(9);
-    case.finish();
+    assert_run_forwards("sig34", 34, 9);
 }
 
 /// Within a pid namespace, `kill -9 1` from the container's own init is ignored by the kernel.
