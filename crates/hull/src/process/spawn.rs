@@ -216,6 +216,8 @@ pub(super) fn follow(
     // setup fails from here.
     let mut net_devices = None;
     let mut networks = None;
+    // Asked once, by init.
+    let mut network_set_up = false;
     loop {
         let sent = match chan.recv_with_fd() {
             Ok((Message::Ready, _)) => break,
@@ -239,7 +241,7 @@ pub(super) fn follow(
                 drop(listener);
                 Ok(())
             }
-            Ok((Message::NetDevices, _)) if init.is_some() && networks.is_none() => {
+            Ok((Message::NetDevices, _)) if init.is_some() && !network_set_up => {
                 let pidfd = match &child.pidfd {
                     Some(pidfd) => pidfd.try_clone(),
                     // Our own child, not reaped: its pid is its own until we wait.
@@ -251,7 +253,10 @@ pub(super) fn follow(
                 if !config.net_devices.is_empty() {
                     net_devices = Some(crate::netdev::move_in(&config.net_devices, pidfd.as_fd())?);
                 }
-                networks = Some(crate::netdev::networks::set_up(config, pidfd.as_fd())?);
+                if !config.networks.is_empty() || !config.routes.is_empty() {
+                    networks = Some(crate::netdev::networks::set_up(config, pidfd.as_fd())?);
+                }
+                network_set_up = true;
                 chan.send(&Message::Go)
             }
             Ok((Message::InitPid(pid), Some(pidfd))) if !child.reaped => {
