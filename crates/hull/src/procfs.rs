@@ -28,12 +28,6 @@ pub fn read_generated(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
-/// Reads a short generated file (`/proc/<pid>/stat`, a cgroup's `freezer.state`) in
-/// one `read` (see [`sys::with_small_file`]).
-pub fn read_short(path: &Path) -> io::Result<String> {
-    sys::with_small_file(path, |text| String::from_utf8_lossy(text).into_owned())
-}
-
 fn check_procfs(fd: &impl AsFd, what: &Path) -> io::Result<()> {
     let st = nix::sys::statfs::fstatfs(fd.as_fd()).map_err(io::Error::from)?;
     if st.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC {

@@ -436,13 +436,14 @@ impl Cgroup {
     /// Whether the freezer holds the cgroup frozen (v1 `freezer.state`, else v2
     /// `cgroup.freeze`).
     pub fn is_frozen(&self) -> bool {
+        let reads = |path: PathBuf, frozen: &[u8]| {
+            crate::sys::with_small_file(&path, |text| text.trim_ascii() == frozen).unwrap_or(false)
+        };
         match self.paths.get("freezer") {
-            Some(p) => crate::procfs::read_short(&p.join("freezer.state"))
-                .is_ok_and(|s| s.trim() == "FROZEN"),
+            Some(p) => reads(p.join("freezer.state"), b"FROZEN"),
             None => self
                 .unified()
-                .and_then(|p| crate::procfs::read_short(&p.join("cgroup.freeze")).ok())
-                .is_some_and(|s| s.trim() == "1"),
+                .is_some_and(|p| reads(p.join("cgroup.freeze"), b"1")),
         }
     }
 

@@ -7,12 +7,16 @@ use crate::sys;
 
 /// `(state letter, start time)` from `/proc/<pid>/stat`.
 pub fn stat(pid: i32) -> Option<(char, u64)> {
-    let text = crate::procfs::read_short(format!("/proc/{pid}/stat").as_ref()).ok()?;
+    sys::with_small_file(format!("/proc/{pid}/stat").as_ref(), parse_stat).ok()?
+}
+
+/// `(state letter, start time)` of a `/proc/<pid>/stat` line, parsed where it lies.
+fn parse_stat(text: &[u8]) -> Option<(char, u64)> {
     // The command name (field 2) may hold spaces and parentheses: skip past the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let mut fields = rest.split(' ');
-    let state = fields.next()?.chars().next()?;
-    let start = fields.nth(18)?.parse().ok()?;
+    let rest = text.get(text.iter().rposition(|&b| b == b')')? + 2..)?;
+    let mut fields = rest.split(|&b| b == b' ');
+    let state = char::from(*fields.next()?.first()?);
+    let start = std::str::from_utf8(fields.nth(18)?).ok()?.parse().ok()?;
     Some((state, start))
 }
 
@@ -57,5 +61,21 @@ pub fn wait_fifo_byte(fifo: &std::fs::File, init: &OwnedFd) -> bool {
             Err(nix::errno::Errno::EAGAIN) if fds[1].revents().is_none_or(|r| r.is_empty()) => {}
             _ => return false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_line_gives_state_and_start_time_whatever_the_command_name() {
+        let tail = "0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 1000 10";
+        let line = format!("42 (a) b) (c) S 1 42 42 {tail}\n");
+        assert_eq!(parse_stat(line.as_bytes()), Some(('S', 123456)));
+        assert_eq!(parse_stat(b"42 (x) Z 1"), None);
+        assert_eq!(parse_stat(b"no paren"), None);
+        // Ours, read from the kernel (its main thread may sleep while this one runs).
+        assert!(matches!(stat(std::process::id() as i32), Some(('R' | 'S', t)) if t > 0));
     }
 }
