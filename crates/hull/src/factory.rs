@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -141,10 +142,12 @@ impl Factory {
     /// configs, so this stays cheap with many containers. One deleted meanwhile is left
     /// out; one whose state cannot be read is an error of its own, in its place.
     pub fn overview(&self) -> Result<Vec<Result<Overview>>> {
+        let root_fd = crate::sys::open_path(&self.root, libc::O_DIRECTORY)
+            .map_err(|e| Error::io("open state root", &self.root, e))?;
         Ok(self
             .list()?
             .into_iter()
-            .filter_map(|id| Overview::load(&self.root.join(&id), &id).transpose())
+            .filter_map(|id| Overview::load(root_fd.as_fd(), &self.root, &id).transpose())
             .collect())
     }
 

@@ -21,7 +21,7 @@ pub fn run(args: Args, root: &Path) -> CmdResult {
         match overview {
             Ok(o) => {
                 let mut state = o.oci();
-                state["owner"] = owners.of(&factory.root().join(&o.id)).into();
+                state["owner"] = owners.name(o.owner).into();
                 states.push(state);
             }
             Err(e) => {

@@ -22,9 +22,14 @@ impl Owners {
     /// shows it).
     pub fn of(&mut self, dir: &Path) -> String {
         use std::os::unix::fs::MetadataExt;
-        let Ok(uid) = std::fs::metadata(dir).map(|m| m.uid()) else {
-            return String::new();
-        };
+        match std::fs::metadata(dir) {
+            Ok(m) => self.name(m.uid()),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// The name of user `uid` (its number where the host has no name for it).
+    pub fn name(&mut self, uid: u32) -> String {
         self.0
             .entry(uid)
             .or_insert_with(|| {

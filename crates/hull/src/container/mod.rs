@@ -8,7 +8,7 @@ pub mod state;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -133,9 +133,10 @@ pub struct Container {
     seal_check: bool,
 }
 
-/// The status of the container in `dir` whose saved state says `saved`. `creator`: the
-/// caller registered it; `locked`: the caller holds its lock.
+/// The status of the container in `dir` (below `base`) whose saved state says `saved`.
+/// `creator`: the caller registered it; `locked`: the caller holds its lock.
 pub(crate) fn status_of(
+    base: BorrowedFd<'_>,
     dir: &Path,
     saved: &state::Liveness<'_>,
     creator: bool,
@@ -144,7 +145,7 @@ pub(crate) fn status_of(
     if saved.init_pid == 0 {
         // Being created, unless its creator died: then nobody holds the lock (or we
         // do, having taken it for a command of our own).
-        let creator_alive = creator || (!locked && matches!(flock(dir, false), Ok(None)));
+        let creator_alive = creator || (!locked && matches!(flock(base, dir, false), Ok(None)));
         return if creator_alive {
             Status::Creating
         } else {
@@ -162,7 +163,7 @@ pub(crate) fn status_of(
     if saved.cgroup.is_frozen() {
         return Status::Paused;
     }
-    if dir.join(EXEC_FIFO).exists() {
+    if sys::stat_at(base, &dir.join(EXEC_FIFO)).is_ok() {
         return Status::Created;
     }
     Status::Running
@@ -173,10 +174,12 @@ fn hook_error(e: impl std::error::Error) -> Error {
     Error::Hook(e.to_string())
 }
 
-/// Takes the flock on a container directory; `None` if `wait` is false and somebody else
-/// holds it.
-fn flock(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
-    let file = fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
+/// Takes the flock on a container directory (`dir` below `base`); `None` if `wait` is
+/// false and somebody else holds it.
+fn flock(base: BorrowedFd<'_>, dir: &Path, wait: bool) -> Result<Option<fs::File>> {
+    let file = sys::open_at(base, dir, libc::O_RDONLY | libc::O_DIRECTORY)
+        .map(fs::File::from)
+        .map_err(|e| Error::io("open", dir, e))?;
     let mut op = libc::LOCK_EX;
     if !wait {
         op |= libc::LOCK_NB;
@@ -216,7 +219,7 @@ impl Container {
     }
 
     pub(crate) fn lock_dir(dir: &Path) -> Result<fs::File> {
-        flock(dir, true).map(|f| f.expect("a blocking flock returns a lock"))
+        flock(sys::cwd(), dir, true).map(|f| f.expect("a blocking flock returns a lock"))
     }
 
     /// This container, locked: waits for any other command that holds the container's
@@ -278,6 +281,7 @@ impl Container {
     /// exec.fifo still there (not started yet), the freezer.
     pub fn status(&self) -> Status {
         status_of(
+            sys::cwd(),
             &self.dir,
             &self.state.liveness(),
             self.creator,

@@ -2,6 +2,7 @@
 //! temporary file renamed over the old one) so a reader never sees half of it.
 
 use std::collections::BTreeMap;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use crate::cgroups::Cgroup;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::sys;
 
 /// The name of the file, in the container's directory under the factory's root, that holds its [`State`].
 pub const STATE_FILE: &str = "state.json";
@@ -171,6 +173,8 @@ pub struct Overview {
     pub created: String,
     /// The config's annotations.
     pub annotations: BTreeMap<String, String>,
+    /// The uid owning the container's state directory (runc lists it as the owner).
+    pub owner: u32,
 }
 
 impl Overview {
@@ -187,8 +191,10 @@ impl Overview {
         )
     }
 
-    /// The overview of the container in `dir` (named `id`); `None` if it is gone.
-    pub(crate) fn load(dir: &Path, id: &str) -> Result<Option<Overview>> {
+    /// The overview of container `id` of the state root `root` (open at `root_fd`);
+    /// `None` if it is gone. Its files are reached from `root_fd`: a listing of many
+    /// containers walks no full path for each.
+    pub(crate) fn load(root_fd: BorrowedFd<'_>, root: &Path, id: &str) -> Result<Option<Overview>> {
         /// The fields of a saved [`State`] a listing needs; serde skips the rest.
         #[derive(Deserialize)]
         struct Saved {
@@ -206,16 +212,17 @@ impl Overview {
             rootfs: PathBuf,
             annotations: BTreeMap<String, String>,
         }
-        let path = dir.join(STATE_FILE);
-        let saved = match crate::sys::with_small_file(&path, |text| serde_json::from_slice(text)) {
-            Ok(parsed) => Some(parsed.map_err(|e| Error::io("parse", &path, e.into()))?),
+        let dir = Path::new(id);
+        let file = dir.join(STATE_FILE);
+        let saved = match sys::with_small_file_at(root_fd, &file, |t| serde_json::from_slice(t)) {
+            Ok(parsed) => Some(parsed.map_err(|e| Error::io("parse", root.join(&file), e.into()))?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &path, e)),
+            Err(e) => return Err(Error::io("read", root.join(&file), e)),
         };
         let saved: Saved = match saved {
             Some(saved) => saved,
             // A create that has not saved yet (or died first): only its directory.
-            None if dir.is_dir() => Saved {
+            None => Saved {
                 init_pid: 0,
                 init_start_time: 0,
                 created: String::new(),
@@ -227,7 +234,12 @@ impl Overview {
                     annotations: BTreeMap::new(),
                 },
             },
-            None => return Ok(None),
+        };
+        // After the state: a container deleted meanwhile has no directory either.
+        let owner = match sys::stat_at(root_fd, dir) {
+            Ok(st) => st.st_uid,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("stat", root.join(id), e)),
         };
         let liveness = Liveness {
             init_pid: saved.init_pid,
@@ -235,7 +247,7 @@ impl Overview {
             checkpointed: saved.checkpointed,
             cgroup: &saved.cgroup,
         };
-        let status = super::status_of(dir, &liveness, false, false);
+        let status = super::status_of(root_fd, dir, &liveness, false, false);
         let pid = match status {
             super::Status::Stopped | super::Status::Creating => 0,
             _ => saved.init_pid,
@@ -248,6 +260,7 @@ impl Overview {
             rootfs: saved.config.rootfs,
             created: saved.created,
             annotations: saved.config.annotations,
+            owner,
         }))
     }
 }
@@ -305,21 +318,37 @@ mod tests {
         state.init_start_time = 1;
         std::fs::create_dir(root.join("c1")).unwrap();
         state.save(&root.join("c1")).unwrap();
-        let o = Overview::load(&root.join("c1"), "c1").unwrap().unwrap();
+        let fd = root.open();
+        let load = |id| Overview::load(std::os::fd::AsFd::as_fd(&fd), root.path(), id);
+        let o = load("c1").unwrap().unwrap();
         assert_eq!((o.status, o.pid), (super::super::Status::Stopped, 0));
         assert_eq!(o.oci(), state.oci("stopped", 0));
+        assert_eq!(o.owner, nix::unistd::geteuid().as_raw());
+        // Init alive (this very process): created while exec.fifo is there, then running.
+        let (_, start) = super::super::liveness::stat(state.init_pid).unwrap();
+        state.init_start_time = start;
+        state.save(&root.join("c1")).unwrap();
+        root.write("c1/exec.fifo", "");
+        let o = load("c1").unwrap().unwrap();
+        assert_eq!(
+            (o.status, o.pid),
+            (super::super::Status::Created, state.init_pid)
+        );
+        std::fs::remove_file(root.join("c1/exec.fifo")).unwrap();
+        assert_eq!(
+            load("c1").unwrap().unwrap().status,
+            super::super::Status::Running
+        );
         // A create that saved nothing yet, whose creator is gone: stopped, empty.
         std::fs::create_dir(root.join("c2")).unwrap();
-        let o = Overview::load(&root.join("c2"), "c2").unwrap().unwrap();
+        let o = load("c2").unwrap().unwrap();
         assert_eq!(
             (o.status, o.bundle),
             (super::super::Status::Stopped, PathBuf::new())
         );
-        assert!(Overview::load(&root.join("gone"), "gone")
-            .unwrap()
-            .is_none());
+        assert!(load("gone").unwrap().is_none());
         root.write("c3/state.json", "{not json");
-        assert!(Overview::load(&root.join("c3"), "c3").is_err());
+        assert!(load("c3").is_err());
     }
 
     #[test]

@@ -41,31 +41,43 @@ pub fn openat(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// The current directory as a directory handle for the `*at` calls: they resolve a
+/// relative path from it and take an absolute one as it is.
+pub fn cwd() -> BorrowedFd<'static> {
+    // SAFETY: AT_FDCWD is no descriptor but the value every `*at` call takes for "the
+    // current directory"; a BorrowedFd never closes it, and it is only passed as a dirfd.
+    unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
+}
+
 /// An `O_PATH` descriptor of `path` (close-on-exec, with the extra `flags`): a handle
 /// that opens nothing, so it never blocks on a FIFO nor opens a device. Not through
 /// std's `custom_flags`, which masks `O_ACCMODE` off, and musl's `O_ACCMODE` includes
 /// `O_PATH`.
 pub fn open_path(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
-    open_cwd(path, flags | libc::O_PATH)
+    open_at(cwd(), path, flags | libc::O_PATH)
 }
 
-/// `path` opened for reading (close-on-exec).
-pub fn open_read(path: &std::path::Path) -> io::Result<std::fs::File> {
-    open_cwd(path, libc::O_RDONLY).map(std::fs::File::from)
-}
-
-/// `openat(AT_FDCWD, path, flags | O_CLOEXEC)`. Not `open`: musl's follows every
-/// close-on-exec open with an `fcntl(F_SETFD)` (for kernels before 2.6.23), a system
-/// call per file for nothing.
-fn open_cwd(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+/// `openat(dirfd, path, flags | O_CLOEXEC)`. Not std's `File::open`, which is musl's
+/// `open`: that follows every close-on-exec open with an `fcntl(F_SETFD)` (for kernels
+/// before 2.6.23), a system call per file for nothing.
+pub fn open_at(
+    dirfd: BorrowedFd<'_>,
+    path: &std::path::Path,
+    flags: libc::c_int,
+) -> io::Result<OwnedFd> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: openat with a NUL-terminated path; returns a new descriptor or -1.
-    let fd = unsafe { libc::openat(libc::AT_FDCWD, path.as_ptr(), flags | libc::O_CLOEXEC) };
-    check(fd as libc::c_long)?;
-    // SAFETY: the kernel just gave us this descriptor and nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    openat(dirfd, &path, flags, 0)
+}
+
+/// `fstatat(dirfd, path)`, following a symlink at the end as `stat` does.
+pub fn stat_at(
+    dirfd: BorrowedFd<'_>,
+    path: &std::path::Path,
+) -> io::Result<nix::sys::stat::FileStat> {
+    nix::sys::stat::fstatat(Some(dirfd.as_raw_fd()), path, nix::fcntl::AtFlags::empty())
+        .map_err(io::Error::from)
 }
 
 /// `f` of the whole of a small file: a regular file, or one the kernel generates in one
@@ -74,9 +86,18 @@ fn open_cwd(path: &std::path::Path, flags: libc::c_int) -> io::Result<OwnedFd> {
 /// ends it, which for those files means the end: no `fstat` for the size, no second
 /// `read` for the end, no heap buffer (`std::fs::read` makes all three, and musl's
 /// allocator maps and unmaps a buffer of a state file's size each time), no `fcntl`
-/// (see [`open_read`]).
+/// (see [`open_at`]).
 pub fn with_small_file<T>(path: &std::path::Path, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
-    let mut file = open_read(path)?;
+    with_small_file_at(cwd(), path, f)
+}
+
+/// [`with_small_file`] of `path` below `dirfd`.
+pub fn with_small_file_at<T>(
+    dirfd: BorrowedFd<'_>,
+    path: &std::path::Path,
+    f: impl FnOnce(&[u8]) -> T,
+) -> io::Result<T> {
+    let mut file = std::fs::File::from(open_at(dirfd, path, libc::O_RDONLY)?);
     let mut stack = [0u8; 16 * 1024];
     let len = fill(&mut file, &mut stack)?;
     if len < stack.len() {
