@@ -15,6 +15,15 @@ use std::process::ExitCode;
 
 use commands::Command;
 
+/// dlmalloc rather than musl's allocator (what the shipped static build would get):
+/// musl's mallocng unmaps a group of blocks as soon as the last of them is freed and
+/// maps a new one at the next allocation, an `mmap`, a `munmap` and a page fault per
+/// round, ~30 of them in a `run` and one in two containers of a `list`; dlmalloc keeps
+/// what is freed for the next allocation. Measured here: `run` + `delete` 7% faster,
+/// `list` of 1000 containers 8%; 29 KiB more binary, the same peak RSS.
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// runc's choice: root's state in /run, a user's in their runtime directory; also for
 /// root of a user namespace that is not the real root (rootless podman runs its runtime
 /// there), unless `USER` says root.
@@ -35,6 +44,11 @@ fn default_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // The library forks a process with other threads through libc's fork(), relying on
+    // fork handlers to leave the allocator usable in the child: these are dlmalloc's.
+    // SAFETY: called once, while the process has no other thread: it takes and releases
+    // the allocator's lock and registers the handlers with pthread_atfork.
+    unsafe { dlmalloc::enable_alloc_after_fork() };
     let cli = match args::parse(std::env::args_os().skip(1)) {
         Ok(cli) => cli,
         Err(args::Stop::Print(text)) => {
