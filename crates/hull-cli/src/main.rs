@@ -2,11 +2,15 @@
 //! command that `args` parsed from the command line and reports errors; each command
 //! lives in `commands/`.
 
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
+
 mod args;
 mod commands;
 mod log;
 mod signals;
 mod spec_template;
+#[allow(unsafe_code)]
+mod sys;
 mod tty;
 
 use std::io::Write;
@@ -44,11 +48,7 @@ fn default_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    // The library forks a process with other threads through libc's fork(), relying on
-    // fork handlers to leave the allocator usable in the child: these are dlmalloc's.
-    // SAFETY: called once, while the process has no other thread: it takes and releases
-    // the allocator's lock and registers the handlers with pthread_atfork.
-    unsafe { dlmalloc::enable_alloc_after_fork() };
+    sys::allocator_survives_fork();
     let cli = match args::parse(std::env::args_os().skip(1)) {
         Ok(cli) => cli,
         Err(args::Stop::Print(text)) => {

@@ -8,27 +8,18 @@ use nix::unistd::Pid;
 
 use hull::ExitStatus;
 
+use crate::sys;
+
 /// Blocks every signal we forward, so none is lost between here and the loop; init
 /// restores its own mask before it execs.
 pub fn block_all() -> SigSet {
-    let mut raw = *SigSet::all().as_ref();
     // musl's full set leaves out 32 to 34, which it keeps for its threads, and which
     // sigaddset refuses; but 34 is RTMIN as glibc, `kill -l` and Docker number it, and
     // unblocked it would end this process (a real-time signal's default) instead of
     // reaching the container. Blocked, they could hang only a musl thread-wide call
     // (set*id, setrlimit), which this process makes only in its children, after they
     // reset the mask. The kernel takes the mask as given.
-    let words = std::mem::size_of::<libc::sigset_t>() / std::mem::size_of::<libc::c_ulong>();
-    let bits = libc::c_ulong::BITS as usize;
-    for sig in 32..=34usize {
-        let (word, bit) = ((sig - 1) / bits, (sig - 1) % bits);
-        assert!(word < words, "a sigset_t holds signal 34");
-        // SAFETY: `raw` is our own sigset_t, an array of c_ulong words on Linux, signal
-        // n being bit (n-1) counted from the first word; `word` is within it (checked).
-        unsafe { *(&mut raw as *mut libc::sigset_t as *mut libc::c_ulong).add(word) |= 1 << bit };
-    }
-    // SAFETY: a full signal set with three more members is a valid signal set.
-    let mut set = unsafe { SigSet::from_sigset_t_unchecked(raw) };
+    let mut set = sys::every_signal();
     set.remove(Signal::SIGSEGV);
     set.remove(Signal::SIGBUS);
     set.remove(Signal::SIGILL);
@@ -44,15 +35,12 @@ pub fn forward_until_exit(init: i32, set: &SigSet) -> ExitStatus {
         if let Some(status) = reap(init) {
             return status;
         }
-        // sigwait, not nix's SigSet::wait: that panics on a real-time signal, which nix's
-        // Signal cannot hold, and the container is to get those too.
-        let mut sig: libc::c_int = 0;
-        // SAFETY: a valid signal set and a place for the number, alive for the call.
-        if unsafe { libc::sigwait(set.as_ref(), &mut sig) } != 0 || sig == libc::SIGCHLD {
-            continue;
+        // By number: the container is to get real-time signals too. Init may be gone
+        // already, which reap will notice.
+        match sys::sigwait(set) {
+            None | Some(libc::SIGCHLD) => continue,
+            Some(sig) => sys::kill(init, sig),
         }
-        // SAFETY: kill(2); init may already be gone, which reap will notice.
-        unsafe { libc::kill(init, sig) };
     }
 }
 

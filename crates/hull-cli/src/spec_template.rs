@@ -109,8 +109,10 @@ pub fn default_spec(rootless: bool) -> Value {
 
 /// Applies runc's `--rootless` edits to the default spec (see the module docs).
 fn make_rootless(spec: &mut Value) {
-    // SAFETY: geteuid and getegid cannot fail and touch no memory.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let (uid, gid) = (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    );
 
     let linux = &mut spec["linux"];
     if let Some(linux) = linux.as_object_mut() {
@@ -216,8 +218,10 @@ mod tests {
     #[test]
     fn rootless_spec_matches_runc() {
         let spec = default_spec(true);
-        // SAFETY: geteuid and getegid cannot fail.
-        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let (uid, gid) = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
         assert_eq!(namespaces(&spec), ["pid", "ipc", "uts", "mount", "user"]);
         assert_eq!(
             spec["linux"]["uidMappings"],

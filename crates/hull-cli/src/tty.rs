@@ -3,7 +3,7 @@
 //! size changes, signals forwarded) until the container's process exits.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::sys::signal::SigSet;
@@ -12,7 +12,7 @@ use nix::sys::termios::{self, SetArg};
 
 use hull::ExitStatus;
 
-use crate::signals;
+use crate::{signals, sys};
 
 /// Connects the process's terminal: to `--console-socket` if given; else, in the
 /// foreground, to a socketpair whose other end is returned for [`relay_until_exit`].
@@ -71,16 +71,10 @@ impl Drop for RawMode {
     }
 }
 
-fn copy_window_size(master: &impl AsRawFd) {
-    // SAFETY: winsize is plain integers; all zero is a valid value.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a pointer to a live winsize.
-    unsafe {
-        // A caller without a real terminal (size 0x0) leaves consoleSize in force.
-        if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 && size.ws_row > 0 && size.ws_col > 0 {
-            libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size);
-        }
-    }
+/// Our terminal's window size to the container's (a caller without a real terminal
+/// leaves consoleSize in force).
+fn copy_window_size(master: &impl AsFd) {
+    sys::copy_window_size(std::io::stdin().as_fd(), master.as_fd());
 }
 
 /// Relays stdin to `master` and `master` to stdout until process `pid` exits; forwards
@@ -147,10 +141,7 @@ pub fn relay_until_exit(master: OwnedFd, pid: i32, set: &SigSet) -> ExitStatus {
                 match info.ssi_signo as libc::c_int {
                     libc::SIGCHLD => {}
                     libc::SIGWINCH => copy_window_size(&master_file),
-                    sig => {
-                        // SAFETY: kill(2) of the container's process.
-                        unsafe { libc::kill(pid, sig) };
-                    }
+                    sig => sys::kill(pid, sig),
                 }
             }
         }

@@ -104,5 +104,5 @@ fn page_server(value: &str) -> Result<(String, i32), String> {
 
 /// The caller's descriptor `fd`, which must be open.
 fn status_fd(fd: i32) -> Result<std::os::fd::OwnedFd, String> {
-    super::caller_fd(fd).ok_or_else(|| format!("--status-fd {fd}: not an open descriptor"))
+    crate::sys::caller_fd(fd).ok_or_else(|| format!("--status-fd {fd}: not an open descriptor"))
 }

@@ -104,8 +104,7 @@ pub fn check_preserved_fds(command: &Command) -> Result<(), String> {
     };
     let n = listen_fds() + preserve;
     for fd in 3..3 + n as i32 {
-        // SAFETY: F_GETFD only reads the descriptor's flags.
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        if nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD).is_err() {
             return Err(format!("--preserve-fds {n}: descriptor {fd} is not open"));
         }
     }
@@ -130,24 +129,10 @@ fn pass_fds(process: &mut hull::Process, preserve: u32) {
         process.env.retain(|kv| !kv.starts_with("LISTEN_FDS="));
         process.env.push(format!("LISTEN_FDS={listen}"));
     }
-    for fd in 3..3 + (listen + preserve) as i32 {
-        // SAFETY: the caller handed these descriptors to us to pass on (checked open
-        // before we opened anything); nothing else in this process uses them.
-        process
-            .extra_files
-            .push(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) });
-    }
-}
-
-/// The caller's descriptor `fd` (a number it handed us on the command line), if open.
-fn caller_fd(fd: i32) -> Option<std::os::fd::OwnedFd> {
-    // SAFETY: F_GETFD only reads the descriptor's flags.
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return None;
-    }
-    // SAFETY: the caller handed this descriptor to us by number, and nothing else in
-    // this process uses it.
-    Some(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+    // Checked open before hull opened anything (`check_preserved_fds`).
+    process
+        .extra_files
+        .extend((3..3 + (listen + preserve) as i32).filter_map(crate::sys::caller_fd));
 }
 
 /// `--pidfd-socket`: sends a pidfd of the container's process to the unix socket.
